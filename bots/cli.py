@@ -1,0 +1,269 @@
+"""``opschaal``: the command line. Every command is a thin call into the packages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Opschaalwijzer: antwoorden, mensen en een stappenplan voor het opschalen van digitale innovaties.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="Indexmap (env OPSCHAAL_INDEX_DIR; standaard .opschaal/index).", show_default=False),
+]
+
+
+class CliError(Exception):
+    """One-line user error; printed without traceback."""
+
+
+def settings_for(index: Path | None = None, **overrides):
+    from assistant.config import Settings
+
+    if index is not None:
+        overrides["index_dir"] = index
+    return Settings(**overrides)
+
+
+@app.callback()
+def _root(index: IndexOpt = None) -> None:
+    if index is not None:
+        os.environ["OPSCHAAL_INDEX_DIR"] = str(index)
+
+
+def make_assistant(index: Path | None = None):
+    from assistant.service import Assistant
+
+    return Assistant(settings_for(index))
+
+
+@app.command()
+def ingest(
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpusmap (standaard de meegeleverde corpus/).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Index helemaal opnieuw opbouwen.")] = False,
+    index: IndexOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Geen voortgangsbalk.")] = False,
+) -> None:
+    """Bouw of werk de index bij vanuit een corpusmap (incrementeel).
+
+    Voorbeeld: opschaal ingest --corpus ./mijn-corpus --index ./mijn-index
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from assistant.embeddings import make_embedder
+    from assistant.store import make_store
+    from ingest.pipeline import ingest as run_ingest
+
+    settings = settings_for(index)
+    corpus = corpus or settings.corpus_dir
+    embedder = make_embedder(settings)
+    store = make_store(settings, embedder)
+    progress = Progress(
+        TextColumn("[bold]Inbedden[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, disable=quiet or not err.is_terminal, transient=True,
+    )
+    task = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            task = progress.add_task("embed", total=total)
+        progress.update(task, completed=done)
+
+    with progress:
+        report = run_ingest(
+            corpus, settings.index_dir, embedder, store,
+            rebuild=rebuild, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
+            batch_size=settings.embed_batch_size, progress=tick,
+        )
+    table = Table(title=f"Ingest {corpus} → {settings.index_dir}", show_header=True)
+    table.add_column("resultaat")
+    table.add_column("aantal", justify="right")
+    for label, n in (
+        ("toegevoegd", len(report.added)), ("bijgewerkt", len(report.updated)),
+        ("ongewijzigd", len(report.unchanged)), ("verwijderd", len(report.removed)),
+        ("genegeerd (niet ondersteund)", len(report.ignored)), ("ongeldig", len(report.invalid)),
+        ("chunks ingebed", report.chunks_embedded), ("chunks totaal", report.chunks_total),
+    ):
+        table.add_row(label, str(n))
+    out.print(table)
+    for name in report.ignored:
+        out.print(f"  genegeerd: {name}")
+    for problem in report.invalid:
+        err.print(f"ongeldig: {problem}", markup=False, highlight=False)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_answer(answer) -> None:
+    out.print(answer.answer, markup=False, highlight=False)
+    if answer.citations:
+        out.print("\n[bold]Bronnen[/]")
+        for c in answer.citations:
+            loc = f" — {c.url}" if c.url else f" ({c.doc_id})"
+            out.print(f"  [{c.n}] {c.title}{loc}", markup=False, highlight=False)
+    if answer.people:
+        out.print("\n[bold]Mensen om te spreken[/]" if answer.language == "nl" else "\n[bold]People to talk to[/]")
+        for p in answer.people:
+            contact = ", ".join(f"{k}: {v}" for k, v in p.contact.items())
+            out.print(f"  • {p.reason}" + (f" ({contact})" if contact else ""), markup=False, highlight=False)
+    if answer.phase or answer.next_steps:
+        label = "Fase" if answer.language == "nl" else "Phase"
+        out.print(f"\n[bold]{label}:[/] {answer.phase or '-'}")
+        for s in answer.next_steps:
+            out.print(f"  → {s}", markup=False, highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="De vraag, tussen aanhalingstekens.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Precies één JSON-object (contract §3) op stdout.")] = False,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="Alleen documenten van dit type (blog, case, lesson, guide).")] = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, max=20, help="Aantal bronnen voor het antwoord.")] = None,
+    internal: Annotated[bool, typer.Option("--internal", help="Ook interne documenten gebruiken.")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Beantwoord één vraag uit de index.
+
+    Voorbeeld: opschaal ask "Hoe creëer ik draagvlak voor opschaling?" --json
+    """
+    from assistant.models import Filters
+
+    bad = [t for t in (type_ or []) if t not in ("blog", "case", "lesson", "guide")]
+    if bad:
+        raise CliError(f"onbekend type {bad[0]!r}; kies blog, case, lesson of guide")
+    assistant = make_assistant(index)
+    answer = assistant.ask(
+        question,
+        filters=Filters(type=type_ or []),
+        audience="internal" if internal else "public",
+        k=k,
+    )
+    if json_out:
+        sys.stdout.write(json.dumps(answer.contract_dict(), ensure_ascii=False) + "\n")
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def chat(
+    index: IndexOpt = None,
+    internal: Annotated[bool, typer.Option("--internal", help="Ook interne documenten gebruiken.")] = False,
+) -> None:
+    """Gesprek in de terminal, met vervolgvragen. Stop met een lege regel of 'stop'.
+
+    Voorbeeld: opschaal chat
+    """
+    from assistant.models import Turn
+    from assistant.service import UserError
+
+    assistant = make_assistant(index)
+    out.print("[bold]Opschaalwijzer[/] — stel je vraag over opschalen. Lege regel of 'stop' om te stoppen.")
+    with out.status("Kennisbank laden…"):
+        assistant.warm()
+    history: list[Turn] = []
+    while True:
+        try:
+            question = input("\nJij: ").strip()
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            break
+        if not question or question.lower() in {"stop", "exit", "quit", "q"}:
+            break
+        try:
+            answer = assistant.ask(question, history=history, audience="internal" if internal else "public")
+        except UserError as exc:
+            err.print(f"fout: {exc}", markup=False)
+            continue
+        out.print()
+        _print_answer(answer)
+        history += [Turn(role="user", content=question), Turn(role="assistant", content=answer.answer)]
+        history = history[-8:]
+
+
+@app.command()
+def intro(
+    person_id: Annotated[str, typer.Argument(help="Id van de persoon uit een aanbeveling.")],
+    question: Annotated[str, typer.Option("--question", "-q", help="Je vraag, voor de context.")],
+    name: Annotated[str | None, typer.Option("--name", help="Je eigen naam.")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation", help="Je organisatie.")] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Schrijf een korte, beleefde introductie aan iemand uit de aanbevelingen.
+
+    Voorbeeld: opschaal intro sanne-van-dijk --question "Hoe besteden we de uitrol samen aan?"
+    """
+    assistant = make_assistant(index)
+    out.print(assistant.intro(person_id, question, name, organisation), markup=False, highlight=False)
+
+
+# Commands that live with their own feature; each module has ``register(app)``. Listed here
+# explicitly (not discovered) so a broken module fails loudly instead of vanishing from --help.
+COMMAND_MODULES: list[str] = []
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr, never a traceback."""
+    logging.basicConfig(level=logging.WARNING, format="opschaal: %(message)s")
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from assistant.embeddings import EmbedderUnavailable
+    from assistant.index import IndexMissing
+    from assistant.service import UserError
+    from assistant.store import StoreUnavailable
+
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (CliError, UserError, IndexMissing, EmbedderUnavailable, StoreUnavailable, FileNotFoundError) as exc:
+        err.print(f"opschaal: fout: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if os.environ.get("OPSCHAAL_DEBUG"):
+            raise
+        err.print(
+            f"opschaal: onverwachte fout ({type(exc).__name__}: {exc}); "
+            "draai opnieuw met OPSCHAAL_DEBUG=1 voor details en meld het als issue",
+            markup=False, highlight=False,
+        )
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

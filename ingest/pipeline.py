@@ -1,0 +1,373 @@
+"""scan → validate → diff by hash → embed → upsert → write lexical → commit manifest → delete.
+
+The order is what makes ingest crash-safe: new chunks are written under new ids next to the old
+ones, the manifest (which names the live chunks and the live lexical generation) is replaced
+atomically last, and only then are old chunks and generations removed. A kill at any point leaves
+the previous manifest pointing at data that still exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from assistant.embeddings import Embedder
+from assistant.index import (
+    FORMAT,
+    ChunkRecord,
+    gen_dir,
+    read_chunks,
+    read_manifest,
+    write_chunks,
+    write_json_atomic,
+)
+from assistant.lexical import LexicalIndex
+from assistant.store import VectorStore
+
+from .chunking import chunk_document
+from .loaders import ROOT_FILES, SUFFIXES, LoadedDoc, LoadError, load_document, pydantic_reason
+from .schema import Knowledge, Obstacle, Person, Phase
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Problem:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    invalid: list[Problem] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    rebuilt: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.invalid else 0
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise RuntimeError(
+                f"een andere ingest werkt al aan {index_dir}; wacht tot die klaar is"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _load_list(path: Path, model, label: str, problems: list[Problem], root: Path) -> list:
+    rel = path.relative_to(root).as_posix()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (regel {mark.line + 1})" if mark else ""
+        problems.append(Problem(rel, f"geen geldige YAML{where}; controleer inspringing en dubbele punten"))
+        return []
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(Problem(rel, f"moet een YAML-lijst van {label} zijn (regels die met '- ' beginnen)"))
+        return []
+    out, seen = [], set()
+    key_field = "id" if model is Person else "key"
+    for i, item in enumerate(raw, start=1):
+        try:
+            obj = model.model_validate(item)
+        except ValidationError as exc:
+            ident = item.get(key_field) if isinstance(item, dict) else None
+            problems.append(Problem(rel, f"item {i}{f' ({ident})' if ident else ''}: {pydantic_reason(exc)}"))
+            continue
+        key = getattr(obj, key_field)
+        if key in seen:
+            problems.append(Problem(rel, f"item {i}: {key_field} '{key}' komt dubbel voor"))
+            continue
+        seen.add(key)
+        out.append(obj)
+    return out
+
+
+def scan(corpus: Path) -> tuple[list[Path], list[str]]:
+    """Supported document files and ignored files, relative order stable."""
+    docs, ignored = [], []
+    for path in sorted(corpus.rglob("*")):
+        rel = path.relative_to(corpus)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        name = path.name
+        if len(rel.parts) == 1 and name in ROOT_FILES:
+            continue
+        if name.endswith(".meta.yaml"):
+            continue
+        if path.suffix.lower() in SUFFIXES:
+            docs.append(path)
+        else:
+            ignored.append(rel.as_posix())
+    return docs, ignored
+
+
+def load_knowledge(corpus: Path, problems: list[Problem]) -> Knowledge:
+    parts = {}
+    for fname, model, label in (
+        ("people.yaml", Person, "personen"),
+        ("obstacles.yaml", Obstacle, "obstakels"),
+        ("phases.yaml", Phase, "fasen"),
+    ):
+        path = corpus / fname
+        parts[fname.split(".")[0]] = _load_list(path, model, label, problems, corpus) if path.exists() else []
+    know = Knowledge(**parts)
+    obstacle_keys = {o.key for o in know.obstacles}
+    phase_keys = {p.key for p in know.phases}
+    for person in know.people:
+        for fld, keys, allowed in (("obstacles", person.obstacles, obstacle_keys), ("phases", person.phases, phase_keys)):
+            bad = [k for k in keys if allowed and k not in allowed]
+            if bad:
+                problems.append(Problem("people.yaml", f"persoon '{person.id}': onbekende {fld}-sleutel(s) {', '.join(bad)}; voeg ze toe aan {fld}.yaml of corrigeer de spelling"))
+    return know
+
+
+def _check_refs(doc: LoadedDoc, know: Knowledge) -> str | None:
+    checks = (
+        ("phases", doc.meta.phases, {p.key for p in know.phases}, "phases.yaml"),
+        ("obstacles", doc.meta.obstacles, {o.key for o in know.obstacles}, "obstacles.yaml"),
+        ("people", doc.meta.people, {p.id for p in know.people}, "people.yaml"),
+    )
+    for fld, keys, allowed, source in checks:
+        if not allowed:
+            continue  # the corpus has no such directory; nothing to check against
+        bad = [k for k in keys if k not in allowed]
+        if bad:
+            return f"veld '{fld}': onbekende sleutel(s) {', '.join(bad)}; gebruik een sleutel uit {source}"
+    return None
+
+
+def _doc_meta(doc: LoadedDoc) -> dict:
+    meta = doc.meta.model_dump(mode="json")
+    meta.update(id=doc.doc_id, path=doc.path, kind=doc.kind)
+    return meta
+
+
+def ingest(
+    corpus: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    store: VectorStore,
+    *,
+    rebuild: bool = False,
+    chunk_size: int = 1100,
+    chunk_overlap: int = 120,
+    batch_size: int = 32,
+    progress: ProgressFn | None = None,
+    on_phase: Callable[[str], None] | None = None,
+) -> IngestReport:
+    corpus = Path(corpus)
+    index_dir = Path(index_dir)
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpusmap {corpus} bestaat niet; geef een bestaande map met --corpus")
+    report = IngestReport()
+    with index_lock(index_dir):
+        old = read_manifest(index_dir)
+        if old is not None and old.get("embedder") != embedder.name:
+            log.warning("embedder gewijzigd (%s → %s): de index wordt opnieuw opgebouwd", old.get("embedder"), embedder.name)
+            rebuild = True
+        if rebuild:
+            report.rebuilt = True
+            reset = getattr(store, "reset", None)
+            if reset is not None:
+                reset()
+            old = None
+        old_docs: dict = (old or {}).get("docs", {})
+
+        # 1. scan and validate --------------------------------------------------------------
+        paths, report.ignored = scan(corpus)
+        know = load_knowledge(corpus, report.invalid)
+        docs: dict[str, LoadedDoc] = {}
+        for path in paths:
+            rel = path.relative_to(corpus).as_posix()
+            try:
+                doc = load_document(path, corpus)
+            except LoadError as exc:
+                report.invalid.append(Problem(rel, str(exc)))
+                continue
+            except OSError as exc:
+                report.invalid.append(Problem(rel, f"kan het bestand niet lezen ({exc.strerror}); controleer de rechten"))
+                continue
+            except Exception as exc:  # a parser bug must cost one file, not the whole ingest
+                log.debug("loader failed on %s", rel, exc_info=True)
+                report.invalid.append(Problem(rel, f"kan het bestand niet verwerken ({type(exc).__name__}); controleer of het een geldig bestand is"))
+                continue
+            bad = _check_refs(doc, know)
+            if bad:
+                report.invalid.append(Problem(rel, bad))
+                continue
+            if doc.doc_id in docs:
+                report.invalid.append(Problem(rel, f"id '{doc.doc_id}' wordt al gebruikt door {docs[doc.doc_id].path}; geef een uniek 'id'"))
+                continue
+            docs[doc.doc_id] = doc
+
+        # 2. diff ---------------------------------------------------------------------------
+        todo: list[LoadedDoc] = []
+        for doc_id, doc in docs.items():
+            prev = old_docs.get(doc_id)
+            if prev is None:
+                report.added.append(doc_id)
+                todo.append(doc)
+            elif prev["hash"] != doc.hash or prev.get("chunking") != [chunk_size, chunk_overlap]:
+                report.updated.append(doc_id)
+                todo.append(doc)
+            else:
+                report.unchanged.append(doc_id)
+        report.removed = sorted(set(old_docs) - set(docs))
+        knowledge = know.model_dump(mode="json")
+        old_gen = (old or {}).get("generation")
+        if old is not None and not todo and not report.removed and old.get("knowledge_hash") == _hash(knowledge):
+            report.chunks_total = sum(len(d["chunks"]) for d in old_docs.values())
+            return report  # nothing to do: the index is current
+
+        # 3. embed and upsert the new chunks -------------------------------------------------
+        new_chunks: dict[str, list[ChunkRecord]] = {}
+        pending: list[tuple[ChunkRecord, LoadedDoc]] = []
+        for doc in todo:
+            recs = [
+                ChunkRecord(c.id, c.doc_id, c.text, c.heading, c.page, c.ordinal)
+                for c in chunk_document(doc, chunk_size, chunk_overlap)
+            ]
+            new_chunks[doc.doc_id] = recs
+            pending += [(r, doc) for r in recs]
+        if on_phase:
+            on_phase("embed")
+        done = 0
+        for i in range(0, len(pending), batch_size):
+            batch = pending[i : i + batch_size]
+            store.upsert(
+                [r.id for r, _ in batch],
+                [_embed_text(r, d.meta.title) for r, d in batch],
+                [_chunk_meta(r, d) for r, d in batch],
+            )
+            done += len(batch)
+            if progress:
+                progress(done, len(pending))
+        report.chunks_embedded = len(pending)
+
+        # 4. the new generation: chunk texts, knowledge, lexical index -----------------------
+        if on_phase:
+            on_phase("lexical")
+        prev_records: dict[str, list[ChunkRecord]] = {}
+        if old_gen is not None and report.unchanged:
+            for rec in read_chunks(gen_dir(index_dir, old_gen)):
+                prev_records.setdefault(rec.doc_id, []).append(rec)
+        all_records: list[ChunkRecord] = []
+        manifest_docs = {}
+        titles = {}
+        for doc_id, doc in docs.items():
+            recs = new_chunks.get(doc_id)
+            if recs is None:
+                recs = prev_records.get(doc_id, [])
+            all_records += recs
+            titles[doc_id] = (doc.meta.title, doc.meta.language)
+            manifest_docs[doc_id] = {
+                "hash": doc.hash,
+                "path": doc.path,
+                "chunking": [chunk_size, chunk_overlap],
+                "chunks": [r.id for r in recs],
+                "meta": _doc_meta(doc),
+            }
+        generation = (old_gen or 0) + 1
+        folder = gen_dir(index_dir, generation)
+        if folder.exists():
+            shutil.rmtree(folder)
+        write_chunks(folder, all_records)
+        write_json_atomic(folder / "knowledge.json", knowledge)
+        lexical = LexicalIndex.build(
+            [r.id for r in all_records],
+            [r.text for r in all_records],
+            [f"{titles[r.doc_id][0]} {r.heading}" for r in all_records],
+            [titles[r.doc_id][1] for r in all_records],
+        )
+        lexical.save(folder / "lexical")
+        report.chunks_total = len(all_records)
+
+        # 5. commit -------------------------------------------------------------------------
+        write_json_atomic(
+            index_dir / "manifest.json",
+            {
+                "format": FORMAT,
+                "embedder": embedder.name,
+                "generation": generation,
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "corpus": str(corpus.resolve()),
+                "knowledge_hash": _hash(knowledge),
+                "docs": manifest_docs,
+            },
+        )
+
+        # 6. clean up what the old manifest pointed to, and orphans of killed runs ------------
+        if on_phase:
+            on_phase("cleanup")
+        live = {r.id for r in all_records}
+        try:
+            stale = store.ids() - live
+            if stale:
+                store.delete(sorted(stale))
+        except Exception as exc:  # the new index is committed; leftovers are harmless
+            log.warning("oude chunks konden niet worden opgeruimd (%s); dat gebeurt bij de volgende ingest", exc)
+        for other in index_dir.glob("gen-*"):
+            if other != folder and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
+    return report
+
+
+def _hash(obj) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _embed_text(rec: ChunkRecord, title: str) -> str:
+    head = f"{title} — {rec.heading}" if rec.heading else title
+    return f"{head}\n{rec.text}"
+
+
+def _chunk_meta(rec: ChunkRecord, doc: LoadedDoc) -> dict:
+    meta = {
+        "doc_id": doc.doc_id,
+        "type": doc.meta.type,
+        "language": doc.meta.language,
+        "visibility": doc.meta.visibility,
+        "title": doc.meta.title,
+        "heading": rec.heading or "",
+    }
+    if rec.page is not None:
+        meta["page"] = rec.page
+    return meta

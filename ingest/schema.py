@@ -1,0 +1,115 @@
+"""Pydantic models for the corpus format (contract §1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DocType = Literal["blog", "case", "lesson", "guide"]
+_ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
+
+
+def _as_list(v):
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    return v
+
+
+class DocMeta(BaseModel):
+    """Front matter of a document, or the fields of its ``.meta.yaml`` sidecar."""
+
+    model_config = ConfigDict(extra="allow")
+
+    title: str = Field(min_length=1)
+    type: DocType = "blog"
+    id: str | None = None
+    language: Literal["nl", "en"] = "nl"
+    date: dt.date | None = None
+    organisation: str | None = None
+    url: str | None = None
+    phases: list[str] = Field(default_factory=list)
+    obstacles: list[str] = Field(default_factory=list)
+    people: list[str] = Field(default_factory=list)
+    visibility: Literal["public", "internal"] = "public"
+    summary: str | None = None
+
+    _lists = field_validator("phases", "obstacles", "people", mode="before")(_as_list)
+
+    @field_validator("title")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("mag niet leeg zijn")
+        return v
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        if v is not None and not _ID.match(v):
+            raise ValueError("alleen kleine letters, cijfers, '-', '_', '.' en '/'")
+        return v
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str | None = None
+    slack: str | None = None
+    teams: str | None = None
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    consent: bool
+    role: str | None = None
+    organisation: str | None = None
+    contact: Contact = Field(default_factory=Contact)
+    obstacles: list[str] = Field(default_factory=list)
+    phases: list[str] = Field(default_factory=list)
+    expertise: str | None = None
+
+    _lists = field_validator("obstacles", "phases", mode="before")(_as_list)
+
+    @field_validator("consent", mode="before")
+    @classmethod
+    def _strict_consent(cls, v):
+        # Consent is given explicitly or not at all: "yes", 1 or a typo never count.
+        if not isinstance(v, bool):
+            raise ValueError("moet true of false zijn")
+        return v
+
+
+class Obstacle(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    key: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    label_en: str | None = None
+    description: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Phase(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    key: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    description: str | None = None
+    steps: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
+
+
+class Knowledge(BaseModel):
+    """The corpus-root directories: people, obstacles, phases."""
+
+    people: list[Person] = Field(default_factory=list)
+    obstacles: list[Obstacle] = Field(default_factory=list)
+    phases: list[Phase] = Field(default_factory=list)
