@@ -29,7 +29,8 @@ ingest: setup
 	$(BIN)/opschaal ingest
 
 run: setup
-	$(BIN)/opschaal ingest --quiet
+	@echo "Kennisbank bijwerken (de eerste keer ±1,5 minuut inbedden; daarna alleen wat veranderde)…"
+	$(BIN)/opschaal ingest
 	$(BIN)/opschaal serve --host $(HOST) --port $(PORT)
 
 chat: setup

@@ -7,11 +7,13 @@ without the prefix, because that is what their own documentation tells admins to
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The corpus that ships with the source tree.
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -59,17 +61,24 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 30.0
+    #: Retries on rate limits and server errors before the extractive fallback takes over.
+    llm_max_retries: int = 1
     max_question_chars: int = 2000
 
     # --- web -----------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
-    allowed_origins: list[str] = Field(default_factory=list)
-    api_keys: list[SecretStr] = Field(default_factory=list)
-    curator_keys: list[SecretStr] = Field(default_factory=list)
+    #: Comma-separated or a JSON list in the environment.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    curator_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 64_000
     rate_limit_per_minute: int = 120
+    #: Seconds a web answer to the same question (no history) is reused; 0 turns it off.
+    answer_cache_seconds: int = 60
     retention_days: int = 90
+    #: Folder inside the corpus where approved contributions are written as Markdown.
+    contributions_subdir: str = "bijdragen"
 
     # --- channels (names as the vendors document them) ---------------------------------
     slack_bot_token: SecretStr | None = Field(
@@ -86,6 +95,26 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_API_URL", "OPSCHAAL_SLACK_API_URL")
     )
     teams_dev: bool = False
+    #: Audience for Teams answers: ``internal`` (default; Teams is inside the organisation) or
+    #: ``public`` for tenants with many guests.
+    teams_audience: Literal["public", "internal"] = "internal"
+    #: Public base URL of this service (``https://opschaal.example.nl``); channels link sources
+    #: without their own ``url`` to ``{public_url}/bronnen/{doc_id}``.
+    public_url: str | None = None
+    #: Slack channel ids (JSON list) that only get public documents; the rest of Slack is internal.
+    slack_public_channels: list[str] = Field(default_factory=list)
+    #: In Slack channels, post only answers that cite sources; the rest goes only to the asker.
+    slack_cited_only: bool = False
+
+    @field_validator("allowed_origins", "api_keys", "curator_keys", mode="before")
+    @classmethod
+    def _comma_list(cls, v):
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                return json.loads(v)
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
 
     @property
     def manifest_path(self) -> Path:

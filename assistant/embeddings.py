@@ -95,6 +95,10 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
         model = self._load()
+        if not texts:
+            # encode([]) returns shape (0,); the Protocol promises (0, dim).
+            dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            return np.zeros((0, dim()), dtype=np.float32)
         prefix = self.query_prefix if kind == "query" else self.passage_prefix
         vecs = model.encode(
             [prefix + t for t in texts],

@@ -65,6 +65,14 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     #: Which answerer produced ``answer`` (``extractive``, ``llm:<model>``…).
     answerer: str = "extractive"
+    #: Why a configured language model's answer was replaced by the extractive one (``timeout``,
+    #: ``http_error``, ``bad_response``, ``no_citations``, ``unsupported``…); ``None`` otherwise.
+    fallback_reason: str | None = None
+    #: Checks on the language model's own text (also when it fell back): share of its ``[n]``
+    #: markers that named an existing source, and share of its sentences supported by the
+    #: passages they cite. ``None`` when no model text was produced.
+    citation_validity: float | None = None
+    supported_ratio: float | None = None
     #: Set by channels that store answers (web, Slack, Teams) so feedback can refer to it.
     answer_id: str | None = None
 

@@ -2,19 +2,129 @@
 
 Consent is absolute: people with ``consent: false`` are dropped when the directory is loaded into
 :class:`PeopleDirectory`, so no later step can rank, count or show them. Their names are still
-known to :class:`Redactor`, which removes them from any text a user sees.
+known to :class:`Redactor`, which removes them (and every contact detail) from any text a user
+sees. See docs/matching.md for how the scores are combined and why.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from .models import PersonCard
-from .text import Analyzer, fold, words
+from .text import ALL_STOP, Analyzer, _stemmer, words
+
+# ---------------------------------------------------------------------------------------------
+# keyword phrases: stemmed, compound-aware, in order
+
+
+@dataclass
+class _Tok:
+    word: str
+    #: What this token may be matched by, per stemmer: the word and the stems of the word and
+    #: of its compound and hyphen parts (``aanbestedingsprocedure`` → ``aanbesteed``).
+    nl: set[str]
+    en: set[str]
+
+
+def _nl(w: str) -> str:
+    return _stemmer("nl").stemWord(w)
+
+
+def _en(w: str) -> str:
+    return _stemmer("en").stemWord(w)
+
+
+def tokenize(text: str, analyzer: Analyzer) -> list[_Tok]:
+    out: list[_Tok] = []
+    for w in words(text):
+        pieces = [w]
+        parts = [p for p in re.split(r"[-']", w) if p]
+        if len(parts) > 1:
+            pieces += parts
+        for p in list(pieces):
+            pieces += list(analyzer.split(p))
+        out.append(_Tok(w, {p for p in pieces} | {_nl(p) for p in pieces}, {p for p in pieces} | {_en(p) for p in pieces}))
+    return out
+
+
+#: Affix matches (``datastandaard`` ↔ ``standaard``) need a keyword word at least this long and a
+#: remaining part long enough to be a word of its own, so ``ontdekking`` never means ``dekking``.
+_AFFIX_MIN = 5
+_REST_MIN = 4
+
+
+@dataclass
+class _KwWord:
+    word: str
+    stop: bool
+
+    def __post_init__(self) -> None:
+        self.nl = _nl(self.word)
+        # The English stemmer is only trusted for light endings: it turns the Dutch "pilotitis"
+        # into "pilot", which would make every pilot question one about innovation fatigue.
+        en = _en(self.word)
+        self.en = en if len(self.word) - len(en) <= 3 else self.word
+
+    def matches(self, tok: _Tok) -> bool:
+        if self.stop:
+            return tok.word == self.word
+        if self.word in tok.nl or self.nl in tok.nl or self.en in tok.en:
+            return True
+        w = tok.word
+        if len(self.word) >= _AFFIX_MIN and len(w) > len(self.word):
+            if w.startswith(self.word) and len(w) - len(self.word) >= 2:
+                return True
+            if w.endswith(self.word) and len(w) - len(self.word) >= _REST_MIN:
+                return True
+        return False
+
+
+@dataclass
+class Phrase:
+    text: str
+    parts: list[_KwWord]
+
+    @classmethod
+    def compile(cls, text: str) -> Phrase | None:
+        ws = words(text)
+        parts = [_KwWord(w, w in ALL_STOP or len(w) < 3) for w in ws]
+        if not parts or all(p.stop for p in parts):
+            return None
+        return cls(text, parts)
+
+    @property
+    def n_content(self) -> int:
+        return sum(not p.stop for p in self.parts)
+
+    def find(self, toks: list[_Tok]) -> bool:
+        """True when the phrase occurs in order. Stop words must follow their neighbour
+        directly ("na de pilot" is not "pilot"); content words may have up to two words
+        between them ("het management nog overtuigen")."""
+        n = len(self.parts)
+        for start in range(len(toks)):
+            if not self.parts[0].matches(toks[start]):
+                continue
+            i, ok = start, True
+            for j in range(1, n):
+                gap = 0 if (self.parts[j].stop or self.parts[j - 1].stop) else 2
+                nxt = next(
+                    (k for k in range(i + 1, min(len(toks), i + 2 + gap)) if self.parts[j].matches(toks[k])),
+                    None,
+                )
+                if nxt is None:
+                    ok = False
+                    break
+                i = nxt
+            if ok:
+                return True
+        return False
+
 
 # ---------------------------------------------------------------------------------------------
 # obstacle detection
@@ -26,11 +136,40 @@ class ObstacleModel:
     label: str
     label_en: str
     description: str
-    keyword_terms: list[tuple[str, ...]]
+    phrases: list[Phrase]
+
+    def label_for(self, language: str) -> str:
+        return self.label_en if language == "en" else self.label
+
+
+@dataclass
+class ObstacleSignals:
+    """The internal scores behind a detection, kept for ranking, tests and docs/matching.md."""
+
+    keyword: dict[str, float] = field(default_factory=dict)
+    matched: dict[str, list[str]] = field(default_factory=dict)
+    similarity: dict[str, float] = field(default_factory=dict)
+    documents: dict[str, float] = field(default_factory=dict)
+    history: dict[str, float] = field(default_factory=dict)
+    total: dict[str, float] = field(default_factory=dict)
 
 
 class ObstacleDetector:
-    """Keywords (stemmed, compound-aware) + similarity to descriptions + retrieved documents."""
+    """Keywords (stemmed, compound-aware) + similarity to descriptions + retrieved documents.
+
+    Each signal is scaled to roughly 0..1 and the three are added; an obstacle is reported when
+    its total clears ``threshold`` and is not far behind the best one (``relative``).
+    """
+
+    # Weights chosen on a labelled development set (docs/matching.md); keywords lead because a
+    # word like "aanbesteding" is unambiguous, the other two catch paraphrases.
+    W_KEYWORD = 1.0
+    W_SIMILARITY = 0.5
+    W_DOCUMENTS = 1.0
+    W_HISTORY = 0.45
+    THRESHOLD = 0.55
+    RELATIVE = 0.6
+    DOC_DEPTH = 5
 
     def __init__(self, obstacles: list[dict], analyzer: Analyzer, embedder=None) -> None:
         self.analyzer = analyzer
@@ -38,40 +177,77 @@ class ObstacleDetector:
         self.items: list[ObstacleModel] = []
         for o in obstacles:
             kws = list(o.get("keywords") or []) + [o["label"]] + ([o["label_en"]] if o.get("label_en") else [])
-            terms = []
-            for kw in kws:
-                t = tuple(dict.fromkeys(analyzer.query_terms(kw)))
-                if t:
-                    terms.append(t)
+            phrases = [p for p in (Phrase.compile(k) for k in dict.fromkeys(kws)) if p]
             self.items.append(
                 ObstacleModel(
                     key=o["key"],
                     label=o["label"],
                     label_en=o.get("label_en") or o["label"],
                     description=o.get("description") or "",
-                    keyword_terms=terms,
+                    phrases=phrases,
                 )
             )
         self.by_key = {o.key: o for o in self.items}
         self._vectors: np.ndarray | None = None
+        self.last: ObstacleSignals | None = None
+
+    def label(self, key: str | None, language: str = "nl") -> str | None:
+        o = self.by_key.get(key or "")
+        return o.label_for(language) if o else None
 
     def _desc_vectors(self) -> np.ndarray | None:
         if self.embedder is None or not self.items:
             return None
         if self._vectors is None:
-            texts = [f"{o.label}. {o.description}" for o in self.items]
+            texts = [f"{o.label} ({o.label_en}). {o.description}" for o in self.items]
             self._vectors = self.embedder.embed(texts, kind="passage")
         return self._vectors
 
-    def keyword_scores(self, text: str) -> dict[str, float]:
-        q = set(self.analyzer.query_terms(text))
-        out: dict[str, float] = {}
+    # -- the three signals ------------------------------------------------------------------
+    def keyword_hits(self, text: str) -> dict[str, list[str]]:
+        toks = tokenize(text, self.analyzer)
+        out: dict[str, list[str]] = {}
         for o in self.items:
-            hits = sum(1 for kw in o.keyword_terms if all(t in q for t in kw))
+            hits = [p.text for p in o.phrases if p.find(toks)]
             if hits:
-                out[o.key] = min(1.0, 0.6 + 0.2 * (hits - 1))
+                out[o.key] = hits
         return out
 
+    def keyword_scores(self, text: str) -> dict[str, float]:
+        """0..1 per obstacle: one keyword is a clear signal, more keywords make it surer."""
+        out = {}
+        for key, hits in self.keyword_hits(text).items():
+            # A phrase of several words is more specific than a single word.
+            miss = 1.0
+            for h in hits:
+                p = Phrase.compile(h)
+                miss *= 1.0 - (0.8 if p and p.n_content > 1 else 0.7)
+            out[key] = 1.0 - miss
+        return out
+
+    def similarity_scores(self, query_vector: np.ndarray | None) -> dict[str, float]:
+        """0..1 per obstacle: how far the description stands out from the others (z-score)."""
+        vecs = self._desc_vectors()
+        if vecs is None or query_vector is None or len(self.items) < 3:
+            return {}
+        sims = vecs @ np.asarray(query_vector, dtype=np.float32)
+        spread = float(np.std(sims)) or 1.0
+        z = (sims - float(np.mean(sims))) / spread
+        return {o.key: min(1.0, max(0.0, (float(zi) - 1.0) / 1.5)) for o, zi in zip(self.items, z, strict=True)}
+
+    def document_scores(self, retrieved: list[dict] | None) -> dict[str, float]:
+        """0..1 per obstacle: rank-weighted share of the top documents tagged with it."""
+        out: dict[str, float] = defaultdict(float)
+        top = (retrieved or [])[: self.DOC_DEPTH]
+        norm = sum(1.0 / (r + 1) for r in range(len(top))) or 1.0
+        for rank, meta in enumerate(top):
+            for pos, k in enumerate(meta.get("obstacles", []) or []):
+                if k in self.by_key:
+                    # Authors list the main obstacle first.
+                    out[k] += (1.0 if pos == 0 else 0.75) / (rank + 1) / norm
+        return dict(out)
+
+    # -- combined ----------------------------------------------------------------------------
     def detect(
         self,
         question: str,
@@ -80,25 +256,39 @@ class ObstacleDetector:
         query_vector: np.ndarray | None = None,
         limit: int = 3,
     ) -> list[tuple[str, float]]:
-        scores: dict[str, float] = defaultdict(float)
-        for k, s in self.keyword_scores(question).items():
-            scores[k] += s
-        for turn in (history or [])[-2:]:
+        """Obstacles of the question, best first, with their combined score."""
+        sig = ObstacleSignals()
+        sig.matched = self.keyword_hits(question)
+        sig.keyword = self.keyword_scores(question)
+        sig.similarity = self.similarity_scores(query_vector)
+        sig.documents = self.document_scores(retrieved)
+        # Earlier user turns count less, and more when the question itself names nothing
+        # ("en wie kan ik daarover spreken?").
+        own = bool(sig.keyword)
+        hist: dict[str, float] = defaultdict(float)
+        for age, turn in enumerate(reversed((history or [])[-3:])):
             for k, s in self.keyword_scores(turn).items():
-                scores[k] += 0.4 * s
-        vecs = self._desc_vectors()
-        if vecs is not None and query_vector is not None:
-            sims = vecs @ query_vector
-            centred = sims - float(np.mean(sims))
-            spread = float(np.std(sims)) or 1.0
-            for o, z in zip(self.items, centred / spread, strict=True):
-                if z > 1.0:
-                    scores[o.key] += 0.25 * (z - 1.0)
-        for rank, meta in enumerate((retrieved or [])[:3]):
-            for k in meta.get("obstacles", []):
-                if k in self.by_key:
-                    scores[k] += 0.22 / (rank + 1)
-        ranked = sorted(((k, s) for k, s in scores.items() if s >= 0.5), key=lambda x: (-x[1], x[0]))
+                hist[k] = max(hist[k], s * (0.5**age))
+        sig.history = dict(hist)
+        w_hist = self.W_HISTORY * (0.5 if own else 1.0)
+        total: dict[str, float] = defaultdict(float)
+        for k, s in sig.keyword.items():
+            total[k] += self.W_KEYWORD * s
+        for k, s in sig.similarity.items():
+            total[k] += self.W_SIMILARITY * s
+        for k, s in sig.documents.items():
+            total[k] += self.W_DOCUMENTS * s
+        for k, s in sig.history.items():
+            total[k] += w_hist * s
+        sig.total = dict(total)
+        self.last = sig
+        if not total:
+            return []
+        best = max(total.values())
+        ranked = sorted(
+            ((k, round(s, 4)) for k, s in total.items() if s >= self.THRESHOLD and s >= self.RELATIVE * best),
+            key=lambda x: (-x[1], x[0]),
+        )
         return ranked[:limit]
 
 
@@ -119,23 +309,51 @@ class Person:
     terms: set[str] = field(default_factory=set)
 
 
+class Match(NamedTuple):
+    person: Person
+    score: float
+    #: The obstacle the reason names (shared with the question when there is one).
+    obstacle: str | None
+    #: The case, lesson or other document the person took part in that the reason names.
+    doc: str | None
+    shared: list[str]
+
+
 _WHO = re.compile(
-    r"\b(wie\s+(kan|kun|heeft|hebben|weet|zou|moet)|met\s+wie|welke\s+(collega|persoon|personen|mensen|experts?)|"
-    r"contact\s+(met|opnemen)|in\s+contact|iemand\s+die|mensen\s+die|experts?\b|"
-    r"who\s+(can|has|have|should|knows?|could)|someone\s+who|talk\s+to|get\s+in\s+touch|people\s+who)",
+    r"\b(wie\s+(kan|kun|kunnen|heeft|hebben|weet|weten|zou|moet|is|zijn|ken|kent|benader)|met\s+wie|"
+    r"bij\s+wie|welke\s+(collega|collega's|persoon|personen|mensen|experts?|deskundigen?|organisaties?)|"
+    r"contact\s*(met|opnemen|gegevens|persoon)|contactpersoon|in\s+contact|"
+    r"(ken\s+je|is\s+er|zoek|zoeken)\s+(iemand|mensen|een\s+collega)|iemand\s+die|mensen\s+die|collega's\s+die|"
+    r"experts?\b|ervaringsdeskundige|e-?mail(adres)?\s+van|telefoonnummer|"
+    r"who\s+(can|could|has|have|should|knows?|did|to)|whom|someone\s+who|anyone\s+who|"
+    r"(is\s+there|find|know)\s+(someone|anybody|anyone)|talk\s+to|speak\s+(to|with)|"
+    r"get\s+in\s+touch|people\s+who|contact\s+details|e-?mail\s+address)",
     re.I,
 )
 
 
 def is_people_question(question: str) -> bool:
+    """True for "wie kan ik spreken over…", "wie heeft ervaring met…", "who can I talk to…"."""
     return bool(_WHO.search(question))
+
+
+_TYPE_PREF = {"case": 1.0, "lesson": 0.9, "guide": 0.6, "blog": 0.5}
 
 
 class PeopleDirectory:
     """Consenting people only; the non-consenting ones never enter this object."""
 
-    def __init__(self, people: list[dict], docs: dict[str, dict], analyzer: Analyzer) -> None:
+    # Weights of the ranking; see docs/matching.md.
+    W_OBSTACLE = 1.0
+    W_DOCS = 0.9
+    W_EXPERTISE = 0.6
+    W_PHASE = 0.15
+    W_NAMED = 3.0
+    SAME_ORG_PENALTY = 0.35
+
+    def __init__(self, people: list[dict], docs: dict[str, dict], analyzer: Analyzer, embedder=None) -> None:
         self.analyzer = analyzer
+        self.embedder = embedder
         self.people: dict[str, Person] = {}
         for p in people:
             if p.get("consent") is not True:
@@ -151,13 +369,79 @@ class PeopleDirectory:
                 phases=list(p.get("phases") or []),
                 expertise=p.get("expertise") or "",
             )
-            person.terms = set(analyzer.terms(f"{person.role or ''} {person.expertise}", "nl"))
+            person.terms = set(analyzer.query_terms(f"{person.role or ''} {person.expertise}"))
             self.people[person.id] = person
         self.docs_of: dict[str, list[str]] = defaultdict(list)
         for doc_id, meta in docs.items():
-            for pid in meta.get("people", []):
+            for pid in meta.get("people", []) or []:
                 if pid in self.people:
                     self.docs_of[pid].append(doc_id)
+        # How many people mention a term: "gemeente" says little about who to call, "drones" a lot.
+        self._df: dict[str, int] = defaultdict(int)
+        for person in self.people.values():
+            for t in person.terms:
+                self._df[t] += 1
+        self._ids = list(self.people)
+        self._vectors: np.ndarray | None = None
+        self._name_pats = {
+            pid: re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, p.name.split())) + r"(?!\w)", re.I)
+            for pid, p in self.people.items()
+        }
+
+    def _expertise_vectors(self) -> np.ndarray | None:
+        if self.embedder is None or not self._ids:
+            return None
+        if self._vectors is None:
+            texts = [f"{p.role or ''}, {p.organisation or ''}. {p.expertise}" for p in self.people.values()]
+            self._vectors = self.embedder.embed(texts, kind="passage")
+        return self._vectors
+
+    def named_in(self, text: str) -> list[str]:
+        return [pid for pid, pat in self._name_pats.items() if pat.search(text)]
+
+    def _expertise_scores(self, question: str, query_vector: np.ndarray | None) -> dict[str, float]:
+        """0..1: rare shared words (IDF-weighted) and, when there is a model, how much this
+        person's expertise stands out in similarity to the question."""
+        q = set(self.analyzer.query_terms(question))
+        n = max(len(self.people), 1)
+        lex: dict[str, float] = {}
+        for pid, p in self.people.items():
+            shared = q & p.terms
+            lex[pid] = min(1.0, sum(math.log(1 + n / self._df[t]) for t in shared) / 6.0)
+        dense: dict[str, float] = {}
+        vecs = self._expertise_vectors()
+        if vecs is not None and query_vector is not None and len(self._ids) >= 3:
+            sims = vecs @ np.asarray(query_vector, dtype=np.float32)
+            z = (sims - float(np.mean(sims))) / (float(np.std(sims)) or 1.0)
+            dense = {pid: min(1.0, max(0.0, (float(zi) - 0.5) / 2.0)) for pid, zi in zip(self._ids, z, strict=True)}
+        return {pid: 0.5 * lex[pid] + 0.5 * dense.get(pid, lex[pid]) for pid in self.people}
+
+    def best_doc(
+        self,
+        person: Person,
+        obstacle: str | None,
+        rank_of: dict[str, int],
+        docs: dict[str, dict],
+        audience: str = "public",
+    ) -> str | None:
+        """The document the reason names: one they took part in, about the obstacle, preferably
+        retrieved for this question and preferably a case or lesson. Internal documents are
+        only named to an internal audience."""
+        own = [
+            d
+            for d in self.docs_of.get(person.id, [])
+            if audience == "internal" or docs.get(d, {}).get("visibility", "public") == "public"
+        ]
+        if not own:
+            return None
+
+        def score(d: str) -> float:
+            meta = docs.get(d, {})
+            s = 2.0 if obstacle and obstacle in (meta.get("obstacles") or []) else 0.0
+            s += 1.5 / (1 + rank_of[d]) if d in rank_of else 0.0
+            return s + _TYPE_PREF.get(meta.get("type", ""), 0.4)
+
+        return max(own, key=lambda d: (score(d), d))
 
     def recommend(
         self,
@@ -170,73 +454,214 @@ class PeopleDirectory:
         asker: str | None = None,
         limit: int = 3,
         people_first: bool = False,
-    ) -> list[tuple[Person, float, str | None, str | None]]:
-        """Ranked ``(person, score, shared obstacle, doc they took part in)``."""
-        wanted = dict(obstacles)
+        query_vector: np.ndarray | None = None,
+        audience: str = "public",
+    ) -> list[Match]:
+        """Up to ``limit`` people, best first, from different organisations where possible."""
+        top = max((s for _, s in obstacles), default=0.0) or 1.0
+        wanted = {k: s / top for k, s in obstacles}
         rank_of = {d: i for i, d in enumerate(retrieved)}
-        q_terms = set(self.analyzer.query_terms(question))
-        scored = []
+        named = set(self.named_in(question))
+        expertise = self._expertise_scores(question, query_vector)
+        scored: list[Match] = []
         for p in self.people.values():
             if asker and p.id == asker:
                 continue
-            shared = [k for k in p.obstacles if k in wanted]
-            s_obst = sum(wanted[k] for k in shared)
-            involved = [d for d in self.docs_of.get(p.id, []) if d in rank_of]
-            s_docs = sum(1.0 / (1 + rank_of[d]) for d in involved)
-            s_phase = 0.2 if phase and phase in p.phases else 0.0
-            s_text = 0.15 * len(q_terms & p.terms)
-            score = 1.0 * s_obst + 0.8 * s_docs + s_phase + min(s_text, 0.6)
-            if score <= 0.25:
+            shared = sorted((k for k in p.obstacles if k in wanted), key=lambda k: -wanted[k])
+            s_obst = min(1.0, sum(wanted[k] for k in shared)) if shared else 0.0
+            involved = [d for d in self.docs_of.get(p.id, []) if d in rank_of and rank_of[d] < 10]
+            s_docs = min(1.0, sum(1.0 / (1 + rank_of[d]) for d in involved))
+            s_phase = 1.0 if phase and phase in p.phases else 0.0
+            score = (
+                self.W_OBSTACLE * s_obst
+                + self.W_DOCS * s_docs
+                + self.W_EXPERTISE * expertise.get(p.id, 0.0)
+                + self.W_PHASE * s_phase
+                + (self.W_NAMED if p.id in named else 0.0)
+            )
+            if score < 0.3:
                 continue
-            best_obst = max(shared, key=lambda k: wanted[k]) if shared else None
-            doc = None
-            if involved:
-                doc = min(involved, key=lambda d: rank_of[d])
-            elif self.docs_of.get(p.id):
-                own = self.docs_of[p.id]
-                doc = next((d for d in own if best_obst in docs.get(d, {}).get("obstacles", [])), own[0])
-            scored.append((p, score, best_obst, doc))
-        scored.sort(key=lambda x: (-x[1], x[0].id))
-        if not people_first and (not obstacles and not any(x[3] in rank_of for x in scored[:1])):
+            obstacle = shared[0] if shared else None
+            if obstacle is None and involved:
+                # No shared obstacle: name the one the retrieved document and the person share.
+                best_doc = min(involved, key=lambda d: rank_of[d])
+                obstacle = next((k for k in docs.get(best_doc, {}).get("obstacles", []) if k in p.obstacles), None)
+            doc = self.best_doc(p, obstacle or (p.obstacles[0] if p.obstacles else None), rank_of, docs, audience)
+            scored.append(Match(p, round(score, 4), obstacle, doc, shared))
+        scored.sort(key=lambda m: (-m.score, m.person.id))
+        if not scored:
             return []
-        picked: list[tuple[Person, float, str | None, str | None]] = []
+        evidence = bool(obstacles) or bool(named) or any(
+            d in rank_of and rank_of[d] < 3 for d in self.docs_of.get(scored[0].person.id, [])
+        )
+        if not people_first and not evidence:
+            return []
+        picked: list[Match] = []
         orgs: set[str] = set()
         pool = list(scored)
         while pool and len(picked) < limit:
             # Diversity: a second person from an organisation already shown must clearly win.
-            best = max(
-                pool,
-                key=lambda x: x[1] - (0.5 if (x[0].organisation or "") in orgs else 0.0),
-            )
+            best = max(pool, key=lambda m: (m.score - (self.SAME_ORG_PENALTY if (m.person.organisation or "") in orgs else 0.0), -len(m.person.id)))
             pool.remove(best)
-            if picked and best[1] < 0.35 * picked[0][1]:
+            if picked and best.score < 0.45 * picked[0].score:
                 break
             picked.append(best)
-            orgs.add(best[0].organisation or "")
+            orgs.add(best.person.organisation or "")
         return picked
 
 
+def short_title(title: str, limit: int = 70) -> str:
+    """Long titles are cut at their colon: ``Meldingen-app Straatsein: van één gemeente naar
+    drie, en toen liep het vast`` → ``Meldingen-app Straatsein``."""
+    if len(title) <= limit:
+        return title
+    head = title.split(":")[0].strip()
+    return head if 10 <= len(head) < len(title) else title
+
+
+_KIND_NL = {"case": "de case", "lesson": "de les", "guide": "de handreiking", "blog": "de blog"}
+_KIND_EN = {"case": "the case", "lesson": "the lesson", "guide": "the guide", "blog": "the blog"}
+
+
+def _lower_label(label: str | None) -> str | None:
+    # "Privacy en AVG" → "privacy en AVG": only the first letter, acronyms stay.
+    return _lower_first(label) if label else label
+
+
 def reason_for(
-    person: Person, obstacle_label: str | None, doc_title: str | None, doc_type: str | None, language: str
+    person: Person,
+    obstacle_label: str | None,
+    doc_title: str | None,
+    doc_type: str | None,
+    language: str,
+    shared: bool = True,
 ) -> str:
-    where = f"{person.role} bij {person.organisation}" if person.role and person.organisation else (person.role or person.organisation or "")
+    """One sentence in the question's language naming the obstacle and the case or lesson the
+    person took part in. ``shared`` says whether the question has that obstacle too; only then
+    does the sentence say "the same obstacle"."""
+    obst = _lower_label(obstacle_label)
+    title = short_title(doc_title) if doc_title else None
     if language == "en":
-        where_en = f"{person.role} at {person.organisation}" if person.role and person.organisation else where
-        if obstacle_label and doc_title:
-            return f"{person.name} ({where_en}) dealt with the same obstacle, {obstacle_label.lower()}, in “{doc_title}”."
-        if obstacle_label:
-            return f"{person.name} ({where_en}) has hands-on experience with {obstacle_label.lower()}."
-        if doc_title:
-            return f"{person.name} ({where_en}) was involved in “{doc_title}”, which matches your question."
-        return f"{person.name} ({where_en}) has relevant experience."
-    kind = {"case": "de case", "lesson": "de les", "guide": "de handreiking", "blog": "de blog"}.get(doc_type or "", "")
-    if obstacle_label and doc_title:
-        return f"{person.name} ({where}) liep bij {kind} “{doc_title}” tegen hetzelfde obstakel aan: {obstacle_label.lower()}."
-    if obstacle_label:
-        return f"{person.name} ({where}) heeft praktijkervaring met {obstacle_label.lower()}."
-    if doc_title:
-        return f"{person.name} ({where}) was betrokken bij {kind} “{doc_title}”, die aansluit op je vraag."
-    return f"{person.name} ({where}) heeft relevante ervaring."
+        where = ", ".join(x for x in (person.role, person.organisation) if x)
+        who = f"{person.name} ({where})" if where else person.name
+        kind = _KIND_EN.get(doc_type or "", "")
+        in_doc = f"in {kind} “{title}”".replace("  ", " ") if title else ""
+        if obst and title:
+            if shared:
+                return f"{who} ran into the same obstacle, {obst}, {in_doc}."
+            return f"{who} took part in {kind} “{title}”, about {obst}.".replace("  ", " ")
+        if obst:
+            return f"{who} has hands-on experience with {'the same obstacle, ' if shared else ''}{obst}."
+        if title:
+            return f"{who} took part in {kind} “{title}”, which matches your question.".replace("  ", " ")
+        return f"{who} has relevant experience."
+    where = " bij ".join(x for x in (person.role, person.organisation) if x)
+    who = f"{person.name} ({where})" if where else person.name
+    kind = _KIND_NL.get(doc_type or "", "")
+    if obst and title:
+        if shared:
+            return f"{who} liep bij {kind} “{title}” tegen hetzelfde obstakel aan: {obst}.".replace("  ", " ")
+        return f"{who} was betrokken bij {kind} “{title}”, over {obst}.".replace("  ", " ")
+    if obst:
+        return f"{who} heeft praktijkervaring met {'hetzelfde obstakel: ' if shared else ''}{obst}."
+    if title:
+        return f"{who} was betrokken bij {kind} “{title}”, die aansluit op je vraag.".replace("  ", " ")
+    return f"{who} heeft relevante ervaring."
+
+
+def people_first_text(cards: list[PersonCard], obstacle_label: str | None, language: str) -> str:
+    """The opening of a people-first answer ("wie kan ik spreken over …")."""
+    topic = _lower_label(obstacle_label)
+    if language == "en":
+        if not cards:
+            return (
+                "I found nobody in the directory of people who agreed to be contacted with proven "
+                "experience in this. What the knowledge base says:"
+            )
+        head = f"These people have experience with {topic}:" if topic else "These people have relevant experience:"
+        tail = "Their contact details are listed with each recommendation; ask for an introduction to get a draft message."
+        return "\n".join([head, *(f"- {c.reason}" for c in cards), tail, "", "What the knowledge base says:"])
+    if not cards:
+        return (
+            "Ik vond in de lijst van mensen die benaderd willen worden niemand met aantoonbare "
+            "ervaring hiermee. Dit zegt de kennisbank erover:"
+        )
+    head = f"Deze mensen hebben ervaring met {topic}:" if topic else "Deze mensen hebben relevante ervaring:"
+    tail = "Hun contactgegevens staan bij de aanbevelingen; vraag om een introductie voor een conceptbericht."
+    return "\n".join([head, *(f"- {c.reason}" for c in cards), tail, "", "Dit zegt de kennisbank erover:"])
+
+
+def draft_intro(
+    person: Person,
+    question: str,
+    obstacle_label: str | None,
+    doc_title: str | None,
+    doc_type: str | None,
+    asker_name: str | None,
+    asker_organisation: str | None,
+    language: str,
+) -> str:
+    """A short, polite message the asker can send: who asks, the shared obstacle, what they
+    would like to learn. Unknown details become visible placeholders, never guesses."""
+    first = person.name.split()[0]
+    q = " ".join(question.split())
+    if len(q) > 300:
+        q = q[:300].rsplit(" ", 1)[0] + " …"
+    topic = _lower_label(obstacle_label)
+    title = short_title(doc_title) if doc_title else None
+    if language == "en":
+        name = asker_name or "[your name]"
+        me = f"My name is {name}" + (f" and I work at {asker_organisation}." if asker_organisation else ".")
+        kind = _KIND_EN.get(doc_type or "", "")
+        why = "Opschaalwijzer pointed me to you"
+        if topic and title:
+            why += f": in {kind} “{title}” you dealt with {topic}, the same obstacle we are facing now."
+        elif topic:
+            why += f", because you have hands-on experience with {topic}, the same obstacle we are facing now."
+        else:
+            why += ", because your experience matches what we are working on."
+        lines = [
+            f"Dear {first},",
+            "",
+            f"{me} {why}".replace("  ", " "),
+            "",
+            f"Our question is: “{q}” I would like to learn how you approached "
+            + (f"{topic}" if topic else "it")
+            + ", what worked and what you would do differently now.",
+            "",
+            "Would you have half an hour for a short (video) call in the coming weeks? I am happy to fit in with your schedule.",
+            "",
+            "Kind regards,",
+            name,
+        ]
+    else:
+        name = asker_name or "[je naam]"
+        me = f"Mijn naam is {name}" + (f" en ik werk bij {asker_organisation}." if asker_organisation else ".")
+        kind = _KIND_NL.get(doc_type or "", "")
+        why = "Via de Opschaalwijzer kwam ik bij jou uit"
+        if topic and title:
+            why += f": bij {kind} “{title}” liep jij tegen hetzelfde obstakel aan waar wij nu mee zitten, {topic}."
+        elif topic:
+            why += f", omdat jij praktijkervaring hebt met hetzelfde obstakel waar wij nu mee zitten, {topic}."
+        else:
+            why += ", omdat jouw ervaring aansluit op waar wij mee bezig zijn."
+        lines = [
+            f"Beste {first},",
+            "",
+            f"{me} {why}".replace("  ", " "),
+            "",
+            f"Onze vraag is: “{q}” Ik zou graag van je leren hoe jullie "
+            + (f"{topic} hebben aangepakt" if topic else "dat hebben aangepakt")
+            + ", wat werkte en wat je achteraf anders zou doen.",
+            "",
+            "Heb je de komende weken een half uur voor een kort (video)gesprek? Ik pas me graag aan jouw agenda aan.",
+            "",
+            "Met vriendelijke groet,",
+            name,
+        ]
+    if asker_organisation:
+        lines.append(asker_organisation)
+    return "\n".join(lines)
 
 
 def person_card(person: Person, reason: str, obstacles: list[str]) -> PersonCard:
@@ -255,50 +680,175 @@ def person_card(person: Person, reason: str, obstacles: list[str]) -> PersonCard
 # redaction
 
 
-_PARTICLES = {"van", "de", "der", "den", "het", "ten", "ter", "te", "el", "la", "le", "di", "da", "von"}
+_PARTICLES = {"van", "de", "der", "den", "het", "ten", "ter", "te", "el", "la", "le", "di", "da", "von", "in", "'t"}
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|0)[\s-]?(?:\d[\s-]?){8}\d(?!\d)")
+_PROTECT = "\uE000{}\uE001"
+
+
+@dataclass
+class _Rule:
+    pattern: re.Pattern
+    #: ``None`` = a full name, replaced whatever its case; otherwise only a capitalised mention
+    #: counts ("Prins" the surname, not "prins" the word).
+    needs_capital: bool
+    nl: str
+    en: str
 
 
 class Redactor:
-    """Replaces names of non-consenting people by their role or "een collega van <org>"."""
+    """Removes names of non-consenting people and all contact details from user-facing text.
+
+    A name becomes the person's role ("de teamleider klantcontactcentrum van Gemeente Haverdam")
+    or "een collega van <organisatie>". Full names, surname-only and first-name-only mentions are
+    caught; a role written right before the name is absorbed so it is not said twice. Names of
+    consenting people are protected first, so "Willem" is redacted but "Jan-Willem Kok" is not.
+    """
 
     def __init__(self, people: list[dict]) -> None:
-        self.rules: list[tuple[re.Pattern, str, str]] = []
+        self.rules: list[_Rule] = []
+        self.person_rules: list[tuple[str, list[_Rule]]] = []
+        self.hidden: list[dict] = [p for p in people if p.get("consent") is not True and (p.get("name") or "").strip()]
+        shown = [p["name"] for p in people if p.get("consent") is True and p.get("name")]
+        self._protect = [
+            re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, n.split())) + r"(?![\w-])", re.I)
+            for n in sorted(shown, key=len, reverse=True)
+        ]
+        self.contacts: set[str] = set()
         for p in people:
-            if p.get("consent") is True:
-                continue
-            name = (p.get("name") or "").strip()
-            if not name:
-                continue
-            org = p.get("organisation")
-            role = p.get("role")
-            if role and org:
-                repl_nl, repl_en = f"de {role} van {org}", f"the {role} at {org}"
+            for v in (p.get("contact") or {}).values():
+                if v and len(str(v)) >= 5:
+                    self.contacts.add(str(v))
+        for p in self.hidden:
+            name = p["name"].strip()
+            org, role = p.get("organisation"), p.get("role")
+            role_l = _lower_first(role) if role else None
+            if role_l and org:
+                nl, en = f"de {role_l} van {org}", f"the {role_l} at {org}"
+            elif role_l:
+                nl, en = f"de {role_l}", f"the {role_l}"
             elif org:
-                repl_nl, repl_en = f"een collega van {org}", f"a colleague at {org}"
+                nl, en = f"een collega van {org}", f"a colleague at {org}"
             else:
-                repl_nl, repl_en = "een collega", "a colleague"
+                nl, en = "een collega", "a colleague"
             parts = name.split()
-            surname = " ".join(parts[1:]) if len(parts) > 1 else ""
-            variants = [name]
-            if surname:
-                variants.append(surname)
+            variants: list[tuple[str, bool]] = [(name, False)]
+            if len(parts) > 1:
+                surname = " ".join(parts[1:])
+                variants.append((surname, True))
                 core = " ".join(w for w in parts[1:] if w.lower() not in _PARTICLES)
-                if core and core != surname:
-                    variants.append(core)
-            if parts and len(parts[0]) >= 3:
-                variants.append(parts[0])
-            for v in variants:
-                pat = re.compile(r"(?<![\w])" + r"\s+".join(re.escape(w) for w in v.split()) + r"(?![\w])", re.I)
-                self.rules.append((pat, repl_nl, repl_en))
-        self.names = [fold(p.get("name") or "") for p in people if p.get("consent") is not True]
+                if core and core != surname and len(core) >= 3:
+                    variants.append((core, True))
+                if len(parts[0]) >= 3:
+                    variants.append((parts[0], True))
+            # "Teamleider klantcontactcentrum Bart Hendriks", "directeur Gerrit van Dam": the role
+            # before the name is swallowed by the replacement, which already says it.
+            role_words = [role] + ([role.split()[0]] if role and len(role.split()) > 1 else []) if role else []
+            role_alt = "|".join(r"\s+".join(map(re.escape, r.split())) for r in role_words)
+            lead = rf"(?:(?:de|het|the|onze|our)\s+)?(?:{role_alt})\s+" if role_alt else ""
+            mine = []
+            for v, cap in variants:
+                body = r"\s+".join(re.escape(w) for w in v.split())
+                pat = rf"(?<![\w-])(?:{lead})?(?P<name>{body})(?![\w-])" if lead else rf"(?<![\w-])(?P<name>{body})(?![\w-])"
+                mine.append(_Rule(re.compile(pat, re.I), cap, nl, en))
+            self.rules += mine
+            self.person_rules.append((name, mine))
+
+    @staticmethod
+    def _capitalised(m: re.Match) -> bool:
+        name = m.group("name")
+        core = [w for w in name.split() if w.lower() not in _PARTICLES] or name.split()
+        return core[-1][:1].isupper()
+
+    def _protect_shown(self, text: str) -> tuple[str, list[str]]:
+        kept: list[str] = []
+
+        def keep(m: re.Match) -> str:
+            kept.append(m.group(0))
+            return _PROTECT.format(len(kept) - 1)
+
+        for pat in self._protect:
+            text = pat.sub(keep, text)
+        return text, kept
+
+    @staticmethod
+    def _restore(text: str, kept: list[str]) -> str:
+        for i, s in enumerate(kept):
+            text = text.replace(_PROTECT.format(i), s)
+        return text
+
+    def strip_contacts(self, text: str, language: str = "nl") -> str:
+        repl = "[contactgegevens weggelaten]" if language != "en" else "[contact details removed]"
+        for c in sorted(self.contacts, key=len, reverse=True):
+            if c in text:
+                text = text.replace(c, repl)
+        text = _EMAIL.sub(repl, text)
+        return _PHONE.sub(repl, text)
 
     def __call__(self, text: str | None, language: str = "nl") -> str | None:
         if not text:
             return text
-        for pat, nl, en in self.rules:
-            text = pat.sub(en if language == "en" else nl, text)
-        return text
+        text, kept = self._protect_shown(text)
+        for rule in self.rules:
 
-    def leaks(self, text: str) -> list[str]:
-        folded = " " + " ".join(words(text)) + " "
-        return [n for n in self.names if n and f" {' '.join(words(n))} " in folded]
+            def sub(m: re.Match, rule: _Rule = rule, s: str = text) -> str:
+                if rule.needs_capital and not self._capitalised(m):
+                    return m.group(0)
+                out = rule.en if language == "en" else rule.nl
+                if _sentence_start(s[: m.start()]):
+                    out = out[:1].upper() + out[1:]
+                return out
+
+            text = rule.pattern.sub(sub, text)
+        text = self._restore(text, kept)
+        return self.strip_contacts(text, language)
+
+    def evidence(self, evidence: list) -> list:
+        """Answerer evidence with names redacted in each document's own language."""
+        from dataclasses import replace
+
+        return [
+            replace(
+                ev,
+                title=self(ev.title, ev.language) or ev.title,
+                passages=[(self(t, ev.language) or t, self(h, ev.language) if h else h, pg) for t, h, pg in ev.passages],
+            )
+            for ev in evidence
+        ]
+
+    def scrub(self, text: str) -> str:
+        """The text with non-consenting names removed outright, for use as a search query: a
+        question naming them is then treated exactly like one naming a stranger."""
+        if not text:
+            return text
+        text, kept = self._protect_shown(text)
+        for rule in self.rules:
+            text = rule.pattern.sub(
+                lambda m, rule=rule: m.group(0) if rule.needs_capital and not self._capitalised(m) else " ", text
+            )
+        return re.sub(r"[ \t]{2,}", " ", self._restore(text, kept)).strip()
+
+    def leaks(self, text: str | None) -> list[str]:
+        """Names (full, surname or first name) of non-consenting people still in ``text``, and
+        contact details of anyone. Used by tests and the evaluation."""
+        if not text:
+            return []
+        found = [c for c in self.contacts if c in text]
+        found += _EMAIL.findall(text) + _PHONE.findall(text)
+        text, _ = self._protect_shown(text)
+        for name, rules in self.person_rules:
+            for rule in rules:
+                if any(not rule.needs_capital or self._capitalised(m) for m in rule.pattern.finditer(text)):
+                    found.append(name)
+                    break
+        return list(dict.fromkeys(found))
+
+
+def _lower_first(s: str) -> str:
+    # "Directeur" → "directeur", but "CEO" and "CIO" stay as they are.
+    return s[:1].lower() + s[1:] if len(s) > 1 and not s[1].isupper() else s
+
+
+def _sentence_start(before: str) -> bool:
+    b = before.rstrip(" \t\"'“‘(")
+    return not b or b[-1] in ".!?:\n" or before.endswith("\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -17,10 +18,13 @@ from .guidance import StepPlan, is_start_question
 from .index import read_manifest
 from .models import Answer, Audience, Filters, Turn
 from .people import (
+    Match,
     ObstacleDetector,
     PeopleDirectory,
     Redactor,
+    draft_intro,
     is_people_question,
+    people_first_text,
     person_card,
     reason_for,
 )
@@ -29,6 +33,9 @@ from .store import VectorStore, make_store
 from .text import detect_language
 
 log = logging.getLogger(__name__)
+
+#: Per-thread delta sink, set by ``Assistant.stream`` for the thread that runs ``ask``.
+_streaming = threading.local()
 
 # Cosine similarity below which the best dense hit is weak evidence, per embedder family. Chosen
 # on the bundled question set (docs/evaluation.md); only used together with term coverage.
@@ -68,9 +75,9 @@ class _Runtime:
         know = self.index.knowledge
         self.obstacles = ObstacleDetector(know.get("obstacles", []), analyzer, embedder)
         self.obstacle_labels = {o["key"]: o for o in know.get("obstacles", [])}
-        self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer)
+        self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
         self.redact = Redactor(know.get("people", []))
-        self.plan = StepPlan(know.get("phases", []), analyzer)
+        self.plan = StepPlan(know.get("phases", []), analyzer, self.obstacles, embedder)
 
 
 class Assistant:
@@ -99,7 +106,43 @@ class Assistant:
         return self._answerer
 
     def _make_answerer(self) -> Answerer:
-        return ExtractiveAnswerer(self.runtime.analyzer)
+        extractive = ExtractiveAnswerer(self.runtime.analyzer)
+        from .llm import LLMAnswerer, is_configured
+
+        if not is_configured(self.settings):
+            return extractive
+        # The redactor is looked up per call: a new index generation may bring new people.
+        return LLMAnswerer(
+            self.settings,
+            fallback=extractive,
+            redact=lambda text, lang: self.runtime.redact(text, lang),
+            embedder=self.embedder,
+        )
+
+    def _condense(self, question: str, turns: list[Turn], lang: str) -> tuple[str, bool]:
+        """The retrieval query, and whether a language model rewrote it into a standalone question."""
+        if user_turns(turns):
+            rewrite = getattr(self.answerer, "condense", None)
+            standalone = rewrite(question, turns, lang) if rewrite else None
+            if standalone:
+                return standalone, True
+        return condense(question, turns), False
+
+    def _answer(self, question: str, lang: str, evidence) -> Draft:
+        """The answerer's draft; streams its deltas when ``stream()`` is listening on this thread."""
+        sink = getattr(_streaming, "sink", None)
+        stream = getattr(self.answerer, "stream", None)
+        if sink is None or stream is None:
+            return self.answerer.answer(question, lang, evidence)
+        draft = None
+        for item in stream(question, lang, evidence):
+            if isinstance(item, Draft):
+                draft = item
+            else:
+                sink(item)
+        if draft is None:
+            raise RuntimeError(f"answerer {self.answerer.name} streamed no final draft")
+        return draft
 
     @property
     def runtime(self) -> _Runtime:
@@ -111,6 +154,9 @@ class Assistant:
                     self._rt = _Runtime(self.settings, self.embedder, self.store)
                     if isinstance(self._answerer, ExtractiveAnswerer):
                         self._answerer.analyzer = self._rt.analyzer
+                    fallback = getattr(self._answerer, "fallback", None)
+                    if isinstance(fallback, ExtractiveAnswerer):
+                        fallback.analyzer = self._rt.analyzer
             rt = self._rt
         return rt
 
@@ -148,6 +194,10 @@ class Assistant:
         if isinstance(filters, dict):
             filters = Filters.model_validate(filters)
         rt = self.runtime
+        # Consent: a question naming someone without consent is handled exactly like one naming
+        # a stranger, so neither retrieval nor matching can be steered towards them.
+        asked = rt.redact.scrub(question) or question
+        turns = [t.model_copy(update={"content": rt.redact.scrub(t.content)}) if t.role == "user" else t for t in turns]
         prev_users = user_turns(turns)
         lang = language or detect_language(
             question, default=detect_language(prev_users[-1]) if prev_users else "nl"
@@ -156,7 +206,7 @@ class Assistant:
 
         # retrieve
         t = time.perf_counter()
-        query = condense(question, turns)
+        query, standalone = self._condense(asked, turns, lang)
         qvec = self.embedder.embed([query], kind="query")[0]
         retrieval = rt.retriever.search(
             query, audience=audience, filters=filters, k_docs=max(10, k), query_vector=qvec
@@ -165,26 +215,28 @@ class Assistant:
         metas = [rt.index.docs[d] for d in retrieval.doc_ids]
 
         # understand: obstacles, phase, people
-        obstacles = rt.obstacles.detect(question, prev_users, metas, qvec)
+        obstacles = rt.obstacles.detect(asked, prev_users, metas, qvec)
         obstacle_keys = [k_ for k_, _ in obstacles]
-        phase = rt.plan.detect(question, metas, prev_users)
-        next_steps = rt.plan.next_steps(phase, question, obstacle_keys)
-        people_first = is_people_question(question)
+        phase = rt.plan.detect(asked, metas, prev_users, qvec)
+        next_steps = rt.plan.next_steps(phase, asked, obstacle_keys, lang)
+        people_first = is_people_question(asked)
+        start_question = is_start_question(asked) and bool(rt.plan.phases)
 
         # answer
         t = time.perf_counter()
-        evidence = gather_evidence(rt.index, retrieval, max_docs=k)
+        # Redacted before any answerer sees it, so a model cannot even paraphrase a hidden name.
+        evidence = rt.redact.evidence(gather_evidence(rt.index, retrieval, max_docs=k))
         abstain = self._should_abstain(query, retrieval, evidence, rt)
         if abstain:
             text, cites = abstention_text(lang, evidence)
             draft = Draft(text=text, citations=cites, abstained=True, answerer="extractive")
         else:
-            draft = self.answerer.answer(question, lang, evidence)
+            # A model-made standalone question carries the follow-up's context into the answer.
+            draft = self._answer(query if standalone else asked, lang, evidence)
         t_answer = (time.perf_counter() - t) * 1000
 
-        people = []
         matches = rt.people.recommend(
-            question,
+            asked,
             obstacles,
             retrieval.doc_ids if not abstain else [],
             rt.index.docs,
@@ -192,27 +244,23 @@ class Assistant:
             asker=asker,
             limit=3,
             people_first=people_first,
+            query_vector=qvec,
+            audience=audience,
         )
         if abstain and not people_first:
-            matches = [m for m in matches if m[2]]  # only people who share a named obstacle
-        for person, _, obst, doc in matches:
-            o = rt.obstacle_labels.get(obst or "")
-            label = (o.get("label_en") if lang == "en" else o.get("label")) if o else None
-            d = rt.index.docs.get(doc or "")
-            reason = reason_for(person, label, d.get("title") if d else None, d.get("type") if d else None, lang)
-            people.append(person_card(person, reason, [x for x in person.obstacles if x in obstacle_keys]))
+            matches = [m for m in matches if m.shared]  # only people who share a named obstacle
+        people = self._people_cards(matches, obstacle_keys, lang)
 
         text = draft.text
-        if is_start_question(question) and rt.plan.phases and not abstain:
-            text = rt.plan.overview(lang) + "\n\n" + text
-        if people_first and people:
-            names = ", ".join(f"{p.name} ({p.organisation})" if p.organisation else p.name for p in people)
-            lead = (
-                f"Mensen met ervaring hiermee: {names}. Zie hieronder waarom."
-                if lang == "nl"
-                else f"People with experience in this: {names}. See below for why."
+        abstained = draft.abstained
+        if start_question:
+            # "Waar moet ik beginnen?" gets the step plan itself, whatever the documents say.
+            text = rt.plan.overview(lang) + ("" if abstain else "\n\n" + text)
+            abstained = False
+        if people_first:
+            text = people_first_text(people, rt.obstacles.label(obstacle_keys[0] if obstacle_keys else None, lang), lang) + (
+                "\n\n" + text if text else ""
             )
-            text = lead + "\n\n" + text
 
         red = rt.redact
         citations = [
@@ -224,7 +272,7 @@ class Assistant:
             question=question,
             language=lang,
             answer=red(text, lang),
-            abstained=draft.abstained,
+            abstained=abstained,
             citations=citations,
             retrieved=retrieval.doc_ids,
             people=people,
@@ -237,6 +285,9 @@ class Assistant:
                 "total": round(total, 1),
             },
             answerer=draft.answerer,
+            fallback_reason=draft.extra.get("fallback_reason"),
+            citation_validity=draft.extra.get("citation_validity"),
+            supported_ratio=draft.extra.get("supported_ratio"),
         )
 
     def _should_abstain(self, query: str, retrieval, evidence, rt: _Runtime) -> bool:
@@ -269,14 +320,111 @@ class Assistant:
 
     def stream(self, question: str, **kwargs) -> Iterator[tuple[str, object]]:
         """Yield ``("delta", text)`` pieces, then ``("answer", Answer)``. Channels that stream
-        (SSE, Teams) use this; the extractive answer is emitted word by word."""
-        answer = self.ask(question, **kwargs)
+        (SSE, Slack, Teams) use this. With a language model the deltas are its tokens as they
+        arrive; the final ``Answer`` is authoritative and its text replaces the streamed text
+        (it is checked, may carry a step-plan or people lead, or be the extractive fallback).
+        Without one, or when nothing was streamed, the answer is emitted word by word."""
+        if getattr(self.answerer, "stream", None) is None:
+            yield from self._words_then(self.ask(question, **kwargs))
+            return
+        q: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            _streaming.sink = lambda delta: q.put(("delta", delta))
+            try:
+                q.put(("answer", self.ask(question, **kwargs)))
+            except BaseException as exc:  # re-raised in the caller's thread
+                q.put(("error", exc))
+            finally:
+                _streaming.sink = None
+
+        threading.Thread(target=work, name="opschaal-stream", daemon=True).start()
+        streamed = False
+        while True:
+            kind, item = q.get()
+            if kind == "delta":
+                streamed = True
+                yield "delta", item
+            elif kind == "error":
+                raise item
+            else:
+                if streamed:
+                    yield "answer", item
+                else:
+                    yield from self._words_then(item)
+                return
+
+    @staticmethod
+    def _words_then(answer: Answer) -> Iterator[tuple[str, object]]:
         words_ = answer.answer.split(" ")
         for i, w in enumerate(words_):
             yield "delta", (w if i == 0 else " " + w)
         yield "answer", answer
 
+    # -- guidance -------------------------------------------------------------------------------
+    def step_plan(self) -> list[dict]:
+        """The phases of the step plan, in order (``key``, ``name``, ``description``, ``steps``,
+        ``questions``), so channels can show it without reading the index themselves."""
+        return [
+            {
+                "key": p["key"],
+                "name": p.get("name") or p["key"],
+                "description": p.get("description") or "",
+                "steps": list(p.get("steps") or []),
+                "questions": list(p.get("questions") or []),
+            }
+            for p in self.runtime.plan.phases
+        ]
+
+    # -- documents ---------------------------------------------------------------------------
+    def document(self, doc_id: str, audience: Audience = "public") -> dict | None:
+        """A document's public text for a source page, or None when it does not exist or the
+        audience may not see it (the same None for both, so nothing leaks). Names of people
+        without consent are redacted like in answers."""
+        rt = self.runtime
+        meta = rt.index.docs.get(doc_id)
+        if meta is None or (audience != "internal" and meta.get("visibility", "public") != "public"):
+            return None
+        lang = meta.get("language", "nl")
+        red = rt.redact
+        chunks = sorted((c for c in rt.index.chunks.values() if c.doc_id == doc_id), key=lambda c: c.ordinal)
+        sections: list[dict] = []
+        for c in chunks:
+            last = sections[-1] if sections else None
+            if last and last["heading"] == c.heading and last["page"] == c.page:
+                last["text"] = _join_overlapping(last["text"], c.text)
+            else:
+                sections.append({"heading": c.heading, "page": c.page, "text": c.text})
+        for s in sections:
+            s["heading"] = red(s["heading"], lang) if s["heading"] else s["heading"]
+            s["text"] = red(s["text"], lang)
+        keys = ("type", "url", "language", "date", "organisation", "visibility", "phases", "obstacles")
+        out = {"id": doc_id, "title": red(meta.get("title") or doc_id, lang)}
+        out.update({k: meta.get(k) for k in keys})
+        out["summary"] = red(meta["summary"], lang) if meta.get("summary") else None
+        out["sections"] = sections
+        return out
+
     # -- people ------------------------------------------------------------------------------
+    def _people_cards(self, matches: list[Match], obstacle_keys: list[str], lang: str) -> list:
+        rt = self.runtime
+        cards = []
+        for m in matches:
+            d = rt.index.docs.get(m.doc or "")
+            reason = reason_for(
+                m.person,
+                rt.obstacles.label(m.obstacle, lang),
+                d.get("title") if d else None,
+                d.get("type") if d else None,
+                lang,
+                shared=bool(m.obstacle and m.obstacle in m.shared),
+            )
+            # A document title could name someone without consent; the reason is user-facing.
+            reason = rt.redact(reason, lang) or reason
+            shown = m.shared or ([m.obstacle] if m.obstacle else [])
+            cards.append(person_card(m.person, reason, shown))
+        return cards
+
     def intro(
         self,
         person_id: str,
@@ -285,56 +433,73 @@ class Assistant:
         asker_organisation: str | None = None,
         language: str | None = None,
     ) -> str:
-        """Draft a short, polite introduction message the asker can send to a person."""
+        """Draft a short, polite introduction message the asker can send to a person.
+
+        Raises ``PersonUnavailable`` with the same words for an unknown person and for one
+        without consent, so the refusal reveals neither."""
         rt = self.runtime
-        person = rt.people.people.get(person_id)
+        person = rt.people.people.get((person_id or "").strip())
         if person is None:
-            # Same words for "unknown" and "no consent": the refusal must not reveal either.
             raise PersonUnavailable(
                 f"'{person_id}' staat niet in de lijst van mensen die benaderd willen worden; "
                 "kies iemand uit de aanbevelingen"
             )
+        question = rt.redact.scrub((question or "").strip())
+        if not question:
+            raise UserError("de vraag is leeg; beschrijf kort waarover je contact wilt")
         lang = language or detect_language(question)
-        obstacles = rt.obstacles.detect(question)
-        shared = [k for k, _ in obstacles if k in person.obstacles] or person.obstacles[:1]
-        o = rt.obstacle_labels.get(shared[0]) if shared else None
-        label = ((o.get("label_en") if lang == "en" else o.get("label")) or "").lower() if o else ""
-        doc_title = None
-        for d in rt.people.docs_of.get(person.id, []):
-            meta = rt.index.docs.get(d, {})
-            if not shared or shared[0] in meta.get("obstacles", []):
-                doc_title = meta.get("title")
-                break
-        who = asker_name or ("een collega" if lang == "nl" else "a colleague")
-        org = f" ({asker_organisation})" if asker_organisation else ""
-        first = person.name.split()[0]
-        q = question.strip().rstrip("?")
-        if lang == "en":
-            lines = [
-                f"Dear {first},",
-                "",
-                f"My name is {who}{org}. Opschaalwijzer suggested you as someone who has dealt with "
-                f"{label or 'a similar challenge'}"
-                + (f", for example in “{doc_title}”." if doc_title else "."),
-                f"I am currently working on this question: “{q}?”. I would love to learn how you "
-                "approached it and what you would do differently now.",
-                "Would you have 30 minutes for a call in the coming weeks?",
-                "",
-                "Kind regards,",
-                who,
-            ]
-        else:
-            lines = [
-                f"Beste {first},",
-                "",
-                f"Ik ben {who}{org}. Via Opschaalwijzer kwam ik bij jou uit, omdat jij ervaring hebt "
-                f"met {label or 'een vergelijkbaar vraagstuk'}"
-                + (f", onder meer bij “{doc_title}”." if doc_title else "."),
-                f"Ik werk nu aan deze vraag: “{q}?”. Ik zou graag horen hoe jullie dat hebben "
-                "aangepakt en wat je achteraf anders zou doen.",
-                "Heb je de komende weken een half uur voor een (video)gesprek?",
-                "",
-                "Met vriendelijke groet,",
-                who,
-            ]
-        return "\n".join(lines)
+        qvec = self.embedder.embed([question], kind="query")[0]
+        detected = rt.obstacles.detect(question, query_vector=qvec)
+        shared = [k for k, _ in detected if k in person.obstacles]
+        obstacle = shared[0] if shared else (person.obstacles[0] if person.obstacles else None)
+        doc = rt.people.best_doc(person, obstacle, {}, rt.index.docs, audience="public")
+        meta = rt.index.docs.get(doc or "", {})
+        text = draft_intro(
+            person,
+            question,
+            rt.obstacles.label(obstacle, lang),
+            meta.get("title"),
+            meta.get("type"),
+            asker_name,
+            asker_organisation,
+            lang,
+        )
+        return rt.redact(text, lang) or text
+
+
+# -- curation (share-back) ----------------------------------------------------------------------
+# Kept apart from ``Assistant`` itself so the class stays about answering; the functions take the
+# service and only use its public runtime view.
+
+
+def taxonomy(assistant: Assistant) -> dict[str, dict]:
+    """Obstacle key → obstacle (label, label_en, description) from the live index."""
+    return dict(assistant.runtime.obstacle_labels)
+
+
+def consenting_people(assistant: Assistant) -> dict[str, str]:
+    """Id → name of the people who may currently be shown."""
+    return {p.id: p.name for p in assistant.runtime.people.people.values()}
+
+
+def knowledge_gaps(assistant: Assistant, items) -> list:
+    """Group unanswered/disliked questions by topic, with obstacle coverage per group."""
+    from .gaps import find_gaps
+
+    rt = assistant.runtime
+    coverage = {}
+    for key in rt.obstacle_labels:
+        docs = sum(1 for m in rt.index.docs.values() if key in m.get("obstacles", []))
+        people = sum(1 for p in rt.people.people.values() if key in p.obstacles)
+        coverage[key] = (docs, people)
+    return find_gaps(
+        items, assistant.embedder, rt.analyzer, lambda q: rt.obstacles.detect(q), coverage
+    )
+
+
+def _join_overlapping(a: str, b: str) -> str:
+    """Glue two consecutive chunks, dropping the overlap the splitter repeated at b's start."""
+    for k in range(min(len(a), len(b), 400), 15, -1):
+        if a.endswith(b[:k]):
+            return a + b[k:]
+    return a + "\n\n" + b

@@ -116,11 +116,11 @@ class Analyzer:
         for i in range(self.MIN_PART, n - self.MIN_PART + 1):
             head, tail = word[:i], word[i:]
             heads = [head]
-            # Linking sounds: aanbesteding-s-procedure, gemeente-n-raad.
+            # Linking sounds: aanbesteding-s-procedure, boek-en-kast, ziekte-n-verzuim.
             if head.endswith("s") and len(head) > self.MIN_PART:
                 heads.append(head[:-1])
             if head.endswith("en") and len(head) > self.MIN_PART + 1:
-                heads.append(head[:-2])
+                heads += [head[:-2], head[:-1]]
             for h in heads:
                 if not self._known(h):
                     continue

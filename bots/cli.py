@@ -20,7 +20,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
+# soft_wrap: an error is one line on stderr, whatever the terminal width (contract §2).
+err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = Annotated[
     Path | None,
@@ -63,7 +64,13 @@ def ingest(
 
     Voorbeeld: opschaal ingest --corpus ./mijn-corpus --index ./mijn-index
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from assistant.embeddings import make_embedder
     from assistant.store import make_store
@@ -213,7 +220,7 @@ def intro(
 
 # Commands that live with their own feature; each module has ``register(app)``. Listed here
 # explicitly (not discovered) so a broken module fails loudly instead of vanishing from --help.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["evals.cli", "bots.sharing.cli", "bots.slack.cli", "bots.web.cli", "bots.teams.cli"]
 
 
 def _register_commands() -> None:
@@ -229,6 +236,9 @@ _register_commands()
 def main() -> None:
     """Console entry point: user errors become one line on stderr, never a traceback."""
     logging.basicConfig(level=logging.WARNING, format="opschaal: %(message)s")
+    # Some libraries (bm25s) set their own logger to DEBUG; the handler level keeps them quiet.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
     for noisy in ("chromadb", "httpx", "sentence_transformers", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -239,7 +249,10 @@ def main() -> None:
     from assistant.store import StoreUnavailable
 
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a typer.Exit's code instead of raising it.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (CliError, UserError, IndexMissing, EmbedderUnavailable, StoreUnavailable, FileNotFoundError) as exc:

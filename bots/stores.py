@@ -81,8 +81,8 @@ class Stores:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self.tx() as db:
-            db.executescript(SCHEMA)
+        # executescript manages its own transaction (it commits first), so not inside tx().
+        self._conn().executescript(SCHEMA)
 
     @classmethod
     def from_settings(cls, settings) -> Stores:

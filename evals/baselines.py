@@ -1,0 +1,74 @@
+"""Baselines that run side by side with the project, on the same index and the same questions.
+
+- ``bm25``: the project's lexical index alone (``Retriever.search(mode="lexical")``).
+- ``dense``: the project's vectors alone (``mode="dense"``).
+- ``langchain``: what a first LangChain tutorial builds: ``Chroma.similarity_search(question, k)``
+  on the raw question, document ids from chunk metadata, no fusion, no follow-up handling,
+  no visibility filter and no abstention.
+
+The first two use the same standalone query as the project (follow-ups condensed), so the
+comparison isolates the fusion; the naive pipeline gets the question as typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from assistant.service import Assistant
+
+K_DOCS = 10
+#: Chunks fetched by the naive pipeline: enough to fill ten distinct documents most of the time.
+NAIVE_CHUNKS = 40
+
+#: (standalone query, question as typed, audience, query vector of the standalone query) → doc ids.
+Baseline = Callable[[str, str, str, np.ndarray], list[str]]
+
+
+def _lexical(assistant: Assistant) -> Baseline:
+    def run(query: str, question: str, audience: str, qvec: np.ndarray) -> list[str]:
+        return assistant.runtime.retriever.search(
+            query, audience=audience, k_docs=K_DOCS, mode="lexical"
+        ).doc_ids
+
+    return run
+
+
+def _dense(assistant: Assistant) -> Baseline:
+    def run(query: str, question: str, audience: str, qvec: np.ndarray) -> list[str]:
+        return assistant.runtime.retriever.search(
+            query, audience=audience, k_docs=K_DOCS, mode="dense", query_vector=qvec
+        ).doc_ids
+
+    return run
+
+
+def _langchain(assistant: Assistant) -> Baseline | None:
+    vectorstore = getattr(assistant.store, "vectorstore", None)
+    if vectorstore is None:
+        return None
+
+    def run(query: str, question: str, audience: str, qvec: np.ndarray) -> list[str]:
+        # Same call as similarity_search(question, k); the vector is reused when the question
+        # is its own standalone query, because embedding is the slow part of an eval run.
+        vec = qvec if question == query else assistant.embedder.embed([question], kind="query")[0]
+        out: list[str] = []
+        for doc in vectorstore.similarity_search_by_vector(
+            np.asarray(vec, dtype=float).tolist(), k=NAIVE_CHUNKS
+        ):
+            doc_id = (doc.metadata or {}).get("doc_id")
+            if doc_id and doc_id not in out:
+                out.append(doc_id)
+        return out[:K_DOCS]
+
+    return run
+
+
+def make_baselines(assistant: Assistant) -> dict[str, Baseline]:
+    """Name → ``Baseline`` returning ranked doc ids."""
+    out = {"bm25": _lexical(assistant), "dense": _dense(assistant)}
+    naive = _langchain(assistant)
+    if naive is not None:
+        out["langchain"] = naive
+    return out

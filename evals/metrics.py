@@ -1,0 +1,277 @@
+"""Scoring: per-question checks and their aggregation. Pure functions, no index or model.
+
+Definitions (also in docs/evaluation.md):
+
+- ``R@k`` is the share of questions with at least one expected document among the first k
+  retrieved (contract §4: "of which at least one should be retrieved"); it equals BEIR recall
+  when a question has one relevant document. ``recall_frac@k`` is the BEIR fraction.
+- ``MRR@10`` uses the rank of the first expected document; ``nDCG@10`` uses binary relevance
+  over all expected documents.
+- Abstention, obstacle and people metrics only count questions that carry the label.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+KS = (1, 5, 10)
+RETRIEVAL_KEYS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
+
+#: The CI gate (issue 5): set now, to be raised later. ``min`` means the value must be at
+#: least the threshold, ``max`` at most.
+GATE: dict[str, tuple[str, float]] = {
+    "R@5": ("min", 0.90),
+    "citation_validity": ("min", 1.0),
+    "consent_leaks": ("max", 0),
+    "abstention_f1": ("min", 0.80),
+    "people_hit@3": ("min", 0.85),
+}
+
+_MARKER = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
+
+
+# -- ranking ----------------------------------------------------------------------------------
+def hit_at_k(retrieved: Sequence[str], expected: Iterable[str], k: int) -> float:
+    exp = set(expected)
+    return 1.0 if any(d in exp for d in retrieved[:k]) else 0.0
+
+
+def recall_frac_at_k(retrieved: Sequence[str], expected: Iterable[str], k: int) -> float:
+    exp = set(expected)
+    if not exp:
+        return 0.0
+    return len(exp & set(retrieved[:k])) / len(exp)
+
+
+def reciprocal_rank(retrieved: Sequence[str], expected: Iterable[str], k: int = 10) -> float:
+    exp = set(expected)
+    for i, d in enumerate(retrieved[:k]):
+        if d in exp:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def ndcg_at_k(retrieved: Sequence[str], expected: Iterable[str], k: int = 10) -> float:
+    exp = set(expected)
+    if not exp:
+        return 0.0
+    seen: set[str] = set()
+    dcg = 0.0
+    for i, d in enumerate(retrieved[:k]):
+        if d in exp and d not in seen:
+            dcg += 1.0 / math.log2(i + 2)
+            seen.add(d)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(exp), k)))
+    return dcg / ideal
+
+
+def ranking_checks(retrieved: Sequence[str], expected: Sequence[str]) -> dict[str, float]:
+    out = {f"hit@{k}": hit_at_k(retrieved, expected, k) for k in KS}
+    out["recall_frac@5"] = recall_frac_at_k(retrieved, expected, 5)
+    out["rr@10"] = reciprocal_rank(retrieved, expected, 10)
+    out["ndcg@10"] = ndcg_at_k(retrieved, expected, 10)
+    return out
+
+
+# -- citations ----------------------------------------------------------------------------------
+def cited_markers(text: str) -> list[int]:
+    """Every n in ``[n]``, ``[1, 2]`` or ``[1-3]`` markers, in order of appearance."""
+    out: list[int] = []
+    for m in _MARKER.finditer(text or ""):
+        body = m.group(1)
+        rng = re.fullmatch(r"(\d+)\s*[–-]\s*(\d+)", body)
+        if rng:
+            a, b = int(rng.group(1)), int(rng.group(2))
+            out.extend(range(a, b + 1) if 0 < b - a < 50 else (a, b))
+        else:
+            out.extend(int(x) for x in re.split(r"\s*[,;]\s*", body))
+    return out
+
+
+def citation_problems(answer: dict, known_docs: Iterable[str]) -> list[str]:
+    """Why the citations of one answer are invalid (empty list: valid)."""
+    known = set(known_docs)
+    ns = {c.get("n") for c in answer.get("citations", [])}
+    problems = [
+        f"[{n}] heeft geen bron"
+        for n in sorted(set(cited_markers(answer.get("answer", ""))))
+        if n not in ns
+    ]
+    problems += [
+        f"bron {c.get('doc_id')!r} bestaat niet"
+        for c in answer.get("citations", [])
+        if c.get("doc_id") not in known
+    ]
+    return problems
+
+
+def citation_precision(answer: dict, expected: Sequence[str]) -> float | None:
+    cited = {c.get("doc_id") for c in answer.get("citations", [])}
+    if not cited or not expected:
+        return None
+    return len(cited & set(expected)) / len(cited)
+
+
+# -- consent -------------------------------------------------------------------------------------
+_PARTICLES = {
+    "van",
+    "de",
+    "der",
+    "den",
+    "het",
+    "ten",
+    "ter",
+    "te",
+    "el",
+    "la",
+    "le",
+    "di",
+    "da",
+    "von",
+}
+
+
+class LeakFinder:
+    """Finds any trace of people without consent: full name, surname, id or contact value."""
+
+    def __init__(self, people: Iterable[dict]) -> None:
+        self.secret: dict[str, list[re.Pattern]] = {}
+        for p in people:
+            if p.get("consent") is True:
+                continue
+            pid = str(p.get("id") or "")
+            pats = []
+            name = (p.get("name") or "").strip()
+            parts = name.split()
+            variants = {name} if name else set()
+            if len(parts) > 1:
+                surname = " ".join(parts[1:])
+                core = " ".join(w for w in parts[1:] if w.lower() not in _PARTICLES)
+                # A bare "Dam" or "Vos" is too common a word to call a leak; "van Dam" is not.
+                if len(core) >= 4 or surname != core:
+                    variants.add(surname if len(core) < 4 else core)
+            for v in variants:
+                pats.append(
+                    re.compile(
+                        r"(?<![\w@.])" + r"\s+".join(re.escape(w) for w in v.split()) + r"(?![\w])",
+                        re.I,
+                    )
+                )
+            for value in (p.get("contact") or {}).values():
+                if value:
+                    pats.append(re.compile(re.escape(str(value)), re.I))
+            if pid:
+                pats.append(re.compile(r"(?<![\w-])" + re.escape(pid) + r"(?![\w-])", re.I))
+            self.secret[pid] = pats
+
+    def find(self, answer: dict) -> list[str]:
+        """Ids of non-consenting people that appear anywhere in the answer."""
+        texts = [answer.get("answer") or ""]
+        for c in answer.get("citations", []):
+            texts += [c.get("title") or "", c.get("snippet") or "", c.get("url") or ""]
+        listed = set()
+        for p in answer.get("people", []):
+            listed.add(p.get("id"))
+            texts += [p.get("name") or "", p.get("reason") or "", p.get("role") or ""]
+            texts += [str(v) for v in (p.get("contact") or {}).values()]
+        texts += list(answer.get("next_steps") or [])
+        blob = "\n".join(texts)
+        return [
+            pid
+            for pid, pats in self.secret.items()
+            if pid in listed or any(p.search(blob) for p in pats)
+        ]
+
+
+# -- aggregation ---------------------------------------------------------------------------------
+def prf(tp: float, fp: float, fn: float) -> tuple[float | None, float | None, float | None]:
+    p = tp / (tp + fp) if tp + fp else None
+    r = tp / (tp + fn) if tp + fn else None
+    f = None if p is None or r is None else 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def retrieval_summary(rows: list[dict]) -> dict[str, float | None]:
+    """Aggregate ``ranking_checks`` dicts (one per question with expected documents)."""
+    return {
+        "R@1": _mean([r["hit@1"] for r in rows]),
+        "R@5": _mean([r["hit@5"] for r in rows]),
+        "R@10": _mean([r["hit@10"] for r in rows]),
+        "MRR@10": _mean([r["rr@10"] for r in rows]),
+        "nDCG@10": _mean([r["ndcg@10"] for r in rows]),
+        "recall_frac@5": _mean([r["recall_frac@5"] for r in rows]),
+    }
+
+
+def aggregate(checks: list[dict]) -> dict:
+    """Flat metrics over per-question checks (see ``runner.score``). ``None``: nothing labelled."""
+    ranked = [c["ranking"] for c in checks if c.get("ranking")]
+    out: dict = dict(retrieval_summary(ranked))
+    out["citation_precision"] = _mean(
+        [c["citation_precision"] for c in checks if c.get("citation_precision") is not None]
+    )
+    out["citation_validity"] = (
+        _mean([0.0 if c["citation_problems"] else 1.0 for c in checks]) if checks else None
+    )
+    tp = sum(1 for c in checks if c["abstained"] and c["should_abstain"])
+    fp = sum(1 for c in checks if c["abstained"] and not c["should_abstain"])
+    fn = sum(1 for c in checks if not c["abstained"] and c["should_abstain"])
+    out["abstention_precision"], out["abstention_recall"], out["abstention_f1"] = prf(tp, fp, fn)
+    out["people_hit@3"] = _mean(
+        [c["people_hit@3"] for c in checks if c.get("people_hit@3") is not None]
+    )
+    out["consent_leaks"] = sum(len(c["leaks"]) for c in checks)
+    out["visibility_leaks"] = sum(len(c["visibility_leaks"]) for c in checks)
+    obs = [c["obstacles"] for c in checks if c.get("obstacles") is not None]
+    _, _, out["obstacle_f1"] = prf(
+        sum(o["tp"] for o in obs), sum(o["fp"] for o in obs), sum(o["fn"] for o in obs)
+    )
+    out["phase_accuracy"] = _mean(
+        [1.0 if c["phase_ok"] else 0.0 for c in checks if c.get("phase_ok") is not None]
+    )
+    lat = [c["latency_ms"] for c in checks if c.get("latency_ms") is not None]
+    out["latency_p50_ms"] = percentile(lat, 50)
+    out["latency_p95_ms"] = percentile(lat, 95)
+    out["n"] = {
+        "questions": len(checks),
+        "retrieval": len(ranked),
+        "should_abstain": sum(1 for c in checks if c["should_abstain"]),
+        "people": sum(1 for c in checks if c.get("people_hit@3") is not None),
+        "obstacles": len(obs),
+        "phase": sum(1 for c in checks if c.get("phase_ok") is not None),
+    }
+    return out
+
+
+def gate_failures(metrics: dict, gate: dict[str, tuple[str, float]] = GATE) -> list[str]:
+    """One line per threshold that is not met (an unmeasured metric fails too)."""
+    failures = []
+    for key, (kind, bound) in gate.items():
+        value = metrics.get(key)
+        if value is None:
+            failures.append(f"{key}: niet gemeten (geen gelabelde vragen)")
+        elif (kind == "min" and value < bound) or (kind == "max" and value > bound):
+            sign = "≥" if kind == "min" else "≤"
+            failures.append(f"{key} = {value:.3f}, moet {sign} {bound}")
+    return failures
+
+
+def ratios(project: dict, baseline: dict) -> dict[str, float | None]:
+    """Project / baseline per retrieval metric (None when the baseline scored 0)."""
+    out = {}
+    for k in RETRIEVAL_KEYS:
+        a, b = project.get(k), baseline.get(k)
+        out[k] = round(a / b, 3) if a is not None and b else None
+    return out

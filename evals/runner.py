@@ -1,0 +1,254 @@
+"""Run a question file through the Assistant and the baselines, and score every answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.conversation import condense
+from assistant.models import Turn
+from assistant.service import Assistant, UserError
+
+from .baselines import make_baselines
+from .dataset import Question, QuestionFileError, check_labels, load_questions
+from .metrics import (
+    GATE,
+    LeakFinder,
+    aggregate,
+    citation_precision,
+    citation_problems,
+    gate_failures,
+    ranking_checks,
+    ratios,
+    retrieval_summary,
+)
+
+Progress = Callable[[int, int], None]
+
+
+def score(
+    q: Question, answer: dict, *, known_docs: dict[str, str], leaks: LeakFinder, latency_ms: float
+) -> dict:
+    """The per-question checks that ``metrics.aggregate`` sums up."""
+    expected = q.expected_docs or []
+    checks: dict = {
+        "ranking": ranking_checks(answer["retrieved"], expected) if expected else None,
+        "citation_precision": None if answer["abstained"] else citation_precision(answer, expected),
+        "citation_problems": citation_problems(answer, known_docs),
+        "abstained": bool(answer["abstained"]),
+        "should_abstain": q.should_abstain,
+        "people_hit@3": None,
+        "leaks": leaks.find(answer),
+        "visibility_leaks": [],
+        "obstacles": None,
+        "phase_ok": None,
+        "language_ok": None if q.language is None else answer["language"] == q.language,
+        "latency_ms": round(latency_ms, 1),
+    }
+    if q.expected_people:
+        top = [p["id"] for p in answer["people"][:3]]
+        checks["people_hit@3"] = 1.0 if set(top) & set(q.expected_people) else 0.0
+    if q.audience == "public":
+        shown = [c["doc_id"] for c in answer["citations"]] + list(answer["retrieved"])
+        checks["visibility_leaks"] = sorted(
+            {d for d in shown if known_docs.get(d, "public") != "public"}
+        )
+    if q.expected_obstacles is not None:
+        got, exp = set(answer["obstacles"]), set(q.expected_obstacles)
+        checks["obstacles"] = {"tp": len(got & exp), "fp": len(got - exp), "fn": len(exp - got)}
+    if q.expected_phase:
+        checks["phase_ok"] = answer["phase"] == q.expected_phase
+    checks["failures"] = failures(q, answer, checks)
+    return checks
+
+
+def failures(q: Question, answer: dict, c: dict) -> list[str]:
+    """Short Dutch reasons, worst first; the report sorts questions by them."""
+    out = []
+    if c["leaks"]:
+        out.append("toestemming geschonden: " + ", ".join(c["leaks"]))
+    if c["visibility_leaks"]:
+        out.append("intern document zichtbaar: " + ", ".join(c["visibility_leaks"]))
+    if c["citation_problems"]:
+        out.append("ongeldige bronvermelding: " + "; ".join(c["citation_problems"]))
+    if c["should_abstain"] and not c["abstained"]:
+        out.append("antwoordde terwijl het moest weigeren")
+    if c["abstained"] and not c["should_abstain"]:
+        out.append("weigerde terwijl er een antwoord is")
+    r = c["ranking"]
+    if r is not None and not r["hit@10"]:
+        out.append("verwacht document niet in top 10")
+    elif r is not None and not r["hit@5"]:
+        out.append("verwacht document niet in top 5")
+    if c["people_hit@3"] == 0.0:
+        out.append("verwachte persoon niet in top 3")
+    if c["phase_ok"] is False:
+        out.append(f"fase {answer['phase']!r}, verwacht {q.expected_phase!r}")
+    return out
+
+
+def severity(c: dict) -> float:
+    """Higher is worse; used to pick the worst questions for the report."""
+    s = (
+        10.0 * len(c["leaks"])
+        + 10.0 * len(c["visibility_leaks"])
+        + 5.0 * bool(c["citation_problems"])
+    )
+    s += 3.0 * (c["abstained"] != c["should_abstain"])
+    r = c["ranking"]
+    if r is not None:
+        s += 2.0 * (1.0 - r["hit@5"]) + (1.0 - r["rr@10"]) + (1.0 - r["hit@10"])
+    if c["people_hit@3"] == 0.0:
+        s += 1.5
+    if c["phase_ok"] is False:
+        s += 0.5
+    return s
+
+
+def _index_labels(
+    assistant: Assistant,
+) -> tuple[dict[str, str], dict[str, bool], set[str], set[str]]:
+    rt = assistant.runtime
+    docs = {d: m.get("visibility", "public") for d, m in rt.index.docs.items()}
+    know = rt.index.knowledge
+    people = {p["id"]: p.get("consent") is True for p in know.get("people", [])}
+    obstacles = {o["key"] for o in know.get("obstacles", [])}
+    phases = {p["key"] for p in know.get("phases", [])}
+    return docs, people, obstacles, phases
+
+
+def run_eval(
+    assistant: Assistant,
+    questions: list[Question] | Path | str | None = None,
+    *,
+    baselines: bool = True,
+    progress: Progress | None = None,
+) -> dict:
+    """``{"metrics": {...}, "results": [...]}``; each result holds the full §3 answer."""
+    if not isinstance(questions, list):
+        questions = load_questions(questions)
+    assistant.warm()
+    rt = assistant.runtime
+    known_docs, people, obstacles, phases = _index_labels(assistant)
+    problems = check_labels(questions, known_docs, people, obstacles, phases)
+    if problems:
+        more = f" (en nog {len(problems) - 1})" if len(problems) > 1 else ""
+        raise QuestionFileError(
+            f"{problems[0]}{more}; past het vragenbestand wel bij deze index ({assistant.settings.index_dir})?"
+        )
+    leak_finder = LeakFinder(rt.index.knowledge.get("people", []))
+    systems = make_baselines(assistant) if baselines else {}
+
+    results = []
+    for i, q in enumerate(questions):
+        history = [Turn(role=t.role, content=t.content) for t in q.history]
+        t0 = time.perf_counter()
+        error = None
+        try:
+            ans = assistant.ask(q.question, history=history, audience=q.audience).contract_dict()
+        except UserError as exc:
+            error = str(exc)
+            ans = {
+                "question": q.question,
+                "language": q.lang,
+                "answer": "",
+                "abstained": True,
+                "citations": [],
+                "retrieved": [],
+                "people": [],
+                "obstacles": [],
+                "phase": None,
+                "next_steps": [],
+                "timings_ms": {},
+            }
+        latency = (time.perf_counter() - t0) * 1000
+        checks = score(q, ans, known_docs=known_docs, leaks=leak_finder, latency_ms=latency)
+        baseline_runs = {}
+        query = condense(q.question, history)
+        qvec = assistant.embedder.embed([query], kind="query")[0] if systems else None
+        for name, fn in systems.items():
+            retrieved = fn(query, q.question, q.audience, qvec)
+            baseline_runs[name] = {
+                "retrieved": retrieved,
+                "ranking": ranking_checks(retrieved, q.expected_docs) if q.expected_docs else None,
+                "visibility_leaks": sorted(
+                    {d for d in retrieved if known_docs.get(d, "public") != "public"}
+                )
+                if q.audience == "public"
+                else [],
+            }
+        result = {
+            "id": q.id,
+            "question": q.question,
+            "answer": ans,
+            "tags": q.tags,
+            "language": q.lang,
+            "audience": q.audience,
+            "expected": {
+                "docs": q.expected_docs,
+                "people": q.expected_people,
+                "obstacles": q.expected_obstacles,
+                "should_abstain": q.should_abstain,
+                "phase": q.expected_phase,
+            },
+            "checks": checks,
+            "severity": round(severity(checks), 3),
+            "baselines": baseline_runs,
+        }
+        if error:
+            result["error"] = error
+        results.append(result)
+        if progress:
+            progress(i + 1, len(questions))
+    return {"metrics": summarise(results, assistant), "results": results}
+
+
+def summarise(results: list[dict], assistant: Assistant | None = None) -> dict:
+    checks = [r["checks"] for r in results]
+    metrics = aggregate(checks)
+    project = retrieval_summary([c["ranking"] for c in checks if c["ranking"]])
+    metrics["systems"] = {"project": project}
+    names = sorted(
+        {n for r in results for n in r["baselines"]}, key=["bm25", "dense", "langchain"].index
+    )
+    for name in names:
+        rows = [
+            r["baselines"][name]["ranking"]
+            for r in results
+            if r["baselines"].get(name, {}).get("ranking")
+        ]
+        metrics["systems"][name] = retrieval_summary(rows)
+        metrics["systems"][name]["visibility_leaks"] = sum(
+            len(r["baselines"][name]["visibility_leaks"]) for r in results
+        )
+    metrics["systems"]["project"]["visibility_leaks"] = metrics["visibility_leaks"]
+    metrics["ratios"] = {name: ratios(project, metrics["systems"][name]) for name in names}
+    tags = sorted({t for r in results for t in r["tags"]})
+    metrics["by_tag"] = {
+        t: aggregate([r["checks"] for r in results if t in r["tags"]]) for t in tags
+    }
+    langs = sorted({r["language"] for r in results})
+    metrics["by_language"] = {
+        lang: aggregate([r["checks"] for r in results if r["language"] == lang]) for lang in langs
+    }
+    lang_checks = [c["language_ok"] for c in checks if c["language_ok"] is not None]
+    metrics["language_accuracy"] = sum(lang_checks) / len(lang_checks) if lang_checks else None
+    fails = gate_failures(metrics)
+    metrics["gate"] = {
+        "thresholds": {k: {"kind": kind, "value": v} for k, (kind, v) in GATE.items()},
+        "passed": not fails,
+        "failures": fails,
+    }
+    if assistant is not None:
+        rt = assistant.runtime
+        metrics["run"] = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "index_dir": str(assistant.settings.index_dir),
+            "embedder": rt.index.embedder_name,
+            "generation": rt.generation,
+            "documents": len(rt.index.docs),
+            "answerer": results[0]["answer"].get("answerer") if results else None,
+        }
+    return metrics

@@ -1,0 +1,146 @@
+"""One VectorStore contract, run over MemoryStore, embedded Chroma and a Chroma server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.embeddings import HashingEmbedder
+from assistant.store import ChromaStore, MemoryStore, VectorStore, make_store
+from tests.conftest import make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXTS = {
+    "a#1-0000": ("a", "gezamenlijke aanbesteding van een meldingensysteem door gemeenten"),
+    "a#1-0001": ("a", "raamovereenkomst en leverancier kiezen bij inkoop"),
+    "b#1-0000": ("b", "privacy officer schrijft een dpia voor camerabeelden"),
+    "c#1-0000": ("c", "structureel budget voor beheer na de pilot"),
+    "c#1-0001": ("c", "businesscase met kosten en baten van de uitrol"),
+}
+
+
+@pytest.fixture(params=["memory", "chroma", pytest.param("chroma-server", marks=pytest.mark.server)])
+def store(request, tmp_path) -> VectorStore:
+    emb = HashingEmbedder()
+    if request.param == "memory":
+        return MemoryStore(emb)
+    url = request.getfixturevalue("chroma_server") if request.param == "chroma-server" else None
+    return ChromaStore(emb, tmp_path / "index", chroma_url=url)
+
+
+def fill(store: VectorStore) -> None:
+    ids = list(TEXTS)
+    store.upsert(ids, [TEXTS[i][1] for i in ids], [{"doc_id": TEXTS[i][0]} for i in ids])
+
+
+def qvec(text: str) -> np.ndarray:
+    return HashingEmbedder().embed([text], kind="query")[0]
+
+
+def test_is_a_vector_store(store) -> None:
+    assert isinstance(store, VectorStore)
+
+
+def test_upsert_then_ids(store) -> None:
+    assert store.ids() == set()
+    fill(store)
+    assert store.ids() == set(TEXTS)
+    fill(store)  # idempotent
+    assert store.ids() == set(TEXTS)
+
+
+def test_search_is_ordered_by_cosine(store) -> None:
+    fill(store)
+    hits = store.search(qvec(TEXTS["b#1-0000"][1]), k=3)
+    assert hits[0][0] == "b#1-0000"
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-3)
+    scores = [s for _, s in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len(store.search(qvec("budget"), k=50)) == len(TEXTS)
+
+
+def test_search_within_doc_ids(store) -> None:
+    fill(store)
+    q = qvec("aanbesteding budget dpia")
+    assert {d for d, _ in store.search(q, k=10, doc_ids=["c"])} == {"c#1-0000", "c#1-0001"}
+    got = {d for d, _ in store.search(q, k=10, doc_ids=["a", "b"])}
+    assert got == {"a#1-0000", "a#1-0001", "b#1-0000"}
+    assert store.search(q, k=10, doc_ids=[]) == []
+
+
+def test_delete(store) -> None:
+    fill(store)
+    store.delete(["a#1-0000", "c#1-0001"])
+    assert store.ids() == {"a#1-0001", "b#1-0000", "c#1-0000"}
+    assert "a#1-0000" not in {d for d, _ in store.search(qvec(TEXTS["a#1-0000"][1]), k=10)}
+    store.delete([])
+
+
+def test_upsert_replaces_the_vector(store) -> None:
+    fill(store)
+    store.upsert(["b#1-0000"], ["nieuwe tekst over werkplekken"], [{"doc_id": "b"}])
+    assert store.ids() == set(TEXTS)
+    best = store.search(qvec("nieuwe tekst over werkplekken"), k=1)[0]
+    assert best[0] == "b#1-0000" and best[1] == pytest.approx(1.0, abs=1e-3)
+    old = dict(store.search(qvec(TEXTS["b#1-0000"][1]), k=10))
+    assert old.get("b#1-0000", 0.0) < 0.5
+
+
+def test_empty_store_searches_to_nothing(store) -> None:
+    assert store.search(qvec("budget"), k=5) == []
+
+
+# --- Chroma specifics ---------------------------------------------------------------------------
+
+
+def test_embedded_chroma_persists_under_the_index(tmp_path) -> None:
+    emb = HashingEmbedder()
+    fill(ChromaStore(emb, tmp_path / "index"))
+    assert (tmp_path / "index" / "chroma" / "chroma.sqlite3").exists()
+    assert ChromaStore(emb, tmp_path / "index").ids() == set(TEXTS)
+    assert ChromaStore(emb, tmp_path / "other").ids() == set()
+
+
+@pytest.mark.server
+def test_two_index_folders_on_one_server_do_not_interfere(chroma_server, tmp_path) -> None:
+    emb = HashingEmbedder()
+    one = ChromaStore(emb, tmp_path / "one", chroma_url=chroma_server)
+    two = ChromaStore(emb, tmp_path / "two", chroma_url=chroma_server)
+    assert one.collection_name != two.collection_name
+    fill(one)
+    two.upsert(["z#1-0000"], ["iets heel anders"], [{"doc_id": "z"}])
+    assert one.ids() == set(TEXTS)
+    assert two.ids() == {"z#1-0000"}
+    two.reset()
+    assert one.ids() == set(TEXTS)
+    assert not (tmp_path / "one" / "chroma").exists()  # server mode writes no local Chroma
+
+
+def test_unreachable_server_is_one_clear_error(tmp_path) -> None:
+    from assistant.store import StoreUnavailable
+
+    store = ChromaStore(HashingEmbedder(), tmp_path / "i", chroma_url="http://127.0.0.1:9")
+    with pytest.raises(StoreUnavailable, match="OPSCHAAL_CHROMA_URL"):
+        store.ids()
+
+
+def test_make_store_picks_chroma(tmp_path) -> None:
+    s = make_settings(tmp_path / "i", embedder="fake")
+    assert isinstance(make_store(s, HashingEmbedder()), ChromaStore)
+    s = make_settings(tmp_path / "i", embedder="fake", chroma_url="memory")
+    assert isinstance(make_store(s, HashingEmbedder()), MemoryStore)
+
+
+def test_exactly_one_module_imports_chromadb() -> None:
+    pattern = re.compile(r"^\s*(import chromadb|from chromadb)", re.M)
+    importers = sorted(
+        p.relative_to(ROOT).as_posix()
+        for pkg in ("assistant", "ingest", "bots", "evals", "bench")
+        if (ROOT / pkg).exists()
+        for p in (ROOT / pkg).rglob("*.py")
+        if pattern.search(p.read_text(encoding="utf-8"))
+    )
+    assert importers == ["assistant/store.py"]

@@ -1,0 +1,188 @@
+"""The widget in a real browser: Debian's Chromium driven by Playwright, against uvicorn on a
+loopback port. Covers streaming, citations, follow-ups, feedback in SQLite, intro, language
+switch, keyboard use, a 360 px screen and HTML injection from questions and documents."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINI_CORPUS, ROOT, build, make_settings
+
+from .conftest import ServerThread
+from .test_documents import XSS_DOC
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+OUT = ROOT / "test-output"
+WAIT = 30_000  # ms; CI machines are shared
+
+
+def _unavailable(reason: str) -> None:
+    # Locally a missing browser is a skip; in CI it must be a failure, or the suite lies.
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        _unavailable("Chromium ontbreekt op /usr/bin/chromium; installeer met 'apt-get install -y chromium'")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright voor Python ontbreekt; installeer met 'pip install playwright' (geen 'playwright install')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The mini corpus plus a hostile document, served with the fake embedder."""
+    from assistant.service import Assistant
+    from bots.stores import Stores
+    from bots.web import create_app
+
+    tmp = tmp_path_factory.mktemp("web-browser")
+    corpus = tmp / "corpus"
+    shutil.copytree(MINI_CORPUS, corpus)
+    (corpus / "lessons" / "camerales.md").write_text(XSS_DOC, encoding="utf-8")
+    settings = make_settings(tmp / "index", embedder="fake", rate_limit_per_minute=0)
+    report, embedder, store = build(corpus, settings)
+    assert report.exit_code == 0, report.invalid
+    stores = Stores.from_settings(settings)
+    app = create_app(settings, Assistant(settings, embedder=embedder, store=store), stores)
+    with ServerThread(app) as srv:
+        srv.db = stores.path
+        yield srv
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 860}, locale="nl-NL")
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.set_default_timeout(WAIT)
+    yield pg
+    context.close()
+
+
+def ask(pg, question: str, n: int):
+    """Type a question, send it with Enter, and wait until answer number ``n`` is complete."""
+    pg.get_by_label("Je vraag").fill(question)
+    pg.get_by_label("Je vraag").press("Enter")
+    answer = pg.locator("article.msg.bot").nth(n - 1)
+    answer.locator(".feedback").wait_for()
+    return answer
+
+
+def test_ask_stream_follow_up_and_feedback(page, server):
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="Vraag het Opschaalwijzer").click()
+    first = ask(page, "Hoe kopen gemeenten samen een meldingensysteem in?", 1)
+
+    assert int(first.get_attribute("data-deltas")) > 1, "the text should arrive as several SSE deltas"
+    cites = first.locator("a.cite")
+    assert cites.count() >= 1
+    href = cites.first.get_attribute("href")
+    assert href.startswith(server.url + "/bronnen/cases/gedeelde-aanbesteding")
+    assert "Vier gemeenten" in (cites.first.get_attribute("title") or "")
+    first.locator("summary").first.click()  # expand the snippet
+    assert first.locator("details p").first.is_visible()
+    assert first.get_by_text("Kees Kort", exact=True).is_visible()
+    assert first.locator(".steps li").count() >= 1
+
+    second = ask(page, "Hoeveel goedkoper werd het?", 2)
+    assert second.locator("a.cite").count() >= 1, "the follow-up is answered from the conversation"
+    second.get_by_role("button", name="Niet nuttig").click()
+    second.get_by_text("Bedankt voor je feedback!").wait_for()
+
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / "web-widget.png"))
+
+    with sqlite3.connect(server.db) as db:
+        rows = db.execute(
+            "SELECT f.rating, f.channel, a.question, a.conversation_id FROM feedback f JOIN answers a ON a.id = f.answer_id"
+            " WHERE a.question = ?",
+            ("Hoeveel goedkoper werd het?",),
+        ).fetchall()
+        assert [(r[0], r[1]) for r in rows] == [("down", "web")]
+        turns = db.execute("SELECT role FROM messages WHERE conversation_id = ? ORDER BY id", (rows[0][3],)).fetchall()
+    assert [t[0] for t in turns] == ["user", "assistant", "user", "assistant"]
+    assert page.errors == []
+
+
+def test_intro_language_switch_keyboard_and_360px(browser, server):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    try:
+        page.goto(server.url + "/")
+        launcher = page.get_by_role("button", name="Vraag het Opschaalwijzer")
+        launcher.focus()
+        page.keyboard.press("Enter")
+        active = "document.querySelector('opschaal-widget').shadowRoot.activeElement"
+        assert page.evaluate(f"{active}.id") == "ow-q", "opening moves focus to the question field"
+        page.keyboard.type("Wanneer begin ik met de DPIA voor camerabeelden?")
+        page.keyboard.press("Enter")
+        answer = page.locator("article.msg.bot").first
+        answer.locator(".feedback").wait_for()
+
+        panel = page.get_by_role("dialog", name="Opschaalwijzer").bounding_box()
+        assert panel["width"] <= 360 and panel["x"] >= 0
+        send = page.get_by_role("button", name="Verstuur").bounding_box()
+        assert send["x"] + send["width"] <= 360 and send["y"] + send["height"] <= 740
+
+        answer.get_by_role("button", name="Stel me voor").first.click()
+        draft = answer.locator(".intro textarea")
+        draft.wait_for()
+        assert draft.input_value().startswith("Beste Lotte")
+        assert page.evaluate(f"{active}.tagName") == "TEXTAREA", "focus moves to the draft"
+
+        page.get_by_role("button", name="EN – switch to English").click()
+        assert page.get_by_label("Your question").is_visible()
+        assert answer.get_by_role("button", name="Introduce me").is_visible()
+
+        page.keyboard.press("Escape")
+        assert page.get_by_role("dialog").count() == 0 or not page.locator("#ow-panel").is_visible()
+        assert page.evaluate(f"{active}.className") == "launcher", "closing returns focus to the launcher"
+        assert launcher.get_attribute("aria-expanded") == "false"
+        page.screenshot(path=str(OUT / "web-widget-360.png"))
+    finally:
+        context.close()
+
+
+def test_html_in_question_and_document_shows_as_text(page, server):
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="Vraag het Opschaalwijzer").click()
+    hostile = "<img src=x onerror=\"window.__xss='vraag'\"> Wat stond er in het verslag over camerabeelden?"
+    answer = ask(page, hostile, 1)
+
+    widget = "document.querySelector('opschaal-widget').shadowRoot"
+    assert page.evaluate("window.__xss === undefined")
+    assert page.evaluate(f"{widget}.querySelectorAll('.log img, .log script').length") == 0
+    assert page.locator(".msg.user").get_by_text(hostile).is_visible()
+    titles = answer.locator("summary").all_inner_texts()
+    assert any("<img src=x" in t for t in titles), titles
+    for link in answer.locator("a").all():
+        href = link.get_attribute("href") or ""
+        assert href.startswith(("http://", "https://")), href  # the javascript: url never becomes a link
+
+    page.goto(server.url + "/bronnen/lessons/camerales")
+    assert page.get_by_text("<script>window.__xss='script'</script>", exact=False).count() >= 1
+    assert page.evaluate("window.__xss === undefined")
+    assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
+    assert page.errors == []
