@@ -119,6 +119,8 @@ def make_chat_model(settings: Settings, *, timeout: float | None = None, max_ret
         ) from exc
     except Exception as exc:  # invalid provider, missing endpoint or key…
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        if key:  # validation errors may echo their input
+            first = first.replace(key, "***")
         raise LLMUnavailable(
             f"OPSCHAAL_LLM={settings.llm!r} kan niet worden gestart ({first}); controleer "
             "OPSCHAAL_LLM, OPSCHAAL_LLM_BASE_URL en OPSCHAAL_LLM_API_KEY, zie docs/llm.md"

@@ -16,8 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .models import PersonCard
-from .text import ALL_STOP, Analyzer, _stemmer, words
+from .conversation import is_follow_up
+from .models import PersonCard, Turn
+from .text import ALL_STOP, Analyzer, _stemmer, fold, words
 
 # ---------------------------------------------------------------------------------------------
 # keyword phrases: stemmed, compound-aware, in order
@@ -166,7 +167,9 @@ class ObstacleDetector:
     W_KEYWORD = 1.0
     W_SIMILARITY = 0.5
     W_DOCUMENTS = 1.0
-    W_HISTORY = 0.45
+    W_HISTORY = 0.8
+    W_HISTORY_OWN = 0.35
+    W_HISTORY_NEW = 0.15
     THRESHOLD = 0.55
     RELATIVE = 0.6
     DOC_DEPTH = 5
@@ -177,7 +180,9 @@ class ObstacleDetector:
         self.items: list[ObstacleModel] = []
         for o in obstacles:
             kws = list(o.get("keywords") or []) + [o["label"]] + ([o["label_en"]] if o.get("label_en") else [])
-            phrases = [p for p in (Phrase.compile(k) for k in dict.fromkeys(kws)) if p]
+            seen: set[str] = set()
+            unique = [k for k in kws if not (fold(k).strip() in seen or seen.add(fold(k).strip()))]
+            phrases = [p for p in (Phrase.compile(k) for k in unique) if p]
             self.items.append(
                 ObstacleModel(
                     key=o["key"],
@@ -262,15 +267,16 @@ class ObstacleDetector:
         sig.keyword = self.keyword_scores(question)
         sig.similarity = self.similarity_scores(query_vector)
         sig.documents = self.document_scores(retrieved)
-        # Earlier user turns count less, and more when the question itself names nothing
-        # ("en wie kan ik daarover spreken?").
+        # Earlier user turns count when the question builds on them ("en wie kan ik daarover
+        # spreken?"), most when it names nothing itself, and hardly when it starts afresh.
         own = bool(sig.keyword)
+        follow = bool(history) and is_follow_up(question, [Turn(role="user", content=h) for h in history])
         hist: dict[str, float] = defaultdict(float)
         for age, turn in enumerate(reversed((history or [])[-3:])):
             for k, s in self.keyword_scores(turn).items():
                 hist[k] = max(hist[k], s * (0.5**age))
         sig.history = dict(hist)
-        w_hist = self.W_HISTORY * (0.5 if own else 1.0)
+        w_hist = (self.W_HISTORY_OWN if own else self.W_HISTORY) if follow else self.W_HISTORY_NEW
         total: dict[str, float] = defaultdict(float)
         for k, s in sig.keyword.items():
             total[k] += self.W_KEYWORD * s

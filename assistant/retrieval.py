@@ -8,6 +8,7 @@ Kamervragen measurements in docs/retrieval.md.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,7 +23,15 @@ from .lexical import LexicalIndex
 from .models import Audience, Filters
 from .store import VectorStore
 
+log = logging.getLogger(__name__)
+
 MODES = ("hybrid", "lexical", "dense", "rrf")
+
+#: Pseudo-relevance feedback defaults (docs/retrieval.md): how many top fused chunks feed the
+#: expansion, how many terms it adds and their total weight relative to the query.
+PRF_DOCS = 0
+PRF_TERMS = 20
+PRF_WEIGHT = 0.3
 
 
 @dataclass
@@ -62,7 +71,23 @@ class LoadedIndex:
         self.chunks: dict[str, ChunkRecord] = {c.id: c for c in read_chunks(folder)}
         self.knowledge = json.loads((folder / "knowledge.json").read_text(encoding="utf-8"))
         self.lexical = LexicalIndex.load(folder / "lexical")
+        if self.lexical.stale:
+            # Written by an older analyser: rebuild it from the chunks (seconds, no embedding)
+            # so retrieval always runs the current analysis; the next ingest persists it.
+            log.info("lexicale index in %s is van een oudere versie; opnieuw opgebouwd in het geheugen", folder)
+            self.lexical = self.rebuild_lexical()
         self.embedder_name: str = manifest["embedder"]
+
+    def rebuild_lexical(self) -> LexicalIndex:
+        """The lexical index as the current code builds it, from this generation's chunks."""
+        recs = list(self.chunks.values())
+        meta = [self.docs.get(c.doc_id, {}) for c in recs]
+        return LexicalIndex.build(
+            [c.id for c in recs],
+            [c.text for c in recs],
+            [f"{m.get('title', '')} {c.heading}" for c, m in zip(recs, meta, strict=True)],
+            [m.get("language", "nl") for m in meta],
+        )
 
     def allowed_docs(self, audience: Audience, filters: Filters | None) -> list[str] | None:
         """Doc ids a request may see, or None when everything is allowed."""
@@ -103,6 +128,21 @@ def _minmax(scores: dict[str, float]) -> dict[str, float]:
 
 
 class Retriever:
+    """Hybrid retrieval; ``search`` is the one hot-path method.
+
+    Hybrid mode, in order:
+
+    1. BM25 over every allowed chunk (a full score vector; cheap with bm25s) and the dense top
+       ``candidates`` from the vector store;
+    2. candidate pool = lexical top ∪ dense top. Every pooled chunk gets its exact BM25 score;
+       a chunk the store did not return gets the lowest dense score that it did return (it
+       ranked below all of them), instead of zero;
+    3. fusion: weighted sum of min-max-normalised scores over the pool;
+    4. pseudo-relevance feedback (``prf_docs`` > 0): the top fused chunks propose expansion terms
+       (RM3-style), the expanded query is scored with BM25 once more, and step 3 is repeated;
+    5. chunks are grouped per document: best chunk plus a little for a second good chunk.
+    """
+
     def __init__(
         self,
         index: LoadedIndex,
@@ -112,6 +152,9 @@ class Retriever:
         candidates: int = 60,
         weight_lexical: float = 1.0,
         weight_dense: float = 1.5,
+        prf_docs: int = PRF_DOCS,
+        prf_terms: int = PRF_TERMS,
+        prf_weight: float = PRF_WEIGHT,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -119,6 +162,9 @@ class Retriever:
         self.candidates = candidates
         self.weight_lexical = weight_lexical
         self.weight_dense = weight_dense
+        self.prf_docs = prf_docs
+        self.prf_terms = prf_terms
+        self.prf_weight = prf_weight
 
     def search(
         self,
@@ -130,6 +176,8 @@ class Retriever:
         mode: str = "hybrid",
         query_vector: np.ndarray | None = None,
     ) -> Retrieval:
+        if mode not in MODES:
+            raise ValueError(f"onbekende zoekmodus {mode!r}; kies uit {', '.join(MODES)}")
         timings: dict[str, float] = {}
         allowed_docs = self.index.allowed_docs(audience, filters)
         allowed_chunks = None
@@ -139,10 +187,15 @@ class Retriever:
             if not allowed_chunks:
                 return Retrieval(docs=[], timings_ms=timings)
 
+        lexical = self.index.lexical
+        lex_scores = np.zeros(0, dtype=np.float32)
         lex: dict[str, float] = {}
+        qweights: dict[str, float] = {}
         if mode in ("hybrid", "lexical", "rrf"):
             t = time.perf_counter()
-            lex = dict(self.index.lexical.top(query, self.candidates, allowed_chunks))
+            qweights = lexical.query_weights(query)
+            lex_scores = lexical.weighted_scores(qweights, allowed_chunks)
+            lex = dict(lexical.top_of(lex_scores, self.candidates))
             timings["lexical"] = (time.perf_counter() - t) * 1000
         dense: dict[str, float] = {}
         if mode in ("hybrid", "dense", "rrf"):
@@ -161,16 +214,23 @@ class Retriever:
         elif mode == "dense":
             fused = _minmax(dense)
         elif mode == "rrf":
-            fused = defaultdict(float)
-            for ranking in (lex, dense):
-                for rank, cid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
-                    fused[cid] += 1.0 / (60 + rank + 1)
+            fused = _rrf(lex, dense)
         else:
-            nl, nd = _minmax(lex), _minmax(dense)
-            fused = {
-                cid: self.weight_lexical * nl.get(cid, 0.0) + self.weight_dense * nd.get(cid, 0.0)
-                for cid in set(nl) | set(nd)
-            }
+            t = time.perf_counter()
+            fused = self._fuse(lex_scores, lex, dense)
+            if self.prf_docs > 0 and qweights and fused:
+                feedback = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[: self.prf_docs]
+                expansion = lexical.expansion(feedback, self.prf_terms)
+                if expansion:
+                    # Expansion terms together weigh prf_weight × the original query's weight.
+                    scale = self.prf_weight * len(qweights)
+                    weights = dict(qweights)
+                    for term, w in expansion.items():
+                        weights[term] = weights.get(term, 0.0) + scale * w
+                    lex_scores = lexical.weighted_scores(weights, allowed_chunks)
+                    lex = dict(lexical.top_of(lex_scores, self.candidates))
+                    fused = self._fuse(lex_scores, lex, dense)
+            timings["fuse"] = (time.perf_counter() - t) * 1000
 
         per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for cid, s in fused.items():
@@ -189,3 +249,30 @@ class Retriever:
             lexical_top=max(lex.values(), default=0.0),
             timings_ms=timings,
         )
+
+    def _fuse(self, lex_scores: np.ndarray, lex: dict[str, float], dense: dict[str, float]) -> dict[str, float]:
+        pool = set(lex) | set(dense)
+        if not pool:
+            return {}
+        pos = self.index.lexical.pos
+        lex_full: dict[str, float] = {}
+        for cid in pool:
+            i = pos.get(cid)
+            lex_full[cid] = float(lex_scores[i]) if i is not None and lex_scores.size else 0.0
+        floor = min(dense.values(), default=0.0)
+        dense_full = {cid: dense.get(cid, floor) for cid in pool}
+        nl, nd = _minmax(lex_full), _minmax(dense_full)
+        if not dense:
+            nd = dict.fromkeys(pool, 0.0)
+        if not any(lex_full.values()):
+            nl = dict.fromkeys(pool, 0.0)
+        return {cid: self.weight_lexical * nl[cid] + self.weight_dense * nd[cid] for cid in pool}
+
+
+def _rrf(*rankings: dict[str, float], k: int = 60) -> dict[str, float]:
+    """Reciprocal rank fusion with equal weights (the textbook baseline)."""
+    fused: dict[str, float] = defaultdict(float)
+    for ranking in rankings:
+        for rank, cid in enumerate(sorted(ranking, key=lambda c: (-ranking[c], c))):
+            fused[cid] += 1.0 / (k + rank + 1)
+    return dict(fused)

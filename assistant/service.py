@@ -383,11 +383,15 @@ class Assistant:
         without consent are redacted like in answers."""
         rt = self.runtime
         meta = rt.index.docs.get(doc_id)
-        if meta is None or (audience != "internal" and meta.get("visibility", "public") != "public"):
+        if meta is None or (
+            audience != "internal" and meta.get("visibility", "public") != "public"
+        ):
             return None
         lang = meta.get("language", "nl")
         red = rt.redact
-        chunks = sorted((c for c in rt.index.chunks.values() if c.doc_id == doc_id), key=lambda c: c.ordinal)
+        chunks = sorted(
+            (c for c in rt.index.chunks.values() if c.doc_id == doc_id), key=lambda c: c.ordinal
+        )
         sections: list[dict] = []
         for c in chunks:
             last = sections[-1] if sections else None
@@ -398,7 +402,8 @@ class Assistant:
         for s in sections:
             s["heading"] = red(s["heading"], lang) if s["heading"] else s["heading"]
             s["text"] = red(s["text"], lang)
-        keys = ("type", "url", "language", "date", "organisation", "visibility", "phases", "obstacles")
+        keys = ("type", "url", "language", "date", "organisation", "visibility")
+        keys += ("phases", "obstacles")
         out = {"id": doc_id, "title": red(meta.get("title") or doc_id, lang)}
         out.update({k: meta.get(k) for k in keys})
         out["summary"] = red(meta["summary"], lang) if meta.get("summary") else None

@@ -83,12 +83,15 @@ def _stemmer(lang: str) -> Stemmer.Stemmer:
 class Analyzer:
     """Tokenise → split compounds → drop stop words → stem.
 
-    ``vocab`` holds whole words seen in the corpus with their counts; compound parts are only
-    accepted when both are known words, which keeps ``bestemming`` from becoming ``be+stemming``.
+    ``vocab`` holds whole words seen in the corpus with their counts; compound parts must be
+    known words of a minimum length, which keeps ``bestemming`` from becoming ``be+stemming``.
     """
 
     MIN_PART = 4
     MIN_COMPOUND = 9
+    #: Head and tail lengths for the looser head-only split (rule 3 of :meth:`split`).
+    MIN_HEAD = 6
+    MIN_TAIL = 5
 
     def __init__(self, vocab: Counter | dict[str, int] | None = None, min_count: int = 2):
         self.vocab = {w: c for w, c in (vocab or {}).items() if c >= min_count}
@@ -105,12 +108,30 @@ class Analyzer:
         return w in self.vocab and w not in ALL_STOP
 
     def split(self, word: str) -> tuple[str, ...]:
-        """Parts of a Dutch compound (empty when it is not one we can split)."""
-        if len(word) < self.MIN_COMPOUND or not self.vocab or "-" in word:
+        """Parts of a compound (empty when it is not one we can split).
+
+        Three rules, tried in order:
+
+        1. hyphenated words split on the hyphens (``ransomware-aanvallen``, ``ict-beheer``);
+        2. a full split into known words, with the linking sounds -s-, -en-, -n-;
+        3. a known head of at least 6 letters before an unknown tail of at least 5
+           (``aanbestedingstraject`` → ``aanbesteding``), so a query word still matches its head
+           when the corpus never uses the tail alone.
+        """
+        if "-" in word:
+            return tuple(p for p in word.split("-") if len(p) >= 2 and p not in ALL_STOP)
+        if len(word) < self.MIN_COMPOUND or not self.vocab:
             return ()
         hit = self._split_cache.get(word)
         if hit is not None:
             return hit
+        parts = self._split_known(word) or self._known_head(word)
+        self._split_cache[word] = parts
+        return parts
+
+    def _split_known(self, word: str) -> tuple[str, ...]:
+        if len(word) < self.MIN_COMPOUND:
+            return ()
         best: tuple[int, tuple[str, ...]] = (0, ())
         n = len(word)
         for i in range(self.MIN_PART, n - self.MIN_PART + 1):
@@ -124,14 +145,21 @@ class Analyzer:
             for h in heads:
                 if not self._known(h):
                     continue
-                tails = (tail,) if self._known(tail) else self.split(tail)
+                tails = (tail,) if self._known(tail) else self._split_known(tail)
                 if not tails:
                     continue
                 score = min([self.vocab[h]] + [self.vocab.get(t, 1) for t in tails])
                 if score > best[0]:
                     best = (score, (h, *tails))
-        self._split_cache[word] = best[1]
         return best[1]
+
+    def _known_head(self, word: str) -> tuple[str, ...]:
+        for i in range(len(word) - self.MIN_TAIL, self.MIN_HEAD - 1, -1):
+            head = word[:i]
+            for h in (head, head[:-1]) if head.endswith("s") else (head,):
+                if len(h) >= self.MIN_HEAD and self._known(h):
+                    return (h,)
+        return ()
 
     def terms(self, text: str, lang: str = "nl") -> list[str]:
         """Index terms for a passage in ``lang``."""

@@ -64,7 +64,9 @@ async def _run(base_url: str, clients: int, seconds: float, headers: dict[str, s
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     timeout = httpx.Timeout(max(30.0, seconds))
 
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout, headers=headers) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=timeout, headers=headers
+    ) as client:
 
         async def worker(n: int) -> None:
             i = n
@@ -104,10 +106,14 @@ async def _run(base_url: str, clients: int, seconds: float, headers: dict[str, s
     }
 
 
-def run_load(base_url: str, clients: int = 32, seconds: float = 30, api_key: str | None = None) -> dict:
+def run_load(
+    base_url: str, clients: int = 32, seconds: float = 30, api_key: str | None = None
+) -> dict:
     """Hit ``base_url``/api/ask with ``clients`` concurrent clients for ``seconds``; loopback only."""
     if not _is_loopback(base_url):
-        raise ValueError(f"de loadtest draait alleen tegen loopback-adressen, niet tegen {base_url}")
+        raise ValueError(
+            f"de loadtest draait alleen tegen loopback-adressen, niet tegen {base_url}"
+        )
     if clients < 1 or seconds <= 0:
         raise ValueError("clients moet ≥ 1 zijn en seconds > 0")
     headers = {"X-API-Key": api_key} if api_key else {}
@@ -128,7 +134,9 @@ class LocalServer:
 
         self.port = _free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+            )
         )
         self.thread = threading.Thread(target=self.server.run, name="bench-uvicorn", daemon=True)
 
@@ -172,7 +180,9 @@ def serve_and_load(clients: int = 32, seconds: float = 30, index_dir: Path | Non
         from assistant.index import read_manifest
 
         if read_manifest(Path(settings.index_dir)) is None:
-            raise RuntimeError(f"geen index in {settings.index_dir}; bouw hem met 'opschaal ingest'")
+            raise RuntimeError(
+                f"geen index in {settings.index_dir}; bouw hem met 'opschaal ingest'"
+            )
         with LocalServer(create_app(settings)) as server:
             result = run_load(server.url, clients=clients, seconds=seconds)
         result["answerer"] = settings.llm if settings.llm != "none" else "extractive"
@@ -180,11 +190,15 @@ def serve_and_load(clients: int = 32, seconds: float = 30, index_dir: Path | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description="Loopback-loadtest op POST /api/ask.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description="Loopback-loadtest op POST /api/ask."
+    )
     parser.add_argument("--url", help="bestaande server (alleen loopback); standaard start er een")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--index", type=Path, help="indexmap (standaard OPSCHAAL_INDEX_DIR of .opschaal/index)")
+    parser.add_argument(
+        "--index", type=Path, help="indexmap (standaard OPSCHAAL_INDEX_DIR of .opschaal/index)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.url:

@@ -234,25 +234,37 @@ def query_encode_latency(embedder, n: int) -> dict:
     return {"p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1)}
 
 
+_RSS_WRAPPER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
 def run_child_exact(args: list[str], env: dict) -> dict:
-    """Run ``opschaal …``; reap it with wait4 so the peak RSS is this child's own, not a max."""
+    """Run ``opschaal …``, timing it and measuring its own peak RSS.
+
+    A child forked from this (large) process inherits its RSS high-water mark on Linux, so the
+    child is started from a tiny wrapper process and the wrapper reports its children's peak.
+    """
     exe = Path(sys.executable).with_name("opschaal")
     cmd = [str(exe), *args] if exe.exists() else [sys.executable, "-m", "bots.cli", *args]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errs:
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=errs)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, str(rss_file), *cmd],
+                              env=env, capture_output=True)
         took = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        errs.seek(0)
-        return {
-            "seconds": round(took, 2),
-            "exit_code": proc.returncode,
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "stdout": out.read().decode(errors="replace"),
-            "stderr": errs.read().decode(errors="replace")[-500:],
-        }
+        rss_kb = int(rss_file.read_text()) if rss_file.exists() else 0
+    return {
+        "seconds": round(took, 2),
+        "exit_code": proc.returncode,
+        "peak_rss_mb": round(rss_kb / 1024, 1),
+        "stdout": proc.stdout.decode(errors="replace"),
+        "stderr": proc.stderr.decode(errors="replace")[-500:],
+    }
 
 
 # --- main ------------------------------------------------------------------------------------

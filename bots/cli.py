@@ -74,6 +74,7 @@ def ingest(
 
     from assistant.embeddings import make_embedder
     from assistant.store import make_store
+    from ingest.pipeline import IngestLocked
     from ingest.pipeline import ingest as run_ingest
 
     settings = settings_for(index)
@@ -92,12 +93,15 @@ def ingest(
             task = progress.add_task("embed", total=total)
         progress.update(task, completed=done)
 
-    with progress:
-        report = run_ingest(
-            corpus, settings.index_dir, embedder, store,
-            rebuild=rebuild, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-            batch_size=settings.embed_batch_size, progress=tick,
-        )
+    try:
+        with progress:
+            report = run_ingest(
+                corpus, settings.index_dir, embedder, store,
+                rebuild=rebuild, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
+                batch_size=settings.embed_batch_size, progress=tick,
+            )
+    except IngestLocked as exc:
+        raise CliError(str(exc)) from exc
     table = Table(title=f"Ingest {corpus} → {settings.index_dir}", show_header=True)
     table.add_column("resultaat")
     table.add_column("aantal", justify="right")
@@ -243,6 +247,8 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # transformers draws a "Loading weights" bar on stderr at every model load.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from assistant.embeddings import EmbedderUnavailable
     from assistant.index import IndexMissing
     from assistant.service import UserError

@@ -52,6 +52,8 @@ def pydantic_reason(exc: ValidationError) -> str:
         msg = err["msg"]
         if err["type"] == "missing":
             msg = "ontbreekt (verplicht veld)"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")  # our own validators already say it in Dutch
         elif err["type"] == "literal_error":
             msg = f"ongeldige waarde {err.get('input')!r}; {err['msg'].replace('Input should be', 'kies')}"
         parts.append(f"veld '{loc}': {msg}")
@@ -71,7 +73,7 @@ def _read_bytes(path: Path) -> bytes:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise LoadError(
-            f"bestand is te groot ({size / 1e6:.0f} MB, maximaal {MAX_FILE_BYTES / 1e6:.0f} MB); "
+            f"bestand is te groot ({size / 2**20:.0f} MB, maximaal {MAX_FILE_BYTES / 2**20:.0f} MB); "
             "splits het op of verwijder het uit de corpusmap"
         )
     data = path.read_bytes()

@@ -71,6 +71,10 @@ class IngestReport:
 ProgressFn = Callable[[int, int], None]
 
 
+class IngestLocked(RuntimeError):
+    """Another ingest holds the index folder; the message says which folder."""
+
+
 @contextlib.contextmanager
 def index_lock(index_dir: Path) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -78,7 +82,7 @@ def index_lock(index_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise RuntimeError(
+            raise IngestLocked(
                 f"een andere ingest werkt al aan {index_dir}; wacht tot die klaar is"
             ) from exc
         try:

@@ -82,6 +82,17 @@ def clean_text(text: str | None) -> str:
     return " ".join(text.split())
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
 def is_group(activity: Activity) -> bool:
     conv = activity.conversation
     return bool(conv and (conv.is_group or conv.conversation_type in ("channel", "groupChat")))
@@ -258,8 +269,10 @@ class TeamsBot:
         # The SDK numbers citation entities 1..N in list order; only hand them over when that
         # matches the [n] markers in the text, else the card's links are the citations.
         if [c.n for c in cites] == list(range(1, len(cites) + 1)):
+            # Teams rejects citation names over 80 and abstracts over 160 characters.
             stream.set_citations([
-                Citation(content=c.snippet, title=c.title, url=cards.source_url(c, self.public_url))
+                Citation(content=clip(c.snippet, 160), title=clip(c.title, 80),
+                         url=cards.source_url(c, self.public_url))
                 for c in cites
             ])
         stream.set_generated_by_ai_label(True)

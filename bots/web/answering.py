@@ -31,7 +31,8 @@ def check_question(question: str, settings: Settings) -> str:
         raise ApiError(422, "question_empty", "de vraag is leeg; typ een vraag over opschalen")
     if len(q) > settings.max_question_chars:
         raise ApiError(
-            422, "question_too_long",
+            422,
+            "question_too_long",
             f"de vraag is te lang ({len(q)} tekens, maximaal {settings.max_question_chars}); maak hem korter",
         )
     return q
@@ -45,9 +46,15 @@ def answer_body(answer: Answer, conversation_id: str | None = None) -> dict:
 
 
 def ask_and_store(
-    assistant: Assistant, stores: Stores, metrics: Metrics, question: str, *,
-    conversation_id: str | None = None, history: list[Turn] | None = None,
-    cache: AnswerCache | None = None, **kwargs,
+    assistant: Assistant,
+    stores: Stores,
+    metrics: Metrics,
+    question: str,
+    *,
+    conversation_id: str | None = None,
+    history: list[Turn] | None = None,
+    cache: AnswerCache | None = None,
+    **kwargs,
 ) -> dict:
     key = AnswerCache.key(question, **kwargs) if cache is not None and not history else None
     answer = cache.get(key) if key is not None else None
@@ -75,8 +82,14 @@ def _event(name: str, data: dict) -> dict:
 
 
 def stream_and_store(
-    assistant: Assistant, stores: Stores, metrics: Metrics, question: str, *,
-    conversation_id: str | None = None, history: list[Turn] | None = None, **kwargs,
+    assistant: Assistant,
+    stores: Stores,
+    metrics: Metrics,
+    question: str,
+    *,
+    conversation_id: str | None = None,
+    history: list[Turn] | None = None,
+    **kwargs,
 ) -> EventSourceResponse:
     """SSE: ``delta`` events with ``{"text": …}``, then one ``answer`` event with the full
     contract object (citations, people, next steps, answer_id), or one ``error`` event."""
@@ -100,4 +113,6 @@ def stream_and_store(
             yield _event("error", {"error": "internal_error", "detail": INTERNAL})
 
     # A sync generator runs in the threadpool, so the blocking assistant never stalls the loop.
-    return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return EventSourceResponse(
+        events(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

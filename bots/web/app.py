@@ -69,7 +69,9 @@ class MetricsMiddleware:
             await self.app(scope, receive, capture)
         finally:
             route = scope.get("route")
-            label = getattr(route, "path", None) or ("/static" if scope.get("path", "").startswith("/static/") else "other")
+            label = getattr(route, "path", None) or (
+                "/static" if scope.get("path", "").startswith("/static/") else "other"
+            )
             self.metrics.requests.labels(scope.get("method", "?"), label, str(status)).inc()
             self.metrics.latency.labels(label).observe(time.perf_counter() - start)
 
@@ -128,7 +130,9 @@ def _start_warming(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, assistant: Assistant | None = None, stores: Stores | None = None
+    settings: Settings | None = None,
+    assistant: Assistant | None = None,
+    stores: Stores | None = None,
 ) -> FastAPI:
     """Build the app. Anything not given is made from ``settings`` (default: the environment)."""
     settings = settings or (assistant.settings if assistant is not None else get_settings())
@@ -158,29 +162,44 @@ def create_app(
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+        return JSONResponse(
+            {"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, default = STATUS_CODES.get(exc.status_code, ("error", "het verzoek kon niet worden verwerkt"))
+        code, default = STATUS_CODES.get(
+            exc.status_code, ("error", "het verzoek kon niet worden verwerkt")
+        )
         if exc.status_code == 413:
             default = f"het verzoek is te groot (maximaal {settings.max_body_bytes} bytes); stuur een kortere vraag"
         # Starlette's own details are English developer text; users get the Dutch line.
-        return JSONResponse({"error": code, "detail": default}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            {"error": code, "detail": default}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail, fields = _validation_detail(exc)
-        return JSONResponse({"error": "invalid_request", "detail": detail, "fields": fields}, status_code=422)
+        return JSONResponse(
+            {"error": "invalid_request", "detail": detail, "fields": fields}, status_code=422
+        )
 
     for module in (ask, conversations, feedback, intro, health, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute > 0 else None
+    limiter = (
+        RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute > 0 else None
+    )
     # Added inner to outer: the guard turns errors into JSON, metrics counts what it answered,
     # CORS wraps everything so even a 413/429/500 reaches a cross-origin widget readably.
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes, rate_limiter=limiter, metrics=metrics)
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        rate_limiter=limiter,
+        metrics=metrics,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(
         CORSMiddleware,

@@ -49,7 +49,10 @@ class AnswerCache:
         if self.ttl <= 0:
             return
         with self._lock:
-            self._items[key] = (time.monotonic(), answer.model_copy(deep=True, update={"answer_id": None}))
+            self._items[key] = (
+                time.monotonic(),
+                answer.model_copy(deep=True, update={"answer_id": None}),
+            )
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)

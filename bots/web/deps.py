@@ -44,7 +44,8 @@ async def get_audience(request: Request) -> Literal["public", "internal"]:
     if key_is_valid(key, request.app.state.settings.api_keys):
         return "internal"
     raise ApiError(
-        401, "invalid_key",
+        401,
+        "invalid_key",
         "de API-sleutel is onbekend; controleer de sleutel in Authorization: Bearer of X-API-Key",
         {"WWW-Authenticate": "Bearer"},
     )

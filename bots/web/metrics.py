@@ -12,38 +12,56 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "opschaal_http_requests", "HTTP requests by route and status.",
-            ["method", "route", "status"], registry=r,
+            "opschaal_http_requests",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
+            registry=r,
         )
         self.latency = Histogram(
-            "opschaal_http_request_duration_seconds", "Time to the end of the response, by route.",
-            ["route"], registry=r,
+            "opschaal_http_request_duration_seconds",
+            "Time to the end of the response, by route.",
+            ["route"],
+            registry=r,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
         self.answers = Counter(
-            "opschaal_answers", "Answers given, by channel and whether the assistant abstained.",
-            ["channel", "abstained"], registry=r,
+            "opschaal_answers",
+            "Answers given, by channel and whether the assistant abstained.",
+            ["channel", "abstained"],
+            registry=r,
         )
         self.abstentions = Counter(
-            "opschaal_abstentions", "Answers where the knowledge base held no answer.",
-            ["channel"], registry=r,
+            "opschaal_abstentions",
+            "Answers where the knowledge base held no answer.",
+            ["channel"],
+            registry=r,
         )
         self.answer_seconds = Histogram(
-            "opschaal_answer_duration_seconds", "Time the assistant took per answer.",
-            ["channel"], registry=r,
+            "opschaal_answer_duration_seconds",
+            "Time the assistant took per answer.",
+            ["channel"],
+            registry=r,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
         self.feedback = Counter(
-            "opschaal_feedback", "Feedback received, by rating and channel.",
-            ["rating", "channel"], registry=r,
+            "opschaal_feedback",
+            "Feedback received, by rating and channel.",
+            ["rating", "channel"],
+            registry=r,
         )
         self.rate_limited = Counter(
-            "opschaal_rate_limited", "Requests refused by the per-client rate limit.", registry=r,
+            "opschaal_rate_limited",
+            "Requests refused by the per-client rate limit.",
+            registry=r,
         )
         self.cache_hits = Counter(
-            "opschaal_answer_cache_hits", "Answers reused from the short-lived answer cache.", registry=r,
+            "opschaal_answer_cache_hits",
+            "Answers reused from the short-lived answer cache.",
+            registry=r,
         )
-        self.ready = Gauge("opschaal_ready", "1 when the index is loaded and the model is warm.", registry=r)
+        self.ready = Gauge(
+            "opschaal_ready", "1 when the index is loaded and the model is warm.", registry=r
+        )
 
     def answer(self, answer: Answer, channel: str = "web") -> None:
         """Count one answer; Slack and Teams call this too when they mount into the web app."""

@@ -15,8 +15,12 @@ class AskRequest(BaseModel):
     question: str = Field(description="De vraag; lengte begrensd door OPSCHAAL_MAX_QUESTION_CHARS.")
     history: list[Turn] = Field(default_factory=list, max_length=50, description="Eerdere beurten.")
     filters: Filters | None = None
-    language: Literal["nl", "en"] | None = Field(default=None, description="Taal van het antwoord; standaard herkend uit de vraag.")
-    k: int | None = Field(default=None, ge=1, le=20, description="Aantal bronnen voor het antwoord.")
+    language: Literal["nl", "en"] | None = Field(
+        default=None, description="Taal van het antwoord; standaard herkend uit de vraag."
+    )
+    k: int | None = Field(
+        default=None, ge=1, le=20, description="Aantal bronnen voor het antwoord."
+    )
 
 
 class MessageRequest(BaseModel):
@@ -38,7 +42,9 @@ class FeedbackRequest(BaseModel):
     answer_id: str = Field(min_length=1, max_length=64)
     rating: Literal["up", "down"]
     comment: str | None = Field(default=None, max_length=2000)
-    doc_id: str | None = Field(default=None, max_length=300, description="Optioneel: de bron waar de feedback over gaat.")
+    doc_id: str | None = Field(
+        default=None, max_length=300, description="Optioneel: de bron waar de feedback over gaat."
+    )
 
 
 class IntroRequest(BaseModel):

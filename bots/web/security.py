@@ -22,13 +22,21 @@ log = logging.getLogger("opschaal.web")
 
 #: Paths of the web API that the rate limit guards. Slack and Teams endpoints are left out on
 #: purpose: their traffic comes from a few vendor addresses and is authenticated by signature.
-RATE_LIMITED_PREFIXES = ("/api/ask", "/api/conversations", "/api/feedback", "/api/intro", "/api/documents")
+RATE_LIMITED_PREFIXES = (
+    "/api/ask",
+    "/api/conversations",
+    "/api/feedback",
+    "/api/intro",
+    "/api/documents",
+)
 
 
 class ApiError(Exception):
     """An error with a status, a stable code and a one-line message for the user."""
 
-    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -40,7 +48,9 @@ def error_body(code: str, detail: str, **extra) -> bytes:
     return json.dumps({"error": code, "detail": detail, **extra}, ensure_ascii=False).encode()
 
 
-async def send_json_error(send: Send, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+async def send_json_error(
+    send: Send, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+) -> None:
     body = error_body(code, detail)
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -98,7 +108,11 @@ class RateLimiter:
 
     def _evict(self, now: float) -> None:
         # A bucket that has refilled completely carries no information: drop those.
-        full = [c for c, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.capacity]
+        full = [
+            c
+            for c, (t, last) in self._buckets.items()
+            if t + (now - last) * self.rate >= self.capacity
+        ]
         for c in full:
             del self._buckets[c]
 
@@ -115,7 +129,9 @@ class GuardMiddleware:
     """Body-size limit, rate limit and the generic 500, as one plain ASGI middleware (plain
     ASGI so streaming responses are not buffered)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, rate_limiter: RateLimiter | None, metrics=None) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, rate_limiter: RateLimiter | None, metrics=None
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.limiter = rate_limiter
@@ -125,7 +141,9 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         too_large = (
             f"het verzoek is te groot (maximaal {self.max_body} bytes); stuur een kortere vraag"
         )
@@ -135,7 +153,11 @@ class GuardMiddleware:
             return
 
         path = scope.get("path", "")
-        if self.limiter is not None and scope.get("method") != "OPTIONS" and path.startswith(RATE_LIMITED_PREFIXES):
+        if (
+            self.limiter is not None
+            and scope.get("method") != "OPTIONS"
+            and path.startswith(RATE_LIMITED_PREFIXES)
+        ):
             key = presented_key(headers)
             client = f"key:{hash(key)}" if key else f"ip:{(scope.get('client') or ('?',))[0]}"
             wait = self.limiter.hit(client)
@@ -144,7 +166,9 @@ class GuardMiddleware:
                     self.metrics.rate_limited.inc()
                 retry = str(max(1, math.ceil(wait)))
                 await send_json_error(
-                    send, 429, "rate_limited",
+                    send,
+                    429,
+                    "rate_limited",
                     f"te veel vragen achter elkaar; probeer het over {retry} seconden opnieuw",
                     {"Retry-After": retry},
                 )
@@ -179,6 +203,8 @@ class GuardMiddleware:
             log.exception("onverwachte fout bij %s %s", scope.get("method"), path)
             if not started:
                 await send_json_error(
-                    send, 500, "internal_error",
+                    send,
+                    500,
+                    "internal_error",
                     "er ging iets mis aan onze kant; probeer het later opnieuw of meld het bij de beheerder",
                 )

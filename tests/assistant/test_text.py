@@ -105,3 +105,17 @@ def test_language_detection_and_sentences():
     assert detect_language("How do I scale this pilot?") == "en"
     assert detect_language("Hoe schaal ik deze pilot op?") == "nl"
     assert split_sentences("Eén. Twee! Drie?") == ["Eén.", "Twee!", "Drie?"]
+
+
+def test_hyphenated_words_split_on_hyphens(analyzer):
+    assert analyzer.split("ransomware-aanvallen") == ("ransomware", "aanvallen")
+    assert nl("aanvallen") in analyzer.terms("De ransomware-aanvallen namen toe")
+
+
+def test_known_head_before_unknown_tail(analyzer):
+    # 'traject' is not in the vocabulary, but the query should still reach 'aanbesteding'.
+    assert analyzer.split("aanbestedingstraject") == ("aanbesteding",)
+    # Heads shorter than MIN_HEAD or tails shorter than MIN_TAIL do not count.
+    short = Analyzer(Counter({"beste": 9}))
+    assert short.split("bestemming") == ()
+    assert Analyzer(Counter({"informatie": 3})).split("informatief") == ()

@@ -140,6 +140,15 @@ def test_errors_are_one_line_and_exit_non_zero(workdir, built, args, words) -> N
     assert words in line
 
 
+def test_ingest_while_another_ingest_runs_is_one_line(workdir, tmp_path) -> None:
+    from ingest.pipeline import index_lock
+
+    with index_lock(tmp_path / "bezet"):
+        r = opschaal("ingest", "--corpus", "corpus", "--index", str(tmp_path / "bezet"), cwd=workdir)
+    assert r.returncode == 2
+    assert "andere ingest" in one_error_line(r)
+
+
 def test_invalid_files_exit_one_and_valid_ones_are_ingested(tmp_path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(MINI_CORPUS, corpus)

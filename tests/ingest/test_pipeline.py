@@ -19,7 +19,7 @@ import pytest
 from assistant.embeddings import HashingEmbedder
 from assistant.index import gen_dir, read_chunks, read_manifest
 from assistant.store import ChromaStore
-from ingest.pipeline import index_lock, ingest
+from ingest.pipeline import IngestLocked, index_lock, ingest
 from tests.conftest import make_settings
 from tests.helpers import generate_corpus, make_pdf, make_sparse_file
 
@@ -151,7 +151,7 @@ def test_other_embedder_forces_a_rebuild(mini_corpus: Path, tmp_path: Path) -> N
 
 def test_a_second_ingest_on_the_same_index_is_refused(tmp_path: Path, mini_corpus: Path) -> None:
     index = tmp_path / "index"
-    with index_lock(index), pytest.raises(RuntimeError, match="andere ingest"):
+    with index_lock(index), pytest.raises(IngestLocked, match="andere ingest"):
         run(mini_corpus, index)
 
 
@@ -221,7 +221,7 @@ def test_bad_directory_entries_name_the_item(mini_corpus: Path, tmp_path: Path) 
     assert report.exit_code == 1
     text = " | ".join(str(p) for p in report.invalid)
     assert "people.yaml: item 4 (zonder-naam): veld 'name'" in text
-    assert "item 5 (jaja): veld 'consent'" in text
+    assert "item 5 (jaja): veld 'consent': moet true of false zijn" in text
     assert "'onbekend'" in text and "ufo" in text
     assert len(report.added) == 3  # documents are still ingested
 

@@ -14,27 +14,55 @@ router = APIRouter(prefix="/api", tags=["vragen"])
 
 @router.post("/ask", summary="Stel één vraag")
 def ask(
-    body: AskRequest, assistant: AssistantDep, stores: StoresDep, metrics: MetricsDep,
-    settings: SettingsDep, audience: AudienceDep, cache: AnswerCacheDep,
+    body: AskRequest,
+    assistant: AssistantDep,
+    stores: StoresDep,
+    metrics: MetricsDep,
+    settings: SettingsDep,
+    audience: AudienceDep,
+    cache: AnswerCacheDep,
 ) -> dict:
     """Geeft het antwoordobject uit het contract (§3), met `answer_id` voor feedback.
     Anoniem: alleen openbare documenten; met een API-sleutel ook interne."""
     question = check_question(body.question, settings)
     return ask_and_store(
-        assistant, stores, metrics, question, history=body.history[-8:], filters=body.filters,
-        audience=audience, language=body.language, k=body.k, cache=cache,
+        assistant,
+        stores,
+        metrics,
+        question,
+        history=body.history[-8:],
+        filters=body.filters,
+        audience=audience,
+        language=body.language,
+        k=body.k,
+        cache=cache,
     )
 
 
-@router.post("/ask/stream", summary="Stel één vraag, antwoord als Server-Sent Events", response_class=EventSourceResponse)
+@router.post(
+    "/ask/stream",
+    summary="Stel één vraag, antwoord als Server-Sent Events",
+    response_class=EventSourceResponse,
+)
 def ask_stream(
-    body: AskRequest, assistant: AssistantDep, stores: StoresDep, metrics: MetricsDep,
-    settings: SettingsDep, audience: AudienceDep,
+    body: AskRequest,
+    assistant: AssistantDep,
+    stores: StoresDep,
+    metrics: MetricsDep,
+    settings: SettingsDep,
+    audience: AudienceDep,
 ):
     """Events: `delta` (`{"text": …}`) zolang de tekst binnenkomt, dan één `answer` met het
     volledige antwoordobject, of één `error` (`{"error", "detail"}`)."""
     question = check_question(body.question, settings)
     return stream_and_store(
-        assistant, stores, metrics, question, history=body.history[-8:], filters=body.filters,
-        audience=audience, language=body.language, k=body.k,
+        assistant,
+        stores,
+        metrics,
+        question,
+        history=body.history[-8:],
+        filters=body.filters,
+        audience=audience,
+        language=body.language,
+        k=body.k,
     )

@@ -23,13 +23,19 @@ def _conversation(stores, conversation_id: str, audience: str) -> dict:
     except NotFound:
         conv = None
     # An internal conversation looks absent to anonymous callers, like an unknown id.
-    if conv is None or conv["channel"] != CHANNEL or (conv["audience"] == "internal" and audience != "internal"):
+    if (
+        conv is None
+        or conv["channel"] != CHANNEL
+        or (conv["audience"] == "internal" and audience != "internal")
+    ):
         raise ApiError(404, "conversation_not_found", NOT_FOUND)
     return conv
 
 
 @router.post("", status_code=201, summary="Begin een gesprek")
-def create_conversation(stores: StoresDep, audience: AudienceDep, body: ConversationRequest | None = None) -> dict:
+def create_conversation(
+    stores: StoresDep, audience: AudienceDep, body: ConversationRequest | None = None
+) -> dict:
     cid = stores.create_conversation(CHANNEL, audience=audience)
     return {"conversation_id": cid, "audience": audience}
 
@@ -46,30 +52,58 @@ def get_conversation(conversation_id: str, stores: StoresDep, audience: Audience
 
 @router.post("/{conversation_id}/messages", summary="Stel een (vervolg)vraag in een gesprek")
 def add_message(
-    conversation_id: str, body: MessageRequest, assistant: AssistantDep, stores: StoresDep,
-    metrics: MetricsDep, settings: SettingsDep, audience: AudienceDep,
+    conversation_id: str,
+    body: MessageRequest,
+    assistant: AssistantDep,
+    stores: StoresDep,
+    metrics: MetricsDep,
+    settings: SettingsDep,
+    audience: AudienceDep,
 ) -> dict:
     """Het antwoord gebruikt de eerdere beurten van het gesprek; vraag en antwoord worden
     aan het gesprek toegevoegd."""
     _conversation(stores, conversation_id, audience)
     question = check_question(body.question, settings)
     return ask_and_store(
-        assistant, stores, metrics, question, conversation_id=conversation_id,
-        history=stores.history(conversation_id), filters=body.filters, audience=audience,
-        language=body.language, k=body.k,
+        assistant,
+        stores,
+        metrics,
+        question,
+        conversation_id=conversation_id,
+        history=stores.history(conversation_id),
+        filters=body.filters,
+        audience=audience,
+        language=body.language,
+        k=body.k,
     )
 
 
-@router.post("/{conversation_id}/messages/stream", summary="Vervolgvraag, antwoord als Server-Sent Events", response_class=EventSourceResponse)
+@router.post(
+    "/{conversation_id}/messages/stream",
+    summary="Vervolgvraag, antwoord als Server-Sent Events",
+    response_class=EventSourceResponse,
+)
 def add_message_stream(
-    conversation_id: str, body: MessageRequest, assistant: AssistantDep, stores: StoresDep,
-    metrics: MetricsDep, settings: SettingsDep, audience: AudienceDep,
+    conversation_id: str,
+    body: MessageRequest,
+    assistant: AssistantDep,
+    stores: StoresDep,
+    metrics: MetricsDep,
+    settings: SettingsDep,
+    audience: AudienceDep,
 ):
     """Zelfde events als `POST /api/ask/stream`; het `answer`-event draagt ook `conversation_id`."""
     _conversation(stores, conversation_id, audience)
     question = check_question(body.question, settings)
     return stream_and_store(
-        assistant, stores, metrics, question, conversation_id=conversation_id,
-        history=stores.history(conversation_id), filters=body.filters, audience=audience,
-        language=body.language, k=body.k,
+        assistant,
+        stores,
+        metrics,
+        question,
+        conversation_id=conversation_id,
+        history=stores.history(conversation_id),
+        filters=body.filters,
+        audience=audience,
+        language=body.language,
+        k=body.k,
     )

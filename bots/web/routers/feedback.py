@@ -18,8 +18,14 @@ router = APIRouter(prefix="/api", tags=["feedback"])
 def feedback(body: FeedbackRequest, stores: StoresDep, metrics: MetricsDep) -> dict:
     comment = (body.comment or "").strip() or None
     try:
-        fid = stores.add_feedback(body.answer_id, body.rating, CHANNEL, comment=comment, doc_id=body.doc_id)
+        fid = stores.add_feedback(
+            body.answer_id, body.rating, CHANNEL, comment=comment, doc_id=body.doc_id
+        )
     except NotFound as exc:
-        raise ApiError(404, "answer_not_found", "dit antwoord is onbekend; geef feedback op een antwoord uit dit gesprek") from exc
+        raise ApiError(
+            404,
+            "answer_not_found",
+            "dit antwoord is onbekend; geef feedback op een antwoord uit dit gesprek",
+        ) from exc
     metrics.feedback.labels(body.rating, CHANNEL).inc()
     return {"ok": True, "feedback_id": fid}

@@ -33,7 +33,9 @@ async def readyz(request: Request) -> JSONResponse:
         "warming": "de kennisbank wordt geladen",
         "failed": "de kennisbank kon niet laden; zie het serverlog",
     }.get(state.warm_status, "de kennisbank is nog niet geladen")
-    return JSONResponse({"ready": False, "detail": detail}, status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse(
+        {"ready": False, "detail": detail}, status_code=503, headers={"Retry-After": "5"}
+    )
 
 
 @router.get("/metrics", summary="Prometheus-metrics", response_class=Response)

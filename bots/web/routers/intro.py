@@ -20,7 +20,9 @@ def intro(body: IntroRequest, assistant: AssistantDep, settings: SettingsDep) ->
     met dezelfde tekst, zodat niets uitlekt."""
     question = check_question(body.question, settings)
     try:
-        text = assistant.intro(body.person_id, question, body.name, body.organisation, body.language)
+        text = assistant.intro(
+            body.person_id, question, body.name, body.organisation, body.language
+        )
     except PersonUnavailable as exc:
         raise ApiError(404, "person_unavailable", str(exc)) from exc
     except UserError as exc:

@@ -30,7 +30,12 @@ LABELS = {
         "original": "Bekijk het origineel",
         "missing_title": "Bron niet gevonden",
         "missing": "Deze bron bestaat niet of is niet openbaar.",
-        "types": {"blog": "Blog", "case": "Praktijkvoorbeeld", "lesson": "Les", "guide": "Handreiking"},
+        "types": {
+            "blog": "Blog",
+            "case": "Praktijkvoorbeeld",
+            "lesson": "Les",
+            "guide": "Handreiking",
+        },
         "summary": "Samenvatting",
     },
     "en": {
@@ -58,7 +63,11 @@ def safe_url(url: str | None) -> str | None:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def demo(request: Request) -> HTMLResponse:
     origin = str(request.base_url).rstrip("/")
-    page = (STATIC / "demo.html").read_text(encoding="utf-8").replace("__ORIGIN__", html.escape(origin))
+    page = (
+        (STATIC / "demo.html")
+        .read_text(encoding="utf-8")
+        .replace("__ORIGIN__", html.escape(origin))
+    )
     return HTMLResponse(page, headers={"Content-Security-Policy": DEMO_CSP, **NO_SNIFF})
 
 
@@ -67,7 +76,11 @@ async def widget() -> FileResponse:
     return FileResponse(
         STATIC / "widget.js",
         media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin", **NO_SNIFF},
+        headers={
+            "Cache-Control": "public, max-age=300",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            **NO_SNIFF,
+        },
     )
 
 
@@ -84,38 +97,61 @@ def _paragraphs(text: str) -> str:
     parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     # Markdown bold is the one markup worth keeping; it is applied after escaping, so the
     # captured text is already inert.
-    return "".join("<p>" + _BOLD.sub(r"<strong>\1</strong>", html.escape(p)) + "</p>" for p in parts)
+    return "".join(
+        "<p>" + _BOLD.sub(r"<strong>\1</strong>", html.escape(p)) + "</p>" for p in parts
+    )
 
 
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
 
 
 @router.get("/bronnen/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
-def source_page(doc_id: str, assistant: AssistantDep, audience: AudienceDep, lang: str = "nl") -> HTMLResponse:
+def source_page(
+    doc_id: str, assistant: AssistantDep, audience: AudienceDep, lang: str = "nl"
+) -> HTMLResponse:
     ui = LABELS["en" if lang == "en" else "nl"]
     e = html.escape
     doc = assistant.document(doc_id, audience)
     headers = {"Content-Security-Policy": SOURCE_CSP, **NO_SNIFF}
     if doc is None:
         body = f"<p class='kicker'>{e(ui['kicker'])}</p><h1>{e(ui['missing_title'])}</h1><p>{e(ui['missing'])}</p>"
-        return HTMLResponse(_page(ui["missing_title"], body, "nl" if lang != "en" else "en"), status_code=404, headers=headers)
-    meta = [ui["types"].get(doc.get("type") or "", doc.get("type") or ""), doc.get("organisation"), doc.get("date")]
+        return HTMLResponse(
+            _page(ui["missing_title"], body, "nl" if lang != "en" else "en"),
+            status_code=404,
+            headers=headers,
+        )
+    meta = [
+        ui["types"].get(doc.get("type") or "", doc.get("type") or ""),
+        doc.get("organisation"),
+        doc.get("date"),
+    ]
     parts = [
         f"<p class='kicker'>{e(ui['kicker'])}</p>",
         f"<h1>{e(doc['title'])}</h1>",
         f"<p class='meta'>{e(' · '.join(str(m) for m in meta if m))}</p>",
     ]
     if doc.get("summary"):
-        parts.append(f"<p class='summary'><strong>{e(ui['summary'])}:</strong> {e(doc['summary'])}</p>")
+        parts.append(
+            f"<p class='summary'><strong>{e(ui['summary'])}:</strong> {e(doc['summary'])}</p>"
+        )
     link = safe_url(doc.get("url"))
     if link:
-        parts.append(f"<p><a href='{e(link, quote=True)}' rel='noopener noreferrer'>{e(ui['original'])}</a></p>")
+        parts.append(
+            f"<p><a href='{e(link, quote=True)}' rel='noopener noreferrer'>{e(ui['original'])}</a></p>"
+        )
     for s in doc["sections"]:
         heading = s.get("heading") or ""
         if s.get("page"):
             heading = f"{heading} (p. {s['page']})".strip()
-        parts.append("<section>" + (f"<h2>{e(heading)}</h2>" if heading else "") + _paragraphs(s["text"]) + "</section>")
-    return HTMLResponse(_page(doc["title"], "".join(parts), doc.get("language") or "nl"), headers=headers)
+        parts.append(
+            "<section>"
+            + (f"<h2>{e(heading)}</h2>" if heading else "")
+            + _paragraphs(s["text"])
+            + "</section>"
+        )
+    return HTMLResponse(
+        _page(doc["title"], "".join(parts), doc.get("language") or "nl"), headers=headers
+    )
 
 
 def _page(title: str, body: str, lang: str) -> str:

@@ -219,7 +219,10 @@ def test_personal_chat_streams_and_ends_with_an_adaptive_card(client, connector,
     positions = sorted(c["position"] for c in ai[0]["citation"])
     assert positions and all(f"[{p}]" in final["text"] for p in positions)
     titles = {c["n"]: c["title"] for c in stored["citations"]}
-    assert all(c["appearance"]["name"] == titles[c["position"]] for c in ai[0]["citation"])
+    for c in ai[0]["citation"]:
+        name, abstract = c["appearance"]["name"], c["appearance"]["abstract"]
+        assert name == titles[c["position"]] or titles[c["position"]].startswith(name.rstrip("…"))
+        assert len(name) <= 80 and 0 < len(abstract) <= 160  # Teams' limits
     # the card does not repeat the streamed text, but lists the sources and the people
     body = texts(card)
     assert "Bronnen" in body and "Lotte Lang" in body

@@ -114,3 +114,12 @@ def test_intro_card_opens_chat_or_mail_with_the_text():
     assert murl.scheme == "mailto" and parse_qs(murl.query)["body"] == [text]
     assert mail["body"][0]["text"] == "Suggested introduction to Lotte Lang"
     assert cards.intro_card("X", text, {}, "nl")["actions"] == []
+
+
+def test_clip_respects_teams_citation_limits():
+    from bots.teams.agent import clip
+
+    long = "woord " * 100
+    assert len(clip(long, 80)) <= 80 and clip(long, 80).endswith("…")
+    assert clip("kort", 80) == "kort"
+    assert len(clip("x" * 500, 160)) == 160

@@ -8,16 +8,27 @@ import json
 from .conftest import sse_events
 
 CONTRACT_KEYS = {
-    "question", "language", "answer", "abstained", "citations", "retrieved", "people",
-    "obstacles", "phase", "next_steps", "timings_ms",
+    "question",
+    "language",
+    "answer",
+    "abstained",
+    "citations",
+    "retrieved",
+    "people",
+    "obstacles",
+    "phase",
+    "next_steps",
+    "timings_ms",
 }
 
 
 def test_ask_returns_contract_object_with_answer_id(web):
-    r = web.client.post("/api/ask", json={"question": "Hoe kopen gemeenten samen een meldingensysteem in?"})
+    r = web.client.post(
+        "/api/ask", json={"question": "Hoe kopen gemeenten samen een meldingensysteem in?"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert CONTRACT_KEYS <= set(body)
+    assert set(body) >= CONTRACT_KEYS
     assert body["abstained"] is False
     assert body["citations"] and body["citations"][0]["doc_id"] == "cases/gedeelde-aanbesteding"
     for c in body["citations"]:
@@ -33,11 +44,14 @@ def test_ask_accepts_history_and_filters(web):
         {"role": "user", "content": "Hoe kopen gemeenten samen een meldingensysteem in?"},
         {"role": "assistant", "content": "Vier gemeenten deden één aanbesteding [1]."},
     ]
-    with_history = web.client.post("/api/ask", json={"question": question, "history": history}).json()
+    with_history = web.client.post(
+        "/api/ask", json={"question": question, "history": history}
+    ).json()
     assert alone["abstained"] is True
     assert with_history["abstained"] is False
     only_lessons = web.client.post(
-        "/api/ask", json={"question": "Hoe kopen gemeenten samen in?", "filters": {"type": ["lesson"]}}
+        "/api/ask",
+        json={"question": "Hoe kopen gemeenten samen in?", "filters": {"type": ["lesson"]}},
     ).json()
     assert "cases/gedeelde-aanbesteding" not in only_lessons["retrieved"]
 
@@ -47,26 +61,35 @@ def test_conversation_follow_up_uses_stored_history(web):
     assert r.status_code == 201
     cid = r.json()["conversation_id"]
     first = web.client.post(
-        f"/api/conversations/{cid}/messages", json={"question": "Hoe kopen gemeenten samen een meldingensysteem in?"}
+        f"/api/conversations/{cid}/messages",
+        json={"question": "Hoe kopen gemeenten samen een meldingensysteem in?"},
     ).json()
-    follow = web.client.post(f"/api/conversations/{cid}/messages", json={"question": "Hoeveel goedkoper werd het?"})
+    follow = web.client.post(
+        f"/api/conversations/{cid}/messages", json={"question": "Hoeveel goedkoper werd het?"}
+    )
     assert follow.status_code == 200, follow.text
     body = follow.json()
     assert body["conversation_id"] == cid
     assert body["abstained"] is False, "the follow-up should be understood through the history"
     turns = web.client.get(f"/api/conversations/{cid}").json()["messages"]
     assert [t["role"] for t in turns] == ["user", "assistant", "user", "assistant"]
-    assert turns[1]["answer_id"] == first["answer_id"] and turns[3]["answer_id"] == body["answer_id"]
+    assert (
+        turns[1]["answer_id"] == first["answer_id"] and turns[3]["answer_id"] == body["answer_id"]
+    )
 
 
 def test_unknown_conversation_is_404_json(web):
-    r = web.client.post("/api/conversations/nope/messages", json={"question": "Hoe kopen we samen in?"})
+    r = web.client.post(
+        "/api/conversations/nope/messages", json={"question": "Hoe kopen we samen in?"}
+    )
     assert r.status_code == 404
     assert r.json()["error"] == "conversation_not_found"
 
 
 def test_sse_deltas_then_one_final_answer_event(web):
-    r = web.client.post("/api/ask/stream", json={"question": "Hoe kopen gemeenten samen een meldingensysteem in?"})
+    r = web.client.post(
+        "/api/ask/stream", json={"question": "Hoe kopen gemeenten samen een meldingensysteem in?"}
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/event-stream")
     events = sse_events(r.text)
@@ -83,7 +106,10 @@ def test_sse_deltas_then_one_final_answer_event(web):
 
 def test_sse_in_a_conversation_stores_the_turns(web):
     cid = web.client.post("/api/conversations").json()["conversation_id"]
-    r = web.client.post(f"/api/conversations/{cid}/messages/stream", json={"question": "Wanneer begin ik met de DPIA?"})
+    r = web.client.post(
+        f"/api/conversations/{cid}/messages/stream",
+        json={"question": "Wanneer begin ik met de DPIA?"},
+    )
     final = json.loads(sse_events(r.text)[-1][1])
     assert final["conversation_id"] == cid
     assert [t.role for t in web.stores.history(cid)] == ["user", "assistant"]
@@ -91,10 +117,15 @@ def test_sse_in_a_conversation_stores_the_turns(web):
 
 def test_feedback_is_stored_and_counted(web):
     answer = web.client.post("/api/ask", json={"question": "Wanneer begin ik met de DPIA?"}).json()
-    r = web.client.post("/api/feedback", json={"answer_id": answer["answer_id"], "rating": "down", "comment": "te kort"})
+    r = web.client.post(
+        "/api/feedback",
+        json={"answer_id": answer["answer_id"], "rating": "down", "comment": "te kort"},
+    )
     assert r.status_code == 201, r.text
     stored = web.stores.feedback_for(answer["answer_id"])
-    assert [(f["rating"], f["comment"], f["channel"]) for f in stored] == [("down", "te kort", "web")]
+    assert [(f["rating"], f["comment"], f["channel"]) for f in stored] == [
+        ("down", "te kort", "web")
+    ]
     metrics = web.client.get("/metrics").text
     assert 'opschaal_feedback_total{channel="web",rating="down"} 1.0' in metrics
 
@@ -107,16 +138,22 @@ def test_feedback_on_unknown_answer_or_bad_rating(web):
 
 
 def test_intro_for_consenting_person_only(web):
-    r = web.client.post("/api/intro", json={"person_id": "kees-kort", "question": "Hoe kopen we samen in?"})
+    r = web.client.post(
+        "/api/intro", json={"person_id": "kees-kort", "question": "Hoe kopen we samen in?"}
+    )
     assert r.status_code == 200, r.text
     assert "Kees" in r.json()["text"]
-    r = web.client.post("/api/intro", json={"person_id": "geheim-persoon", "question": "Wie regelde het budget?"})
+    r = web.client.post(
+        "/api/intro", json={"person_id": "geheim-persoon", "question": "Wie regelde het budget?"}
+    )
     assert r.status_code == 404 and r.json()["error"] == "person_unavailable"
     assert "Gerda" not in r.text
 
 
 def test_people_never_include_non_consenting(web):
-    body = web.client.post("/api/ask", json={"question": "Wie regelde het budget voor de uitrol?"}).json()
+    body = web.client.post(
+        "/api/ask", json={"question": "Wie regelde het budget voor de uitrol?"}
+    ).json()
     assert all(p["id"] != "geheim-persoon" for p in body["people"])
     assert "Gerda" not in json.dumps(body)
 
@@ -153,8 +190,17 @@ def test_readyz_is_503_until_warm(make_web, fake_settings):
 
 def test_openapi_and_docs(web):
     spec = web.client.get("/openapi.json").json()
-    for path in ("/api/ask", "/api/ask/stream", "/api/conversations", "/api/conversations/{conversation_id}/messages",
-                 "/api/feedback", "/api/intro", "/healthz", "/readyz", "/metrics"):
+    for path in (
+        "/api/ask",
+        "/api/ask/stream",
+        "/api/conversations",
+        "/api/conversations/{conversation_id}/messages",
+        "/api/feedback",
+        "/api/intro",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ):
         assert path in spec["paths"], path
     assert web.client.get("/docs").status_code == 200
 
@@ -162,8 +208,11 @@ def test_openapi_and_docs(web):
 def test_demo_page_and_widget_script(web):
     page = web.client.get("/")
     assert page.status_code == 200
-    assert '<script src="/widget.js" data-title="Opschaalwijzer" data-lang="nl" defer></script>' in page.text
-    assert "&lt;script src=&quot;http://testserver/widget.js&quot;" in page.text or "&lt;script src=\"http://testserver/widget.js\"" in page.text
+    assert (
+        '<script src="/widget.js" data-title="Opschaalwijzer" data-lang="nl" defer></script>'
+        in page.text
+    )
+    assert '&lt;script src="http://testserver/widget.js"' in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
     js = web.client.get("/widget.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
@@ -172,6 +221,8 @@ def test_demo_page_and_widget_script(web):
 
 def test_demo_page_escapes_a_hostile_host_header(web):
     page = web.client.get("/", headers={"host": 'evil"><script>alert(1)</script>'})
+    assert page.status_code == 200
+    assert '&lt;script src="http://' in page.text  # the snippet is escaped, whatever the host
     assert "<script>alert(1)</script>" not in page.text
 
 

@@ -24,7 +24,10 @@ Bij de camerapilot plakte iemand <script>window.__xss='script'</script> en
 
 
 def long_section() -> str:
-    return " ".join(f"Zin nummer {i} gaat over het opschalen van de camerapilot in fase {i % 7}." for i in range(60))
+    return " ".join(
+        f"Zin nummer {i} gaat over het opschalen van de camerapilot in fase {i % 7}."
+        for i in range(60)
+    )
 
 
 @pytest.fixture

@@ -26,11 +26,18 @@ def test_empty_missing_and_malformed_questions_are_422(web):
     r = web.client.post("/api/ask", json={"question": "   "})
     assert r.status_code == 422 and r.json()["error"] == "question_empty"
     r = web.client.post("/api/ask", json={})
-    assert r.status_code == 422 and r.json()["fields"] == [{"field": "question", "message": "ontbreekt"}]
-    r = web.client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["fields"] == [
+        {"field": "question", "message": "ontbreekt"}
+    ]
+    r = web.client.post(
+        "/api/ask", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422 and r.json()["error"] == "invalid_request"
     r = web.client.post("/api/ask", json={"question": "hoi", "stray": 1})
-    assert r.status_code == 422 and r.json()["fields"][0] == {"field": "stray", "message": "is onbekend"}
+    assert r.status_code == 422 and r.json()["fields"][0] == {
+        "field": "stray",
+        "message": "is onbekend",
+    }
     # the stream endpoint refuses before it starts streaming, so it can still say 422
     r = web.client.post("/api/ask/stream", json={"question": ""})
     assert r.status_code == 422 and r.json()["error"] == "question_empty"
@@ -60,7 +67,10 @@ def test_chunked_body_over_limit_is_413(make_web):
 
 def test_rate_limit_is_429_with_retry_after(make_web):
     web = make_web(rate_limit_per_minute=3, api_keys=[SecretStr("sleutel-1")])
-    codes = [web.client.post("/api/ask", json={"question": "Wanneer begin ik met de DPIA?"}).status_code for _ in range(4)]
+    codes = [
+        web.client.post("/api/ask", json={"question": "Wanneer begin ik met de DPIA?"}).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     r = web.client.post("/api/feedback", json={"answer_id": "x", "rating": "up"})
     assert r.status_code == 429
@@ -68,7 +78,11 @@ def test_rate_limit_is_429_with_retry_after(make_web):
     assert r.json()["error"] == "rate_limited"
     # Health checks are never limited, and a keyed client has its own bucket.
     assert web.client.get("/healthz").status_code == 200
-    keyed = web.client.post("/api/ask", json={"question": "Wanneer begin ik met de DPIA?"}, headers={"X-API-Key": "sleutel-1"})
+    keyed = web.client.post(
+        "/api/ask",
+        json={"question": "Wanneer begin ik met de DPIA?"},
+        headers={"X-API-Key": "sleutel-1"},
+    )
     assert keyed.status_code == 200
     assert "opschaal_rate_limited_total 2.0" in web.client.get("/metrics").text
 
@@ -92,27 +106,42 @@ def test_internal_documents_need_a_key(make_web):
 
 def test_internal_conversation_is_hidden_from_anonymous_callers(make_web):
     web = make_web(api_keys=[SecretStr("geheim-123")])
-    cid = web.client.post("/api/conversations", headers={"X-API-Key": "geheim-123"}).json()["conversation_id"]
+    cid = web.client.post("/api/conversations", headers={"X-API-Key": "geheim-123"}).json()[
+        "conversation_id"
+    ]
     assert web.client.get(f"/api/conversations/{cid}").status_code == 404
-    assert web.client.get(f"/api/conversations/{cid}", headers={"X-API-Key": "geheim-123"}).status_code == 200
+    assert (
+        web.client.get(f"/api/conversations/{cid}", headers={"X-API-Key": "geheim-123"}).status_code
+        == 200
+    )
 
 
 def test_cors_allowlist(make_web):
     web = make_web(allowed_origins=[ORIGIN])
     pre = web.client.options(
         "/api/ask",
-        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert pre.status_code == 200
     assert pre.headers["access-control-allow-origin"] == ORIGIN
-    r = web.client.post("/api/ask", json={"question": "Wanneer begin ik met de DPIA?"}, headers={"Origin": ORIGIN})
+    r = web.client.post(
+        "/api/ask", json={"question": "Wanneer begin ik met de DPIA?"}, headers={"Origin": ORIGIN}
+    )
     assert r.headers["access-control-allow-origin"] == ORIGIN
     other = web.client.options(
         "/api/ask",
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in other.headers
-    r = web.client.post("/api/ask", json={"question": "Wanneer begin ik met de DPIA?"}, headers={"Origin": "https://evil.example"})
+    r = web.client.post(
+        "/api/ask",
+        json={"question": "Wanneer begin ik met de DPIA?"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert "access-control-allow-origin" not in r.headers
 
 
@@ -136,7 +165,7 @@ def test_unexpected_error_is_generic_json_500_without_traceback(make_web, fake_s
     assert r.headers["content-type"] == "application/json"
     body = r.json()
     assert body["error"] == "internal_error"
-    for leak in ("Traceback", "RuntimeError", "secret.key", "File \""):
+    for leak in ("Traceback", "RuntimeError", "secret.key", 'File "'):
         assert leak not in r.text
     assert "secret.key" in caplog.text  # it is in the server log instead
     stream = web.client.post("/api/ask/stream", json={"question": "Wanneer begin ik met de DPIA?"})

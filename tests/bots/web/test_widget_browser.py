@@ -20,8 +20,12 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 OUT = ROOT / "test-output"
 WAIT = 30_000  # ms; CI machines are shared
@@ -37,11 +41,15 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        _unavailable("Chromium ontbreekt op /usr/bin/chromium; installeer met 'apt-get install -y chromium'")
+        _unavailable(
+            "Chromium ontbreekt op /usr/bin/chromium; installeer met 'apt-get install -y chromium'"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("Playwright voor Python ontbreekt; installeer met 'pip install playwright' (geen 'playwright install')")
+        _unavailable(
+            "Playwright voor Python ontbreekt; installeer met 'pip install playwright' (geen 'playwright install')"
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         yield b
@@ -94,7 +102,9 @@ def test_ask_stream_follow_up_and_feedback(page, server):
     page.get_by_role("button", name="Vraag het Opschaalwijzer").click()
     first = ask(page, "Hoe kopen gemeenten samen een meldingensysteem in?", 1)
 
-    assert int(first.get_attribute("data-deltas")) > 1, "the text should arrive as several SSE deltas"
+    assert int(first.get_attribute("data-deltas")) > 1, (
+        "the text should arrive as several SSE deltas"
+    )
     cites = first.locator("a.cite")
     assert cites.count() >= 1
     href = cites.first.get_attribute("href")
@@ -120,7 +130,9 @@ def test_ask_stream_follow_up_and_feedback(page, server):
             ("Hoeveel goedkoper werd het?",),
         ).fetchall()
         assert [(r[0], r[1]) for r in rows] == [("down", "web")]
-        turns = db.execute("SELECT role FROM messages WHERE conversation_id = ? ORDER BY id", (rows[0][3],)).fetchall()
+        turns = db.execute(
+            "SELECT role FROM messages WHERE conversation_id = ? ORDER BY id", (rows[0][3],)
+        ).fetchall()
     assert [t[0] for t in turns] == ["user", "assistant", "user", "assistant"]
     assert page.errors == []
 
@@ -156,11 +168,17 @@ def test_intro_language_switch_keyboard_and_360px(browser, server):
         assert page.get_by_label("Your question").is_visible()
         assert answer.get_by_role("button", name="Introduce me").is_visible()
 
+        OUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUT / "web-widget-360.png"))
         page.keyboard.press("Escape")
         assert page.get_by_role("dialog").count() == 0 or not page.locator("#ow-panel").is_visible()
-        assert page.evaluate(f"{active}.className") == "launcher", "closing returns focus to the launcher"
-        assert launcher.get_attribute("aria-expanded") == "false"
-        page.screenshot(path=str(OUT / "web-widget-360.png"))
+        assert page.evaluate(f"{active}.className") == "launcher", (
+            "closing returns focus to the launcher"
+        )
+        assert (
+            page.get_by_role("button", name="Ask Opschaalwijzer").get_attribute("aria-expanded")
+            == "false"
+        )
     finally:
         context.close()
 
@@ -179,7 +197,9 @@ def test_html_in_question_and_document_shows_as_text(page, server):
     assert any("<img src=x" in t for t in titles), titles
     for link in answer.locator("a").all():
         href = link.get_attribute("href") or ""
-        assert href.startswith(("http://", "https://")), href  # the javascript: url never becomes a link
+        assert href.startswith(("http://", "https://")), (
+            href
+        )  # the javascript: url never becomes a link
 
     page.goto(server.url + "/bronnen/lessons/camerales")
     assert page.get_by_text("<script>window.__xss='script'</script>", exact=False).count() >= 1

@@ -1,0 +1,100 @@
+"""Phase detection, next steps and the step plan (issue 4)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from assistant.guidance import StepPlan, is_start_question
+from assistant.people import ObstacleDetector
+from assistant.text import Analyzer
+from tests.assistant.people_support import PEOPLE_CORPUS, build_people_assistant
+
+PHASES = yaml.safe_load((PEOPLE_CORPUS / "phases.yaml").read_text(encoding="utf-8"))
+OBSTACLES = yaml.safe_load((PEOPLE_CORPUS / "obstacles.yaml").read_text(encoding="utf-8"))
+ANALYZER = Analyzer()
+
+
+def plan() -> StepPlan:
+    return StepPlan(PHASES, ANALYZER, ObstacleDetector(OBSTACLES, ANALYZER))
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["Waar moet ik beginnen?", "Hoe begin ik met opschalen?", "Wat is de eerste stap?",
+     "Waar kan ik het best beginnen met de uitrol?", "Where do I start?", "How do we get started?"],
+)
+def test_start_questions(q) -> None:
+    assert is_start_question(q)
+
+
+@pytest.mark.parametrize("q", ["Waar moet een DPIA aan voldoen?", "Wie kan ik spreken over inkoop?", "What is a DPIA?"])
+def test_not_start_questions(q) -> None:
+    assert not is_start_question(q)
+
+
+def test_phase_from_question_cue_words() -> None:
+    p = plan()
+    assert p.detect("We willen de app uitrollen naar andere gemeenten", []) == "uitrol"
+    assert p.detect("Hoe richten we een proef in?", []) == "proef"
+    assert p.detect("Hoe borgen we het beheer structureel?", []) == "verankeren"
+
+
+def test_phase_from_retrieved_documents_when_the_question_has_no_cue() -> None:
+    p = plan()
+    assert p.detect("Hoe ging dat bij Zorggroep Helder?", []) is None
+    docs = [{"phases": ["proef"]}, {"phases": ["proef", "uitrol"]}, {"phases": ["idee"]}]
+    assert p.detect("Hoe ging dat bij Zorggroep Helder?", docs) == "proef"
+
+
+def test_history_is_used_for_the_phase() -> None:
+    p = plan()
+    assert p.detect("En wat dan?", [], history=["We zitten midden in de uitrol naar drie gemeenten"]) == "uitrol"
+
+
+def test_start_question_lands_in_the_first_phase() -> None:
+    assert plan().detect("Waar moet ik beginnen?", []) == "idee"
+
+
+def test_next_steps_are_two_to_four_steps_of_the_phase_in_plan_order() -> None:
+    p = plan()
+    proef = PHASES[1]["steps"]
+    steps = p.next_steps("proef", "Hoe pak ik de privacy aan?", ["gegevens"])
+    assert 2 <= len(steps) <= 4
+    assert all(s in proef for s in steps)
+    assert "Laat de privacy officer de DPIA in de eerste maand starten." in steps  # the obstacle's step
+    assert [proef.index(s) for s in steps] == sorted(proef.index(s) for s in steps)
+    # Another obstacle picks another step.
+    assert "Benoem wie na de proef eigenaar wordt." in p.next_steps("proef", "Wie beheert het?", ["beheer"])
+    assert p.next_steps(None, "x", []) == [] and p.next_steps("bestaat-niet", "x", []) == []
+
+
+def test_overview_is_the_step_plan_itself() -> None:
+    text = plan().overview("nl")
+    assert text.startswith("Het stappenplan voor opschalen heeft deze fasen:")
+    for i, ph in enumerate(PHASES, start=1):
+        assert f"{i}. {ph['name']}" in text
+        assert ph["steps"][0] in text
+    assert plan().overview("en").startswith("The scaling step plan has these phases")
+
+
+@pytest.fixture(scope="module")
+def people_assistant(tmp_path_factory):
+    return build_people_assistant(tmp_path_factory.mktemp("people-corpus-guidance"))
+
+
+def test_waar_moet_ik_beginnen_gets_the_step_plan(people_assistant) -> None:
+    _, assistant = people_assistant
+    a = assistant.ask("Waar moet ik beginnen?")
+    assert a.answer.startswith("Het stappenplan voor opschalen heeft deze fasen:")
+    assert not a.abstained
+    assert a.phase == "idee"
+    assert 2 <= len(a.next_steps) <= 4 and set(a.next_steps) <= set(PHASES[0]["steps"])
+
+
+def test_every_answer_has_a_phase_and_concrete_next_steps(people_assistant) -> None:
+    _, assistant = people_assistant
+    a = assistant.ask("We rollen de wijkbus-app uit naar andere gemeenten; hoe verdelen we de kosten?")
+    assert a.phase == "uitrol"
+    assert 2 <= len(a.next_steps) <= 4
+    assert "Verdeel de kosten met een verdeelsleutel die iedereen vooraf tekent." in a.next_steps

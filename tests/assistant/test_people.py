@@ -1,0 +1,349 @@
+"""Obstacle detection, people ranking and the reasons they get (issue 4).
+
+Unit tests use small hand-made taxonomies; the end-to-end ones run on the second, fictional
+people corpus (tests/fixtures/people-corpus), which has its own obstacle keys, so the matching
+is shown not to be tuned to the bundled corpus.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.people import (
+    ObstacleDetector,
+    PeopleDirectory,
+    Phrase,
+    is_people_question,
+    reason_for,
+    tokenize,
+)
+from assistant.text import Analyzer
+from tests.assistant.people_support import HIDDEN, build_people_assistant, leaks, people_yaml, questions
+
+VOCAB = Counter(
+    {w: 5 for w in "aanbesteding procedure sensor leverancier innovatie moeheid gemeente raad pilot "
+     "beheer kosten privacy challenge standaard data".split()}
+)
+ANALYZER = Analyzer(VOCAB)
+
+TAXONOMY = [
+    {"key": "inkoop", "label": "Inkoop", "label_en": "Procurement",
+     "description": "Aanbesteden en inkopen.", "keywords": ["aanbesteding", "inkoop", "SBIR", "leverancier kiezen"]},
+    {"key": "moe", "label": "Innovatiemoeheid", "label_en": "Innovation fatigue",
+     "description": "Moe van de zoveelste pilot.", "keywords": ["pilotitis", "moe van", "de zoveelste pilot"]},
+    {"key": "beheer", "label": "Beheer", "label_en": "Maintenance",
+     "description": "Niemand beheert het na de pilot.", "keywords": ["beheer", "na de pilot", "eigenaar"]},
+    {"key": "geld", "label": "Geld", "label_en": "Money",
+     "description": "Geen budget.", "keywords": ["budget", "kosten", "geen geld"]},
+    {"key": "leverancier", "label": "Leverancier", "label_en": "Supplier",
+     "description": "De leverancier groeit niet mee.", "keywords": ["leverancier", "start-up"]},
+]
+
+
+def detector() -> ObstacleDetector:
+    return ObstacleDetector(TAXONOMY, ANALYZER)
+
+
+# -- keyword phrases --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("aanbesteding", "Hoe loopt een aanbestedingsprocedure?", True),  # compound head
+        ("leverancier", "Onze sensorleverancier stopt ermee", True),  # compound tail (affix)
+        ("aanbesteding", "Wij aanbesteden samen", True),  # stem
+        ("SBIR", "Wie deed een SBIR-challenge?", True),  # hyphen part
+        ("na de pilot", "Wie beheert het na de pilot?", True),
+        ("na de pilot", "Hoe evalueer ik pilots?", False),  # stop words are not dropped
+        ("pilotitis", "Hoe start ik een pilot?", False),  # no English-stemmer false friend
+        ("leverancier kiezen", "hoe kiezen we de juiste leverancier", False),  # order matters
+        ("leverancier kiezen", "welke leverancier moeten we kiezen", True),  # small gap allowed
+        ("dekking", "een ontdekking", False),  # a suffix needs a real word before it
+    ],
+)
+def test_phrase_matching_is_stemmed_compound_aware_and_ordered(phrase, text, found) -> None:
+    p = Phrase.compile(phrase)
+    assert p is not None
+    assert p.find(tokenize(text, ANALYZER)) is found
+
+
+def test_keyword_scores_grow_with_more_keywords_but_stay_below_one() -> None:
+    d = detector()
+    one = d.keyword_scores("Hoe werkt een aanbesteding?")["inkoop"]
+    two = d.keyword_scores("Hoe werkt de inkoop bij een aanbesteding?")["inkoop"]
+    assert 0 < one < two <= 1.0
+
+
+# -- detection: the three signals and history --------------------------------------------------
+def test_detect_orders_by_score_and_keeps_scores() -> None:
+    d = detector()
+    got = d.detect("Wie regelt het beheer na de pilot, en is er budget?")
+    keys = [k for k, _ in got]
+    assert set(keys) == {"beheer", "geld"}
+    assert keys[0] == "beheer"  # two keywords beat one
+    assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+    assert d.last is not None and d.last.matched["beheer"] == ["beheer", "na de pilot"]
+
+
+def test_retrieved_documents_add_obstacles_the_question_does_not_name() -> None:
+    d = detector()
+    assert d.detect("Hoe ging dat in Havendam?") == []
+    docs = [{"obstacles": ["leverancier", "geld"]}, {"obstacles": ["leverancier"]}, {"obstacles": ["leverancier"]}]
+    got = d.detect("Hoe ging dat in Havendam?", retrieved=docs)
+    assert [k for k, _ in got][0] == "leverancier"
+    # Unknown keys in document metadata are ignored, not invented.
+    assert d.detect("x", retrieved=[{"obstacles": ["bestaat-niet"]}] * 3) == []
+
+
+def test_similarity_to_descriptions_counts_when_an_embedder_is_there() -> None:
+    class OneHot:
+        name = "onehot"
+
+        def embed(self, texts, kind="passage"):
+            out = np.zeros((len(texts), 8), dtype=np.float32)
+            for i, t in enumerate(texts):
+                out[i, 0 if ("budget" in t.lower() or "geld" in t.lower()) else 1 + i % 7] = 1.0
+            return out
+
+    d = ObstacleDetector(TAXONOMY, ANALYZER, OneHot())
+    q = np.zeros(8, dtype=np.float32)
+    q[0] = 1.0  # a question vector pointing at the money description
+    sims = d.similarity_scores(q)
+    assert max(sims, key=sims.get) == "geld"
+    assert d.detect("iets zonder trefwoorden", query_vector=q, retrieved=[{"obstacles": ["geld"]}])[0][0] == "geld"
+
+
+def test_history_carries_the_obstacle_of_a_follow_up() -> None:
+    d = detector()
+    assert d.detect("En wie kan ik daarover spreken?") == []
+    got = d.detect("En wie kan ik daarover spreken?", history=["Hoe regel ik het beheer na de pilot?"])
+    assert [k for k, _ in got] == ["beheer"]
+    # The question's own obstacle wins over the earlier turn's.
+    got = d.detect("En wat kost dat budget?", history=["Hoe regel ik het beheer?"])
+    assert got[0][0] == "geld"
+
+
+# -- people-first questions -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Wie kan ik spreken over een gezamenlijke aanbesteding?",
+        "Wie heeft ervaring met een DPIA?",
+        "Met wie kan ik praten over draagvlak?",
+        "Ken je iemand die dit al eens heeft gedaan?",
+        "Who can I talk to about procurement?",
+        "Is there anyone who scaled a chatbot?",
+        "Geef me het e-mailadres van de projectleider",
+    ],
+)
+def test_people_questions_are_recognised(q) -> None:
+    assert is_people_question(q)
+
+
+@pytest.mark.parametrize("q", ["Hoe schrijf ik een businesscase?", "What is a DPIA?", "Waar moet ik beginnen?"])
+def test_other_questions_are_not_people_questions(q) -> None:
+    assert not is_people_question(q)
+
+
+# -- ranking ----------------------------------------------------------------------------------
+def _person(pid, org, obstacles, phases=(), consent=True, expertise=""):
+    return {"id": pid, "name": pid.replace("-", " ").title(), "consent": consent, "role": "Adviseur",
+            "organisation": org, "obstacles": list(obstacles), "phases": list(phases),
+            "contact": {"email": f"{pid}@example.org"}, "expertise": expertise}
+
+
+PEOPLE = [
+    _person("a-een", "Org A", ["inkoop"], ["uitrol"]),
+    _person("a-twee", "Org A", ["inkoop"], ["uitrol"]),
+    _person("b-een", "Org B", ["inkoop"]),
+    _person("c-een", "Org C", ["geld"]),
+    _person("geheim", "Org A", ["inkoop"], consent=False),
+]
+DOCS = {
+    "cases/x": {"title": "Samen inkopen", "type": "case", "obstacles": ["inkoop"], "people": ["a-twee", "geheim"]},
+    "blogs/y": {"title": "Een blog", "type": "blog", "obstacles": ["geld"], "people": ["c-een"]},
+}
+
+
+def directory() -> PeopleDirectory:
+    return PeopleDirectory(PEOPLE, DOCS, ANALYZER)
+
+
+def test_non_consenting_people_never_enter_the_directory() -> None:
+    d = directory()
+    assert "geheim" not in d.people
+    assert all("geheim" not in ids for ids in d.docs_of.values())
+    for asker in (None, "a-een"):
+        got = d.recommend("aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, asker=asker, people_first=True, limit=5)
+        assert "geheim" not in [m.person.id for m in got]
+
+
+def test_involvement_in_retrieved_documents_ranks_first_then_diversity() -> None:
+    got = directory().recommend("aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, phase="uitrol")
+    ids = [m.person.id for m in got]
+    assert ids[0] == "a-twee"  # shares the obstacle and took part in the top document
+    assert ids[1] == "b-een"  # a second person from Org A must clearly win; b-een is as good
+    assert 1 <= len(ids) <= 3
+    assert got[0].obstacle == "inkoop" and got[0].doc == "cases/x" and got[0].shared == ["inkoop"]
+
+
+def test_the_asker_is_never_recommended_to_themselves() -> None:
+    got = directory().recommend("aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, asker="a-twee", people_first=True)
+    assert "a-twee" not in [m.person.id for m in got]
+    assert got  # somebody else still is
+
+
+def test_no_people_without_any_evidence_unless_asked_for() -> None:
+    d = directory()
+    assert d.recommend("het weer", [], [], DOCS) == []
+    assert d.recommend("iets met geld", [("geld", 0.8)], [], DOCS)[0].person.id == "c-een"
+
+
+def test_a_consenting_person_named_in_the_question_is_recommended() -> None:
+    got = directory().recommend("Hoe bereik ik C Een?", [], [], DOCS, people_first=True)
+    assert got[0].person.id == "c-een"
+
+
+# -- reasons ----------------------------------------------------------------------------------
+def test_reason_names_the_shared_obstacle_and_the_case_in_the_question_language() -> None:
+    p = directory().people["a-twee"]
+    nl = reason_for(p, "Aanbesteding en inkoop", "Samen inkopen", "case", "nl")
+    assert nl.startswith("A Twee (Adviseur bij Org A)")
+    assert "hetzelfde obstakel" in nl and "aanbesteding en inkoop" in nl and "de case “Samen inkopen”" in nl
+    en = reason_for(p, "Procurement and tendering", "Samen inkopen", "case", "en")
+    assert "same obstacle" in en and "procurement and tendering" in en and "the case “Samen inkopen”" in en
+    # Without a shared obstacle the reason does not claim one.
+    other = reason_for(p, "Privacy en AVG", "Samen inkopen", "case", "nl", shared=False)
+    assert "hetzelfde" not in other and "privacy en AVG" in other
+
+
+# -- the second corpus, end to end ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def people_assistant(tmp_path_factory):
+    return build_people_assistant(tmp_path_factory.mktemp("people-corpus"))
+
+
+def test_labelled_people_questions_on_the_second_corpus(people_assistant) -> None:
+    _, assistant = people_assistant
+    items = questions()
+    hits, tp, fp, fn = 0, 0, 0, 0
+    for it in items:
+        a = assistant.ask(it["question"])
+        ids = [p.id for p in a.people]
+        assert 1 <= len(ids) <= 3, it["id"]
+        assert not set(ids) & set(HIDDEN), it["id"]
+        hits += bool(set(ids) & set(it["expected_people"]))
+        exp, got = set(it["expected_obstacles"]), set(a.obstacles)
+        tp, fp, fn = tp + len(exp & got), fp + len(got - exp), fn + len(exp - got)
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    assert hits / len(items) >= 0.85, hits
+    assert f1 >= 0.8, (tp, fp, fn)
+
+
+def test_people_first_answer_opens_with_people_and_reasons(people_assistant) -> None:
+    _, assistant = people_assistant
+    a = assistant.ask("Wie kan ik spreken over het samen aanbesteden van een app met buurgemeenten?")
+    assert a.answer.startswith("Deze mensen hebben ervaring met inkoop:")
+    assert a.people[0].id == "noa-vermeulen"
+    card = a.people[0]
+    assert "inkoop" in card.reason and "Wijkbus-app" in card.reason
+    assert card.obstacles == ["inkoop"] and card.contact["email"] == "noa-vermeulen@example.org"
+    for p in a.people:  # every reason names an obstacle label and a document title
+        assert any(lbl in p.reason for lbl in ("inkoop", "geld en dekking", "steun", "beheer", "gegevens", "koppelingen"))
+        assert "“" in p.reason
+    assert leaks(a, people_yaml()) == []
+
+
+def test_english_question_gets_english_reasons(people_assistant) -> None:
+    _, assistant = people_assistant
+    a = assistant.ask("Who can I talk to about connecting sensors from different suppliers with one open standard?")
+    assert a.language == "en"
+    assert a.people[0].id == "fatima-bakker"
+    assert "ran into the same obstacle, integration and standards" in a.people[0].reason
+    assert a.answer.startswith("These people have experience with integration and standards:")
+
+
+def test_asker_is_left_out_of_an_answer(people_assistant) -> None:
+    _, assistant = people_assistant
+    q = "Wie kan ik spreken over het samen aanbesteden van een app met buurgemeenten?"
+    assert "noa-vermeulen" in [p.id for p in assistant.ask(q).people]
+    a = assistant.ask(q, asker="noa-vermeulen")
+    assert "noa-vermeulen" not in [p.id for p in a.people]
+    assert a.people and "Noa Vermeulen" not in a.answer.split("Dit zegt de kennisbank erover:")[0]
+
+
+def test_follow_up_without_keywords_keeps_the_obstacle_from_history(people_assistant) -> None:
+    _, assistant = people_assistant
+    history = [
+        {"role": "user", "content": "Hoe krijg ik de beheerkosten op de reguliere begroting?"},
+        {"role": "assistant", "content": "Zet ze op de begroting."},
+    ]
+    a = assistant.ask("En wie kan ik daarover spreken?", history=history)
+    assert "geld" in a.obstacles
+    assert "iris-mol" in [p.id for p in a.people]
+
+
+# -- introductions ----------------------------------------------------------------------------
+def test_intro_says_who_asks_the_shared_obstacle_and_what_they_want_to_learn(people_assistant) -> None:
+    _, assistant = people_assistant
+    text = assistant.intro(
+        "noa-vermeulen", "Hoe kopen we de wijkbus samen in met buurgemeenten?", "Piet Jansen", "Gemeente Zandwijk"
+    )
+    assert text.startswith("Beste Noa,")
+    assert "Mijn naam is Piet Jansen en ik werk bij Gemeente Zandwijk." in text
+    assert "inkoop" in text and "Wijkbus-app" in text
+    assert "Hoe kopen we de wijkbus samen in met buurgemeenten?" in text
+    assert "leren" in text and "Met vriendelijke groet" in text
+    en = assistant.intro("fatima-bakker", "How did you hand over the sensor network to maintenance?")
+    assert en.startswith("Dear Fatima,") and "[your name]" in en and "maintenance after the trial" in en
+
+
+def test_intro_of_a_hidden_or_unknown_person_is_refused_the_same_way(people_assistant) -> None:
+    from assistant.service import PersonUnavailable
+
+    _, assistant = people_assistant
+    messages = []
+    for pid in ("anna-groen", "niemand-bekend"):
+        with pytest.raises(PersonUnavailable) as err:
+            assistant.intro(pid, "Hoe kregen jullie budget?")
+        messages.append(str(err.value).replace(pid, "<id>"))
+    assert messages[0] == messages[1]
+    assert "Anna" not in messages[0] and "Groen" not in messages[0]
+
+
+def test_intro_never_repeats_a_hidden_name_from_the_question(people_assistant) -> None:
+    _, assistant = people_assistant
+    text = assistant.intro("marie-anna-bos", "Hoe overtuigde je Anna Groen van de sensoren?")
+    assert "Groen" not in text and "Beste Marie-Anna," in text
+
+
+def test_cli_intro_command(people_assistant) -> None:
+    settings, _ = people_assistant
+    exe = Path(sys.executable).parent / "opschaal"
+    env = {**os.environ, "OPSCHAAL_EMBEDDER": "fake", "HF_HUB_OFFLINE": "1"}
+    ok = subprocess.run(
+        [str(exe), "--index", str(settings.index_dir), "intro", "noa-vermeulen",
+         "--question", "Hoe kopen we samen in?", "--name", "Piet Jansen"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "Beste Noa," in ok.stdout and "Piet Jansen" in ok.stdout
+    refused = [
+        subprocess.run(
+            [str(exe), "--index", str(settings.index_dir), "intro", pid, "--question", "Hoe kregen jullie budget?"],
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+        for pid in ("henk-schipper", "onbekend-iemand")
+    ]
+    for r in refused:
+        assert r.returncode != 0 and r.stdout == ""
+        assert r.stderr.startswith("opschaal: fout:") and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert "Henk" not in r.stderr and "Schipper" not in r.stderr
+    assert refused[0].stderr.replace("henk-schipper", "<id>") == refused[1].stderr.replace("onbekend-iemand", "<id>")

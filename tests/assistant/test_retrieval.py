@@ -1,0 +1,119 @@
+"""Hybrid retrieval: fusion, candidate pooling, feedback, per-document ranking, stale indexes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.index import gen_dir, read_manifest
+from assistant.models import Filters
+from assistant.retrieval import MODES, LoadedIndex, Retriever, _minmax, _rrf
+from tests.conftest import build
+
+CASE = "cases/gedeelde-aanbesteding"
+DPIA = "lessons/dpia-op-tijd"
+NOTE = "lessons/english-note"
+
+
+@pytest.fixture
+def mini(mini_corpus, fake_settings):
+    report, embedder, store = build(mini_corpus, fake_settings)
+    assert report.exit_code == 0, report.invalid
+    return LoadedIndex(fake_settings.index_dir), embedder, store
+
+
+def test_minmax_and_rrf():
+    assert _minmax({}) == {}
+    assert _minmax({"a": 2.0, "b": 2.0}) == {"a": 1.0, "b": 1.0}
+    assert _minmax({"a": 1.0, "b": 3.0, "c": 2.0}) == {"a": 0.0, "b": 1.0, "c": 0.5}
+    fused = _rrf({"a": 3.0, "b": 1.0}, {"b": 0.9, "c": 0.1})
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert max(fused, key=fused.get) == "b"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_ranks_the_matching_case_first(mini, mode):
+    index, embedder, store = mini
+    r = Retriever(index, embedder, store).search(
+        "gezamenlijke aanbesteding meldingensysteem gemeenten", audience="internal", mode=mode
+    )
+    assert r.doc_ids[0] == CASE
+    assert len(r.doc_ids) == len(set(r.doc_ids))  # one hit per document
+
+
+def test_unknown_mode_is_refused(mini):
+    index, embedder, store = mini
+    with pytest.raises(ValueError, match="zoekmodus"):
+        Retriever(index, embedder, store).search("x", mode="magic")
+
+
+def test_compound_query_reaches_document_with_the_parts(mini):
+    index, embedder, store = mini
+    r = Retriever(index, embedder, store).search("aanbestedingstraject", mode="lexical")
+    # 'aanbestedingstraject' is nowhere in the corpus; its part 'aanbesteding' is.
+    assert r.doc_ids and r.doc_ids[0] == CASE
+
+
+def test_public_audience_never_sees_internal_documents(mini):
+    index, embedder, store = mini
+    retriever = Retriever(index, embedder, store)
+    q = "budget after the pilot"
+    assert NOTE in retriever.search(q, audience="internal").doc_ids
+    assert NOTE not in retriever.search(q, audience="public").doc_ids
+    only_lessons = retriever.search("aanbesteding", audience="internal", filters=Filters(type=["lesson"]))
+    assert CASE not in only_lessons.doc_ids
+
+
+def test_pool_gets_exact_lexical_scores_and_dense_floor(mini):
+    index, embedder, store = mini
+    retriever = Retriever(index, embedder, store, weight_lexical=1.0, weight_dense=1.0)
+    ids = index.lexical.ids
+    lex_scores = np.zeros(len(ids), dtype=np.float32)
+    lex_scores[0], lex_scores[1] = 4.0, 2.0
+    # ids[1] is only a dense candidate here, but its BM25 score must still count.
+    fused = retriever._fuse(lex_scores, {ids[0]: 4.0}, {ids[1]: 0.8, ids[2]: 0.4})
+    assert fused[ids[0]] == pytest.approx(1.0 + 0.0)  # top BM25, below every dense hit
+    assert fused[ids[1]] == pytest.approx(0.5 + 1.0)
+    assert fused[ids[2]] == pytest.approx(0.0 + 0.0)
+    assert retriever._fuse(lex_scores, {}, {}) == {}
+
+
+def test_dense_weight_moves_the_ranking(mini):
+    index, embedder, store = mini
+    ids = index.lexical.ids
+    lex_scores = np.zeros(len(ids), dtype=np.float32)
+    lex_scores[0] = 3.0
+    lex, dense = {ids[0]: 3.0}, {ids[1]: 0.9, ids[0]: 0.1}
+    lexical_heavy = Retriever(index, embedder, store, weight_lexical=2.0, weight_dense=0.5)._fuse(lex_scores, lex, dense)
+    dense_heavy = Retriever(index, embedder, store, weight_lexical=0.5, weight_dense=2.0)._fuse(lex_scores, lex, dense)
+    assert max(lexical_heavy, key=lexical_heavy.get) == ids[0]
+    assert max(dense_heavy, key=dense_heavy.get) == ids[1]
+
+
+def test_feedback_changes_scores_but_keeps_the_contract(mini):
+    index, embedder, store = mini
+    q = "camera privacy"
+    plain = Retriever(index, embedder, store, prf_docs=0).search(q, audience="internal")
+    prf = Retriever(index, embedder, store, prf_docs=2, prf_terms=10, prf_weight=0.5).search(q, audience="internal")
+    assert plain.doc_ids[0] == prf.doc_ids[0] == DPIA
+    assert [d.score for d in plain.docs] != [d.score for d in prf.docs]
+    assert "fuse" in prf.timings_ms
+    assert prf.lexical_top > 0 and prf.dense_top > 0
+
+
+def test_k_docs_limits_and_scores_descend(mini):
+    index, embedder, store = mini
+    r = Retriever(index, embedder, store).search("pilot budget aanbesteding privacy", audience="internal", k_docs=2)
+    assert len(r.docs) == 2
+    assert r.docs[0].score >= r.docs[1].score
+    assert all(d.chunks == sorted(d.chunks, key=lambda c: -c[1]) for d in r.docs)
+
+
+def test_stale_lexical_index_is_rebuilt_in_memory(mini, fake_settings):
+    index, embedder, store = mini
+    folder = gen_dir(fake_settings.index_dir, read_manifest(fake_settings.index_dir)["generation"])
+    (folder / "lexical" / "params.json").unlink()  # as written by the first release
+    reloaded = LoadedIndex(fake_settings.index_dir)
+    assert not reloaded.lexical.stale
+    for q in ("aanbesteding", "DPIA camera", "budget pilot"):
+        assert np.allclose(reloaded.lexical.scores(q), index.lexical.scores(q))

@@ -1,0 +1,29 @@
+"""The direction of dependencies (docs/architecture.md), checked on the source."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPORT = re.compile(r"^\s*(?:from|import)\s+([a-z_]+)", re.M)
+
+# package -> packages of this project it must never import
+FORBIDDEN = {
+    "assistant": {"ingest", "bots", "evals", "bench", "tests"},
+    "ingest": {"bots", "evals", "bench", "tests"},
+    "bots": {"tests", "bench"},
+    "evals": {"tests", "bench"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_point_one_way(package: str) -> None:
+    bad = []
+    for path in (ROOT / package).rglob("*.py"):
+        for name in IMPORT.findall(path.read_text(encoding="utf-8")):
+            if name in FORBIDDEN[package]:
+                bad.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not bad, bad
