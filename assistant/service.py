@@ -235,10 +235,17 @@ class Assistant:
             draft = self._answer(query if standalone else asked, lang, evidence)
         t_answer = (time.perf_counter() - t) * 1000
 
+        off_topic = abstain or draft.abstained
+        if off_topic:
+            # Documents that do not answer the question say nothing about its obstacles or phase.
+            obstacles = rt.obstacles.detect(asked, prev_users, [], qvec)
+            obstacle_keys = [k_ for k_, _ in obstacles]
+            phase = rt.plan.detect(asked, [], prev_users, qvec)
+            next_steps = rt.plan.next_steps(phase, asked, obstacle_keys, lang)
         matches = rt.people.recommend(
             asked,
             obstacles,
-            retrieval.doc_ids if not abstain else [],
+            retrieval.doc_ids if not off_topic else [],
             rt.index.docs,
             phase=phase,
             asker=asker,
@@ -247,8 +254,10 @@ class Assistant:
             query_vector=qvec,
             audience=audience,
         )
-        if abstain and not people_first:
-            matches = [m for m in matches if m.shared]  # only people who share a named obstacle
+        if off_topic:
+            # Only people who share an obstacle the question itself names, or whom it names.
+            named = set(rt.people.named_in(asked))
+            matches = [m for m in matches if m.shared or m.person.id in named]
         people = self._people_cards(matches, obstacle_keys, lang)
 
         text = draft.text

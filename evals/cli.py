@@ -202,14 +202,16 @@ def register(app: typer.Typer) -> None:
             transient=True,
         )
         task = progress.add_task("eval", total=len(items))
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done)
+            # Logs of CI and `make eval | tee` have no progress bar: a line now and then instead.
+            if not err.is_terminal and (done % 25 == 0 or done == total):
+                err.print(f"opschaal: {done}/{total} vragen geëvalueerd", highlight=False)
+
         try:
             with progress:
-                run = run_eval(
-                    assistant,
-                    items,
-                    baselines=not no_baselines,
-                    progress=lambda done, total: progress.update(task, completed=done),
-                )
+                run = run_eval(assistant, items, baselines=not no_baselines, progress=tick)
         except QuestionFileError as exc:
             raise CliError(str(exc)) from None
         report = None

@@ -174,10 +174,11 @@ th{background:#eef1f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .hit{font-weight:700;color:#275d0b}.bad{color:#8f1b12}
 .small{font-size:12px;color:#555}code{font-size:12px}
 ul.f{margin:0;padding-left:16px;color:#8f1b12}
+table.narrow{width:auto;min-width:480px}
 """
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1) -> str:
+def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1, cls: str = "") -> str:
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join(
         "<tr>"
@@ -188,7 +189,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1) -> 
         + "</tr>"
         for r in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table class='{cls}'><tr>{head}</tr>{body}</table>"
 
 
 def _is_bad(key: str, value: object, gate: dict) -> bool:
@@ -272,7 +273,7 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
         cls = "bad" if _is_bad(key, v, th) else ""
         rows.append([label, f"<span class='{cls}'>{fmt(v)}</span>", need])
     rows.append(["Taal juist herkend", fmt(m.get("language_accuracy")), ""])
-    parts.append(_table(["maat", "waarde", "drempel"], rows))
+    parts.append(_table(["maat", "waarde", "drempel"], rows, cls="narrow"))
     n = m["n"]
     parts.append(
         f"<p class='small'>Gelabeld: {n['retrieval']} vragen met verwachte documenten, "

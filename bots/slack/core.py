@@ -159,8 +159,8 @@ class SlackBot:
                 channel=reply.channel, thread_ts=reply.thread_ts, text=bk.placeholder(lang)
             )
             return resp.get("ts")
-        except SlackApiError as exc:
-            err = exc.response.get("error")
+        except (SlackApiError, OSError) as exc:
+            err = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
             log.warning("Slack: plaatshouder plaatsen mislukt in %s (%s)", reply.channel, err)
             return None
 
@@ -180,6 +180,8 @@ class SlackBot:
                 reply.respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)
         except SlackApiError as exc:
             log.warning("Slack: antwoord plaatsen mislukt in %s (%s)", reply.channel, exc.response.get("error"))
+        except OSError as exc:  # Slack (or SLACK_API_URL) unreachable; one line, no traceback
+            log.warning("Slack: antwoord plaatsen mislukt in %s (%s)", reply.channel, type(exc).__name__)
 
     # -- people ----------------------------------------------------------------------------------
     def tell(self, client: WebClient, body: dict, text: str, respond=None) -> None:

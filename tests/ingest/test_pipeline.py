@@ -249,10 +249,9 @@ def test_duplicate_ids_are_reported(mini_corpus: Path, tmp_path: Path) -> None:
         "---\ntitle: Kopie\ntype: case\nid: lessons/dpia-op-tijd\n---\nTekst.\n"
     )
     report, _, _ = run(mini_corpus, tmp_path / "index")
-    assert [p.path for p in report.invalid] == ["lessons/dpia-op-tijd.md"] or [
-        p.path for p in report.invalid
-    ] == ["kopie.md"]
-    assert "al gebruikt" in report.invalid[0].reason
+    # Files are read in path order, so the first one keeps the id and the second is reported.
+    assert [p.path for p in report.invalid] == ["lessons/dpia-op-tijd.md"]
+    assert "al gebruikt door kopie.md" in report.invalid[0].reason
 
 
 # --- a killed ingest --------------------------------------------------------------------------
