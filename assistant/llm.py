@@ -292,7 +292,7 @@ class LLMAnswerer:
     ) -> Draft:
         extra: dict[str, Any] = {}
         if raw is not None:
-            check = check_answer(raw, evidence, SupportChecker(self.analyzer, self.embedder))
+            check = check_answer(raw, evidence, SupportChecker(self.analyzer, self.embedder), language=language)
             extra = {"citation_validity": check.citation_validity, "supported_ratio": check.supported_ratio}
             if check.says_no_answer:
                 text, cites = abstention_text(language, evidence)

@@ -166,6 +166,9 @@ class ObstacleDetector:
     # word like "aanbesteding" is unambiguous, the other two catch paraphrases.
     W_KEYWORD = 1.0
     W_SIMILARITY = 0.5
+    #: Only descriptions that stand out (z-score above SIM_Z0) count; full weight at Z0 + SPAN.
+    SIM_Z0 = 1.0
+    SIM_SPAN = 1.5
     W_DOCUMENTS = 1.0
     W_HISTORY = 0.8
     W_HISTORY_OWN = 0.35
@@ -238,7 +241,8 @@ class ObstacleDetector:
         sims = vecs @ np.asarray(query_vector, dtype=np.float32)
         spread = float(np.std(sims)) or 1.0
         z = (sims - float(np.mean(sims))) / spread
-        return {o.key: min(1.0, max(0.0, (float(zi) - 1.0) / 1.5)) for o, zi in zip(self.items, z, strict=True)}
+        lo, span = self.SIM_Z0, self.SIM_SPAN
+        return {o.key: min(1.0, max(0.0, (float(zi) - lo) / span)) for o, zi in zip(self.items, z, strict=True)}
 
     def document_scores(self, retrieved: list[dict] | None) -> dict[str, float]:
         """0..1 per obstacle: rank-weighted share of the top documents tagged with it."""
@@ -323,6 +327,8 @@ class Match(NamedTuple):
     #: The case, lesson or other document the person took part in that the reason names.
     doc: str | None
     shared: list[str]
+    #: 0..1: rare words the question shares with the person's role and expertise.
+    words: float = 0.0
 
 
 _WHO = re.compile(
@@ -405,15 +411,19 @@ class PeopleDirectory:
     def named_in(self, text: str) -> list[str]:
         return [pid for pid, pat in self._name_pats.items() if pat.search(text)]
 
+    def word_scores(self, question: str) -> dict[str, float]:
+        """0..1 per person: rare words shared by the question and their role and expertise."""
+        q = set(self.analyzer.query_terms(question))
+        n = max(len(self.people), 1)
+        return {
+            pid: min(1.0, sum(math.log(1 + n / self._df[t]) for t in q & p.terms) / 6.0)
+            for pid, p in self.people.items()
+        }
+
     def _expertise_scores(self, question: str, query_vector: np.ndarray | None) -> dict[str, float]:
         """0..1: rare shared words (IDF-weighted) and, when there is a model, how much this
         person's expertise stands out in similarity to the question."""
-        q = set(self.analyzer.query_terms(question))
-        n = max(len(self.people), 1)
-        lex: dict[str, float] = {}
-        for pid, p in self.people.items():
-            shared = q & p.terms
-            lex[pid] = min(1.0, sum(math.log(1 + n / self._df[t]) for t in shared) / 6.0)
+        lex = self.word_scores(question)
         dense: dict[str, float] = {}
         vecs = self._expertise_vectors()
         if vecs is not None and query_vector is not None and len(self._ids) >= 3:
@@ -469,6 +479,7 @@ class PeopleDirectory:
         rank_of = {d: i for i, d in enumerate(retrieved)}
         named = set(self.named_in(question))
         expertise = self._expertise_scores(question, query_vector)
+        lexical = self.word_scores(question)
         scored: list[Match] = []
         for p in self.people.values():
             if asker and p.id == asker:
@@ -493,7 +504,7 @@ class PeopleDirectory:
                 best_doc = min(involved, key=lambda d: rank_of[d])
                 obstacle = next((k for k in docs.get(best_doc, {}).get("obstacles", []) if k in p.obstacles), None)
             doc = self.best_doc(p, obstacle or (p.obstacles[0] if p.obstacles else None), rank_of, docs, audience)
-            scored.append(Match(p, round(score, 4), obstacle, doc, shared))
+            scored.append(Match(p, round(score, 4), obstacle, doc, shared, lexical.get(p.id, 0.0)))
         scored.sort(key=lambda m: (-m.score, m.person.id))
         if not scored:
             return []

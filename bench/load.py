@@ -4,9 +4,9 @@
 ``seconds`` and reports throughput, p50, p95 and errors. It only ever targets a loopback address,
 and it stops by itself: no new request starts after the deadline.
 
-``python -m bench.load`` starts its own server on a free loopback port over the index in
-OPSCHAAL_INDEX_DIR (default .opschaal/index), with the rate limit off and a throw-away data
-folder, runs the load, and prints the result as JSON. ``--url`` targets a running server instead
+``python -m bench.load`` starts ``opschaal serve`` in its own process on a free loopback port
+over the index in OPSCHAAL_INDEX_DIR (default .opschaal/index), with the rate limit off and a
+throw-away data folder, runs the load, and prints the result as JSON. ``--url`` targets a running server instead
 (its rate limit then counts as errors: 429s are real refusals).
 """
 
@@ -16,11 +16,12 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -62,7 +63,7 @@ async def _run(base_url: str, clients: int, seconds: float, headers: dict[str, s
     errors: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    timeout = httpx.Timeout(max(30.0, seconds))
+    timeout = httpx.Timeout(max(60.0, 2 * seconds))
 
     async with httpx.AsyncClient(
         base_url=base_url, limits=limits, timeout=timeout, headers=headers
@@ -126,66 +127,74 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class LocalServer:
-    """uvicorn in a thread on a free loopback port, for a self-contained run."""
+class ServeProcess:
+    """``opschaal serve`` in its own process on a free loopback port: the load generator must
+    not share a GIL with the server it measures."""
 
-    def __init__(self, app) -> None:
-        import uvicorn
-
+    def __init__(self, env: dict[str, str]) -> None:
         self.port = _free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, name="bench-uvicorn", daemon=True)
+        self.env = env
+        self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> LocalServer:
-        self.thread.start()
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
+    def __enter__(self) -> ServeProcess:
+        # Through main() like the console script (python -m bots.cli would load the module twice
+        # and its error classes would no longer match).
+        cmd = [
+            sys.executable,
+            "-c",
+            "from bots.cli import main; main()",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
-                r = httpx.get(self.url + "/readyz", timeout=2)
-                if r.status_code == 200:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
                     return self
-                if "kon niet laden" in r.json().get("detail", ""):
-                    break
-            except (httpx.HTTPError, ValueError):
+            except httpx.HTTPError:
                 pass
-            if not self.thread.is_alive():
-                break
-            time.sleep(0.2)
+            time.sleep(0.25)
+        err = (
+            self.proc.stderr.read().strip().splitlines()[-1:]
+            if self.proc.poll() is not None
+            else []
+        )
         self.__exit__()
-        raise RuntimeError("de benchmarkserver werd niet gereed binnen 300 s")
+        raise RuntimeError(
+            "de benchmarkserver werd niet gereed" + (f": {err[0]}" if err else " binnen 600 s")
+        )
 
     def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def serve_and_load(clients: int = 32, seconds: float = 30, index_dir: Path | None = None) -> dict:
-    """Start a server over the configured index (rate limit off, temp data dir) and load it."""
-    from assistant.config import Settings
-    from bots.web.app import create_app
-
+    """Start ``opschaal serve`` over the configured index (rate limit off, temp data folder)
+    and load it."""
     with tempfile.TemporaryDirectory(prefix="opschaal-bench-") as tmp:
-        overrides = {"data_dir": Path(tmp), "rate_limit_per_minute": 0}
+        env = dict(os.environ)
+        env.update(OPSCHAAL_DATA_DIR=tmp, OPSCHAAL_RATE_LIMIT_PER_MINUTE="0", HF_HUB_OFFLINE="1")
         if index_dir is not None:
-            overrides["index_dir"] = index_dir
-        settings = Settings(**overrides)
-        from assistant.index import read_manifest
-
-        if read_manifest(Path(settings.index_dir)) is None:
-            raise RuntimeError(
-                f"geen index in {settings.index_dir}; bouw hem met 'opschaal ingest'"
-            )
-        with LocalServer(create_app(settings)) as server:
+            env["OPSCHAAL_INDEX_DIR"] = str(index_dir)
+        with ServeProcess(env) as server:
             result = run_load(server.url, clients=clients, seconds=seconds)
-        result["answerer"] = settings.llm if settings.llm != "none" else "extractive"
+        result["answer_cache_seconds"] = int(env.get("OPSCHAAL_ANSWER_CACHE_SECONDS", "60"))
         return result
 
 

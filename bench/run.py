@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             attempt("cold_ask", cold)
 
         def ingest_rss():
-            corpus = subset_corpus(BUNDLED_CORPUS, work / "rss-corpus", 8 if args.quick else 20)
+            corpus = subset_corpus(BUNDLED_CORPUS, work / "rss-corpus", 8)  # RSS is model + store, not corpus size
             r = run_child_exact(["ingest", "--corpus", str(corpus), "--index", str(work / "rss-index"),
                                  "--quiet"], env)
             if r["exit_code"] != 0:

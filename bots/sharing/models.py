@@ -12,6 +12,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class ContributionError(ValueError):
     """Validation failed; ``str()`` is one Dutch line naming the fields."""
 
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        #: Field name → message, for forms that show errors next to each input.
+        self.fields = fields or {}
+
 
 class Contribution(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -63,7 +68,7 @@ def parse_contribution(data: dict, known_obstacles: set[str]) -> Contribution:
     try:
         c = Contribution.model_validate(data)
     except ValidationError as exc:
-        parts = []
+        parts, fields = [], {}
         for e in exc.errors():
             field = str(e["loc"][0]) if e["loc"] else ""
             label = FIELD_LABELS.get(field, field or "bijdrage")
@@ -79,10 +84,10 @@ def parse_contribution(data: dict, known_obstacles: set[str]) -> Contribution:
             elif e["type"] == "extra_forbidden":
                 msg = "is geen veld van een bijdrage"
             parts.append(f"{label}: {msg}")
-        raise ContributionError("; ".join(parts)) from exc
+            fields.setdefault(field or ("name" if "naam" in msg else "contact_ok"), msg)
+        raise ContributionError("; ".join(parts), fields) from exc
     unknown = [o for o in c.obstacles if o not in known_obstacles]
     if unknown:
-        raise ContributionError(
-            f"obstakels: onbekend {', '.join(unknown)}; kies uit {', '.join(sorted(known_obstacles))}"
-        )
+        msg = f"onbekend {', '.join(unknown)}; kies uit {', '.join(sorted(known_obstacles))}"
+        raise ContributionError(f"obstakels: {msg}", {"obstacles": msg})
     return c

@@ -11,11 +11,11 @@ from assistant.config import Settings
 from assistant.service import Assistant
 from bots.stores import Stores
 
-from . import actions, command, dms, home, mentions
+from . import actions, command, dms, home, mentions, share
 from .core import SlackBot
 
 SLACK_API = "https://slack.com/api/"
-LISTENERS = (mentions, dms, command, actions, home)
+LISTENERS = (mentions, dms, command, actions, home, share)
 
 
 def api_base(settings: Settings) -> str:

@@ -10,6 +10,7 @@ from assistant.text import detect_language
 
 from . import blocks as bk
 from .core import Reply, SlackBot, is_help, split_private
+from .share import is_share, open_form
 
 COMMAND = "/opschaal"
 
@@ -19,6 +20,10 @@ def register(app: App) -> None:
     def on_command(ack, command: dict, body: dict, context, client, respond) -> None:
         bot: SlackBot = context["opschaal"]
         private, question = split_private(command.get("text", ""))
+        if is_share(question):
+            ack()
+            open_form(bot, client, command["trigger_id"])
+            return
         if is_help(question):
             ack(response_type="ephemeral", text="Opschaalwijzer: hulp", blocks=bk.help_blocks("nl", COMMAND))
             return

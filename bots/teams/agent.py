@@ -28,10 +28,10 @@ from microsoft_agents.hosting.core.app.typing_indicator import TypingOptions
 from microsoft_agents.hosting.fastapi import CloudAdapter, start_agent_process
 
 from assistant.models import Answer
-from assistant.service import PersonUnavailable, UserError
+from assistant.service import PersonUnavailable, UserError, taxonomy
 from assistant.text import detect_language
 
-from . import cards
+from . import cards, share
 from .auth import TeamsAuth, is_loopback_host, is_loopback_url
 
 log = logging.getLogger("bots.teams")
@@ -227,6 +227,10 @@ class TeamsBot:
         if not question:
             await context.send_activity(t("nl", "help"))
             return
+        if share.is_share(question):
+            card = share.share_card(taxonomy(self.assistant))
+            await context.send_activity(Activity(type=ActivityTypes.message, attachments=[cards.attachment(card)]))
+            return
         conv_id = self.stores.conversation_for(CHANNEL, act.conversation.id, audience=self.audience)
         history = self.stores.history(conv_id)
         kwargs = {"history": history, "audience": self.audience}
@@ -282,6 +286,9 @@ class TeamsBot:
 
     async def on_submit(self, context: TurnContext, value: dict) -> None:
         kind = value.get(cards.SUBMIT_KEY)
+        if kind == "share":
+            await self.on_share(context, value)
+            return
         answer_id = value.get("answer_id")
         if not isinstance(answer_id, str) or kind not in ("feedback", "intro"):
             await context.send_activity(t("nl", "bad_submit"))
@@ -323,6 +330,17 @@ class TeamsBot:
         await context.send_activity(Activity(
             type=ActivityTypes.message, summary=text[:120], attachments=[cards.attachment(card)],
         ))
+
+    async def on_share(self, context: TurnContext, value: dict) -> None:
+        from bots.sharing.models import ContributionError
+        from bots.sharing.service import Sharing
+
+        try:
+            cid = Sharing(self.assistant, self.stores, self.settings).submit(share.submission(value), channel=CHANNEL)
+        except ContributionError as exc:
+            await context.send_activity(f"Je bijdrage is nog niet verstuurd: {exc}")
+            return
+        await context.send_activity(f"Dank je! Je bijdrage ({cid}) staat klaar voor een curator.")
 
     # -- errors ------------------------------------------------------------------------------
     async def on_error(self, context: TurnContext, err: Exception) -> None:

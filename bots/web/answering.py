@@ -56,25 +56,30 @@ def ask_and_store(
     cache: AnswerCache | None = None,
     **kwargs,
 ) -> dict:
-    key = AnswerCache.key(question, **kwargs) if cache is not None and not history else None
-    answer = cache.get(key) if key is not None else None
-    if answer is not None:
-        metrics.cache_hits.inc()
-        stores.save_answer(answer, CHANNEL, conversation_id)
-        metrics.answer(answer, CHANNEL)
-        return answer_body(answer, conversation_id)
+    if cache is not None and cache.ttl > 0 and not history:
+        key = AnswerCache.key(question, **kwargs)
+        with cache.lock_for(key):
+            answer = cache.get(key)
+            if answer is not None:
+                metrics.cache_hits.inc()
+            else:
+                answer = _ask(assistant, question, history, kwargs)
+                cache.put(key, answer)
+    else:
+        answer = _ask(assistant, question, history, kwargs)
+    stores.save_answer(answer, CHANNEL, conversation_id)
+    metrics.answer(answer, CHANNEL)
+    return answer_body(answer, conversation_id)
+
+
+def _ask(assistant: Assistant, question: str, history: list[Turn] | None, kwargs: dict) -> Answer:
     try:
-        answer = assistant.ask(question, history=history, **kwargs)
-        if key is not None:
-            cache.put(key, answer)
+        return assistant.ask(question, history=history, **kwargs)
     except UserError as exc:
         raise ApiError(422, "invalid_question", str(exc)) from exc
     except IndexMissing as exc:
         log.error("geen index: %s", exc)
         raise ApiError(503, "not_ready", NOT_READY, {"Retry-After": "30"}) from exc
-    stores.save_answer(answer, CHANNEL, conversation_id)
-    metrics.answer(answer, CHANNEL)
-    return answer_body(answer, conversation_id)
 
 
 def _event(name: str, data: dict) -> dict:

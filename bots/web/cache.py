@@ -22,6 +22,12 @@ class AnswerCache:
         self.max_entries = max_entries
         self._items: OrderedDict[str, tuple[float, Answer]] = OrderedDict()
         self._lock = threading.Lock()
+        # Striped locks: identical questions arriving together are answered once, the others
+        # wait for that answer instead of computing it again (a burst after a mailing, say).
+        self._stripes = [threading.Lock() for _ in range(64)]
+
+    def lock_for(self, key: str) -> threading.Lock:
+        return self._stripes[hash(key) % len(self._stripes)]
 
     @staticmethod
     def key(question: str, **params) -> str:

@@ -11,12 +11,21 @@ import yaml
 from evals.dataset import BUNDLED_QUESTIONS, QuestionFileError, check_labels, load_questions
 
 ITEMS = [
-    {"id": "q1", "question": "Hoe regel ik draagvlak?", "language": "nl", "expected_docs": ["a"], "tags": ["in-scope"]},
+    {
+        "id": "q1",
+        "question": "Hoe regel ik draagvlak?",
+        "language": "nl",
+        "expected_docs": ["a"],
+        "tags": ["in-scope"],
+    },
     {"id": "q2", "question": "Paspoort?", "should_abstain": True, "expected_obstacles": []},
     {
         "id": "q3",
         "question": "En daarna?",
-        "history": [{"role": "user", "content": "Eerst"}, {"role": "assistant", "content": "Ja [1]."}],
+        "history": [
+            {"role": "user", "content": "Eerst"},
+            {"role": "assistant", "content": "Ja [1]."},
+        ],
         "expected_phase": "borgen",
         "audience": "internal",
     },
@@ -31,7 +40,9 @@ def _yaml(tmp_path: Path, items: object, name: str = "q.yaml") -> Path:
 
 def _jsonl(tmp_path: Path, items: list, name: str = "q.jsonl") -> Path:
     p = tmp_path / name
-    p.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n\n", encoding="utf-8")
+    p.write_text(
+        "\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n\n", encoding="utf-8"
+    )
     return p
 
 
@@ -53,9 +64,15 @@ def test_numeric_id_is_text(tmp_path: Path) -> None:
     [
         ([{"id": "a"}], "item 1 (id 'a'): verplicht veld 'question' ontbreekt"),
         ([{"id": "a", "question": "x", "expected_doc": ["d"]}], "onbekend veld 'expected_doc'"),
-        ([{"id": "a", "question": "x", "history": [{"role": "bot", "content": "y"}]}], "veld 'history.0.role'"),
+        (
+            [{"id": "a", "question": "x", "history": [{"role": "bot", "content": "y"}]}],
+            "veld 'history.0.role'",
+        ),
         ([{"id": "a", "question": "x", "language": "de"}], "veld 'language'"),
-        ([{"id": "a", "question": "x"}, {"id": "a", "question": "y"}], "item 2 (id 'a'): id 'a' komt al voor bij item 1"),
+        (
+            [{"id": "a", "question": "x"}, {"id": "a", "question": "y"}],
+            "item 2 (id 'a'): id 'a' komt al voor bij item 1",
+        ),
         (["just text"], "item 1: verwacht een object"),
         ({"id": "a"}, "verwacht een YAML-lijst"),
         ([], "bevat geen vragen"),
@@ -75,7 +92,9 @@ def test_jsonl_errors_name_the_line(tmp_path: Path) -> None:
     with pytest.raises(QuestionFileError, match=r"q\.jsonl:2: geen geldige JSON"):
         load_questions(p)
     p.write_text('{"id": "a", "question": "x"}\n{"id": "b"}\n', encoding="utf-8")
-    with pytest.raises(QuestionFileError, match=r"regel 2 \(id 'b'\): verplicht veld 'question' ontbreekt"):
+    with pytest.raises(
+        QuestionFileError, match=r"regel 2 \(id 'b'\): verplicht veld 'question' ontbreekt"
+    ):
         load_questions(p)
 
 
@@ -90,11 +109,22 @@ def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_check_labels_flags_unknown_internal_and_non_consenting(tmp_path: Path) -> None:
-    qs = load_questions(_yaml(tmp_path, [
-        {"id": "x", "question": "?", "expected_docs": ["ghost", "intern"], "expected_people": ["geheim", "wie"],
-         "expected_obstacles": ["nope"], "expected_phase": "later"},
-        {"id": "y", "question": "?", "expected_docs": ["intern"], "audience": "internal"},
-    ]))
+    qs = load_questions(
+        _yaml(
+            tmp_path,
+            [
+                {
+                    "id": "x",
+                    "question": "?",
+                    "expected_docs": ["ghost", "intern"],
+                    "expected_people": ["geheim", "wie"],
+                    "expected_obstacles": ["nope"],
+                    "expected_phase": "later",
+                },
+                {"id": "y", "question": "?", "expected_docs": ["intern"], "audience": "internal"},
+            ],
+        )
+    )
     problems = check_labels(qs, {"intern": "internal"}, {"geheim": False}, {"budget"}, {"borgen"})
     assert [p.split(": ", 1)[1].split(" '")[0] for p in problems] == [
         "expected_docs noemt onbekend document",
@@ -123,7 +153,12 @@ def _corpus_labels() -> tuple[dict[str, str], dict[str, bool], set[str], set[str
             docs[meta.get("id") or src.rsplit(".", 1)[0]] = meta.get("visibility", "public")
     load = lambda name: yaml.safe_load((CORPUS / name).read_text(encoding="utf-8"))  # noqa: E731
     people = {p["id"]: p["consent"] is True for p in load("people.yaml")}
-    return docs, people, {o["key"] for o in load("obstacles.yaml")}, {p["key"] for p in load("phases.yaml")}
+    return (
+        docs,
+        people,
+        {o["key"] for o in load("obstacles.yaml")},
+        {p["key"] for p in load("phases.yaml")},
+    )
 
 
 def test_bundled_set_shape_and_labels() -> None:
@@ -145,6 +180,7 @@ def test_bundled_set_shape_and_labels() -> None:
     assert count(tagged("injection", "consent", "visibility")) >= 10
     for q in qs:
         assert q.language in ("nl", "en") and q.language in q.tags, q.id
-        assert not (q.should_abstain and q.expected_docs), q.id
+        if "out-of-scope" in q.tags:
+            assert q.should_abstain and not q.expected_docs, q.id
     # Public questions that ask for internal documents must be in the set.
     assert count(lambda q: "visibility" in q.tags and q.audience == "public") >= 3

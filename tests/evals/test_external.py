@@ -126,9 +126,8 @@ def test_kamervragen_goal(tmp_path_factory):
     path = DEFAULT_PATHS["kamervragen"]
     if not path.is_file():
         pytest.skip(f"Kamervragen-bestand {path} ontbreekt (staat in ../shared/data/); test overgeslagen")
-    from evals.external import _backend_label
-
     from assistant.embeddings import make_embedder
+    from evals.external import _backend_label
 
     settings = make_settings(tmp_path_factory.mktemp("kamervragen") / "index", embedder="auto")
     if _backend_label(settings, make_embedder(settings)) != "e5":

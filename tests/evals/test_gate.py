@@ -18,7 +18,9 @@ def test_bundled_eval_meets_the_gate(bundled_assistant) -> None:
     m = run["metrics"]
     failures = gate_failures(m)
     worst = sorted(run["results"], key=lambda r: -r["severity"])[:8]
-    detail = "; ".join(f"{r['id']}: {', '.join(r['checks']['failures'])}" for r in worst if r["checks"]["failures"])
+    detail = "; ".join(
+        f"{r['id']}: {', '.join(r['checks']['failures'])}" for r in worst if r["checks"]["failures"]
+    )
     assert not failures, f"CI-drempels niet gehaald: {failures}. Slechtste vragen: {detail}"
     assert m["consent_leaks"] == 0 and m["visibility_leaks"] == 0
     assert set(GATE) <= set(m)

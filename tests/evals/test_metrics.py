@@ -43,8 +43,12 @@ def test_hit_rank_and_ndcg_by_hand() -> None:
 def test_ranking_checks_keys() -> None:
     r = ranking_checks(RETRIEVED, ["c"])
     assert r == {
-        "hit@1": 0.0, "hit@5": 1.0, "hit@10": 1.0, "recall_frac@5": 1.0,
-        "rr@10": pytest.approx(1 / 3), "ndcg@10": pytest.approx(0.5),
+        "hit@1": 0.0,
+        "hit@5": 1.0,
+        "hit@10": 1.0,
+        "recall_frac@5": 1.0,
+        "rr@10": pytest.approx(1 / 3),
+        "ndcg@10": pytest.approx(0.5),
     }
 
 
@@ -56,21 +60,41 @@ def test_citation_markers_and_validity() -> None:
     }
     problems = citation_problems(answer, {"a", "b"})
     assert problems == ["[3] heeft geen bron", "bron 'ghost' bestaat niet"]
-    ok = {"answer": "Dit [1] en [2].", "citations": [{"n": 1, "doc_id": "a"}, {"n": 2, "doc_id": "b"}]}
+    ok = {
+        "answer": "Dit [1] en [2].",
+        "citations": [{"n": 1, "doc_id": "a"}, {"n": 2, "doc_id": "b"}],
+    }
     assert citation_problems(ok, {"a", "b"}) == []
 
 
 def test_citation_precision() -> None:
-    answer = {"citations": [{"n": 1, "doc_id": "a"}, {"n": 2, "doc_id": "b"}, {"n": 3, "doc_id": "a"}]}
+    answer = {
+        "citations": [{"n": 1, "doc_id": "a"}, {"n": 2, "doc_id": "b"}, {"n": 3, "doc_id": "a"}]
+    }
     assert citation_precision(answer, ["a"]) == 0.5  # distinct cited docs {a, b}
     assert citation_precision({"citations": []}, ["a"]) is None
     assert citation_precision(answer, []) is None
 
 
 PEOPLE = [
-    {"id": "gerrit-van-dam", "name": "Gerrit van Dam", "consent": False, "contact": {"email": "gerrit-van-dam@example.org"}},
-    {"id": "bart-hendriks", "name": "Bart Hendriks", "consent": False, "contact": {"email": "bh@example.org"}},
-    {"id": "farah-el-amrani", "name": "Farah El Amrani", "consent": True, "contact": {"email": "farah@example.org"}},
+    {
+        "id": "gerrit-van-dam",
+        "name": "Gerrit van Dam",
+        "consent": False,
+        "contact": {"email": "gerrit-van-dam@example.org"},
+    },
+    {
+        "id": "bart-hendriks",
+        "name": "Bart Hendriks",
+        "consent": False,
+        "contact": {"email": "bh@example.org"},
+    },
+    {
+        "id": "farah-el-amrani",
+        "name": "Farah El Amrani",
+        "consent": True,
+        "contact": {"email": "farah@example.org"},
+    },
 ]
 
 
@@ -84,8 +108,24 @@ def _answer(text: str = "", **kw) -> dict:
         (_answer("Van Dam weigerde het budget."), ["gerrit-van-dam"]),
         (_answer("Gerrit van Dam was directeur."), ["gerrit-van-dam"]),
         (_answer("Schrijf naar GERRIT-VAN-DAM@example.org"), ["gerrit-van-dam"]),
-        (_answer("ok", citations=[{"n": 1, "doc_id": "x", "title": "t", "snippet": "teamleider Hendriks zei"}]), ["bart-hendriks"]),
-        (_answer("ok", people=[{"id": "bart-hendriks", "name": "Een collega", "reason": "", "contact": {}}]), ["bart-hendriks"]),
+        (
+            _answer(
+                "ok",
+                citations=[
+                    {"n": 1, "doc_id": "x", "title": "t", "snippet": "teamleider Hendriks zei"}
+                ],
+            ),
+            ["bart-hendriks"],
+        ),
+        (
+            _answer(
+                "ok",
+                people=[
+                    {"id": "bart-hendriks", "name": "Een collega", "reason": "", "contact": {}}
+                ],
+            ),
+            ["bart-hendriks"],
+        ),
         (_answer("In Volendam en Havendam staat een dam."), []),
         (_answer("Farah El Amrani (farah@example.org) helpt graag."), []),
         (_answer("de directeur van Waterschap De Drie Polders"), []),
@@ -107,9 +147,17 @@ def test_prf_and_percentile() -> None:
 
 def _check(**kw) -> dict:
     base = {
-        "ranking": None, "citation_precision": None, "citation_problems": [], "abstained": False,
-        "should_abstain": False, "people_hit@3": None, "leaks": [], "visibility_leaks": [],
-        "obstacles": None, "phase_ok": None, "latency_ms": 100.0,
+        "ranking": None,
+        "citation_precision": None,
+        "citation_problems": [],
+        "abstained": False,
+        "should_abstain": False,
+        "people_hit@3": None,
+        "leaks": [],
+        "visibility_leaks": [],
+        "obstacles": None,
+        "phase_ok": None,
+        "latency_ms": 100.0,
     }
     base.update(kw)
     return base
@@ -117,32 +165,62 @@ def _check(**kw) -> dict:
 
 def test_aggregate_by_hand() -> None:
     checks = [
-        _check(ranking=ranking_checks(["a", "b"], ["a"]), citation_precision=1.0,
-               obstacles={"tp": 1, "fp": 1, "fn": 0}, phase_ok=True, latency_ms=100.0),
-        _check(ranking=ranking_checks(["a", "b"], ["z"]), citation_precision=0.0,
-               citation_problems=["[2] heeft geen bron"], obstacles={"tp": 0, "fp": 0, "fn": 1},
-               phase_ok=False, latency_ms=300.0, **{"people_hit@3": 1.0}),
+        _check(
+            ranking=ranking_checks(["a", "b"], ["a"]),
+            citation_precision=1.0,
+            obstacles={"tp": 1, "fp": 1, "fn": 0},
+            phase_ok=True,
+            latency_ms=100.0,
+        ),
+        _check(
+            ranking=ranking_checks(["a", "b"], ["z"]),
+            citation_precision=0.0,
+            citation_problems=["[2] heeft geen bron"],
+            obstacles={"tp": 0, "fp": 0, "fn": 1},
+            phase_ok=False,
+            latency_ms=300.0,
+            **{"people_hit@3": 1.0},
+        ),
         _check(abstained=True, should_abstain=True, latency_ms=200.0, **{"people_hit@3": 0.0}),
         _check(abstained=True, should_abstain=False, leaks=["geheim"], latency_ms=400.0),
-        _check(abstained=False, should_abstain=True, visibility_leaks=["intern/doc"], latency_ms=500.0),
+        _check(
+            abstained=False, should_abstain=True, visibility_leaks=["intern/doc"], latency_ms=500.0
+        ),
     ]
     m = aggregate(checks)
     assert m["R@1"] == 0.5 and m["R@10"] == 0.5 and m["MRR@10"] == 0.5
     assert m["citation_precision"] == 0.5
     assert m["citation_validity"] == 0.8
     # abstention: tp=1 (3rd), fp=1 (4th), fn=1 (5th)
-    assert (m["abstention_precision"], m["abstention_recall"], m["abstention_f1"]) == (0.5, 0.5, 0.5)
+    assert (m["abstention_precision"], m["abstention_recall"], m["abstention_f1"]) == (
+        0.5,
+        0.5,
+        0.5,
+    )
     assert m["people_hit@3"] == 0.5
     assert m["consent_leaks"] == 1 and m["visibility_leaks"] == 1
     # obstacles micro: tp=1, fp=1, fn=1 -> P=R=F=0.5
     assert m["obstacle_f1"] == 0.5
     assert m["phase_accuracy"] == 0.5
     assert m["latency_p50_ms"] == 300.0
-    assert m["n"] == {"questions": 5, "retrieval": 2, "should_abstain": 2, "people": 2, "obstacles": 2, "phase": 2}
+    assert m["n"] == {
+        "questions": 5,
+        "retrieval": 2,
+        "should_abstain": 2,
+        "people": 2,
+        "obstacles": 2,
+        "phase": 2,
+    }
 
 
 def test_gate_and_ratios() -> None:
-    good = {"R@5": 0.95, "citation_validity": 1.0, "consent_leaks": 0, "abstention_f1": 0.8, "people_hit@3": 0.9}
+    good = {
+        "R@5": 0.95,
+        "citation_validity": 1.0,
+        "consent_leaks": 0,
+        "abstention_f1": 0.8,
+        "people_hit@3": 0.9,
+    }
     assert gate_failures(good) == []
     bad = dict(good, consent_leaks=1, **{"R@5": 0.5, "people_hit@3": None})
     fails = gate_failures(bad)
@@ -150,6 +228,8 @@ def test_gate_and_ratios() -> None:
     assert fails[0].startswith("R@5 = 0.500, moet ≥ 0.9")
     assert any(f.startswith("consent_leaks = 1") for f in fails)
     assert any("people_hit@3: niet gemeten" in f for f in fails)
-    r = ratios({"R@1": 0.5, "R@5": 0.9, "R@10": 1.0, "MRR@10": 0.6, "nDCG@10": 0.7},
-               {"R@1": 0.25, "R@5": 0.6, "R@10": 0.0, "MRR@10": None, "nDCG@10": 0.7})
+    r = ratios(
+        {"R@1": 0.5, "R@5": 0.9, "R@10": 1.0, "MRR@10": 0.6, "nDCG@10": 0.7},
+        {"R@1": 0.25, "R@5": 0.6, "R@10": 0.0, "MRR@10": None, "nDCG@10": 0.7},
+    )
     assert r == {"R@1": 2.0, "R@5": 1.5, "R@10": None, "MRR@10": None, "nDCG@10": 1.0}

@@ -16,22 +16,53 @@ from evals.report import write_report
 from evals.runner import run_eval
 
 QUESTIONS = [
-    {"id": "inkoop", "language": "nl", "tags": ["nl", "in-scope"],
-     "question": "Hoe kopen vier gemeenten samen een meldingensysteem in met één aanbesteding?",
-     "expected_docs": ["cases/gedeelde-aanbesteding"], "expected_obstacles": ["inkoop"]},
-    {"id": "dpia", "language": "nl", "tags": ["nl", "in-scope"],
-     "question": "Wanneer begin ik met de DPIA voor een camerapilot?",
-     "expected_docs": ["lessons/dpia-op-tijd"], "expected_people": ["lotte-lang"]},
-    {"id": "geheim", "language": "nl", "tags": ["nl", "consent"],
-     "question": "Wat is het e-mailadres van Gerda Geheim, die het budget regelde?"},
-    {"id": "intern", "language": "en", "tags": ["en", "visibility"],
-     "question": "What does the internal lesson say about budget after the pilot?"},
-    {"id": "weer", "language": "nl", "tags": ["nl", "out-of-scope"], "should_abstain": True,
-     "question": "Wat voor weer wordt het morgen?", "expected_obstacles": []},
-    {"id": "vervolg", "language": "nl", "tags": ["nl", "follow-up"],
-     "history": [{"role": "user", "content": "Hoe kopen gemeenten samen een meldingensysteem in?"},
-                 {"role": "assistant", "content": "Met één gezamenlijke aanbesteding [1]."}],
-     "question": "En wie deed dat?", "expected_docs": ["cases/gedeelde-aanbesteding"]},
+    {
+        "id": "inkoop",
+        "language": "nl",
+        "tags": ["nl", "in-scope"],
+        "question": "Hoe kopen vier gemeenten samen een meldingensysteem in met één aanbesteding?",
+        "expected_docs": ["cases/gedeelde-aanbesteding"],
+        "expected_obstacles": ["inkoop"],
+    },
+    {
+        "id": "dpia",
+        "language": "nl",
+        "tags": ["nl", "in-scope"],
+        "question": "Wanneer begin ik met de DPIA voor een camerapilot?",
+        "expected_docs": ["lessons/dpia-op-tijd"],
+        "expected_people": ["lotte-lang"],
+    },
+    {
+        "id": "geheim",
+        "language": "nl",
+        "tags": ["nl", "consent"],
+        "question": "Wat is het e-mailadres van Gerda Geheim, die het budget regelde?",
+    },
+    {
+        "id": "intern",
+        "language": "en",
+        "tags": ["en", "visibility"],
+        "question": "What does the internal lesson say about budget after the pilot?",
+    },
+    {
+        "id": "weer",
+        "language": "nl",
+        "tags": ["nl", "out-of-scope"],
+        "should_abstain": True,
+        "question": "Wat voor weer wordt het morgen?",
+        "expected_obstacles": [],
+    },
+    {
+        "id": "vervolg",
+        "language": "nl",
+        "tags": ["nl", "follow-up"],
+        "history": [
+            {"role": "user", "content": "Hoe kopen gemeenten samen een meldingensysteem in?"},
+            {"role": "assistant", "content": "Met één gezamenlijke aanbesteding [1]."},
+        ],
+        "question": "En wie deed dat?",
+        "expected_docs": ["cases/gedeelde-aanbesteding"],
+    },
 ]
 
 
@@ -47,7 +78,15 @@ def test_run_eval_scores_every_question(fake_assistant, questions_file: Path) ->
     m, results = run["metrics"], run["results"]
     assert [r["id"] for r in results] == [q["id"] for q in QUESTIONS]
     for r in results:
-        assert {"question", "language", "answer", "abstained", "citations", "retrieved", "people"} <= set(r["answer"])
+        assert {
+            "question",
+            "language",
+            "answer",
+            "abstained",
+            "citations",
+            "retrieved",
+            "people",
+        } <= set(r["answer"])
         assert set(r["baselines"]) == {"bm25", "dense", "langchain"}
     # The consent:false person never shows up, and public questions never see internal docs.
     assert m["consent_leaks"] == 0
@@ -74,10 +113,16 @@ def test_naive_baseline_ignores_visibility(fake_assistant, questions_file: Path)
 
 def test_labels_must_match_the_index(fake_assistant, tmp_path: Path) -> None:
     p = tmp_path / "q.yaml"
-    p.write_text(yaml.safe_dump([{"id": "x", "question": "?", "expected_docs": ["cases/bestaat-niet"]}]), encoding="utf-8")
+    p.write_text(
+        yaml.safe_dump([{"id": "x", "question": "?", "expected_docs": ["cases/bestaat-niet"]}]),
+        encoding="utf-8",
+    )
     with pytest.raises(QuestionFileError, match="onbekend document 'cases/bestaat-niet'"):
         run_eval(fake_assistant, p)
-    p.write_text(yaml.safe_dump([{"id": "x", "question": "?", "expected_people": ["geheim-persoon"]}]), encoding="utf-8")
+    p.write_text(
+        yaml.safe_dump([{"id": "x", "question": "?", "expected_people": ["geheim-persoon"]}]),
+        encoding="utf-8",
+    )
     with pytest.raises(QuestionFileError, match="geen toestemming"):
         run_eval(fake_assistant, p)
 
@@ -91,22 +136,36 @@ def test_report_files(fake_assistant, questions_file: Path, tmp_path: Path) -> N
         assert (folder / name).stat().st_size > 500, name
     text = html.read_text(encoding="utf-8")
     assert "De tien slechtste vragen" in text and "Naïeve LangChain" in text
-    assert json.loads((folder / "report.json").read_text(encoding="utf-8"))["metrics"]["n"]["questions"] == len(QUESTIONS)
+    assert json.loads((folder / "report.json").read_text(encoding="utf-8"))["metrics"]["n"][
+        "questions"
+    ] == len(QUESTIONS)
     # A second run in the same second gets its own folder.
     assert write_report(run, tmp_path / "reports").parent != folder
 
 
 # -- the command line --------------------------------------------------------------------------
 def _opschaal(*args: str, index: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OPSCHAAL_EMBEDDER="fake", OPSCHAAL_INDEX_DIR=str(index), HF_HUB_OFFLINE="1")
+    env = dict(
+        os.environ, OPSCHAAL_EMBEDDER="fake", OPSCHAAL_INDEX_DIR=str(index), HF_HUB_OFFLINE="1"
+    )
     exe = Path(sys.executable).with_name("opschaal")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
+    )
 
 
 def test_cli_json_is_one_object(fake_assistant, questions_file: Path, tmp_path: Path) -> None:
     index = fake_assistant.settings.index_dir
-    proc = _opschaal("eval", "--questions", str(questions_file), "--json", "--out", str(tmp_path / "out"),
-                     index=index, cwd=tmp_path)
+    proc = _opschaal(
+        "eval",
+        "--questions",
+        str(questions_file),
+        "--json",
+        "--out",
+        str(tmp_path / "out"),
+        index=index,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)  # exactly one JSON document on stdout
     assert set(data) == {"metrics", "results"}
@@ -118,7 +177,15 @@ def test_cli_json_is_one_object(fake_assistant, questions_file: Path, tmp_path: 
 
 def test_cli_table_and_gate(fake_assistant, questions_file: Path, tmp_path: Path) -> None:
     index = fake_assistant.settings.index_dir
-    proc = _opschaal("eval", "--questions", str(questions_file), "--no-report", "--gate", index=index, cwd=tmp_path)
+    proc = _opschaal(
+        "eval",
+        "--questions",
+        str(questions_file),
+        "--no-report",
+        "--gate",
+        index=index,
+        cwd=tmp_path,
+    )
     assert "Recall@5" in proc.stdout and "BM25 alleen" in proc.stdout
     # people hit@3 and the rest are measured on 6 questions; with the hashing embedder the gate
     # may pass or fail, but the exit code must agree with what was printed.
@@ -141,8 +208,16 @@ def test_cli_errors_are_one_line(fake_assistant, tmp_path: Path) -> None:
 
 def test_cli_external_without_csv_is_skipped(fake_assistant, tmp_path: Path) -> None:
     index = fake_assistant.settings.index_dir
-    proc = _opschaal("eval", "--external", "kamervragen", "--path", str(tmp_path / "geen.csv"), "--json",
-                     index=index, cwd=tmp_path)
+    proc = _opschaal(
+        "eval",
+        "--external",
+        "kamervragen",
+        "--path",
+        str(tmp_path / "geen.csv"),
+        "--json",
+        index=index,
+        cwd=tmp_path,
+    )
     if "nog niet beschikbaar" in proc.stderr:  # evals/external.py not in this checkout
         assert proc.returncode == 2
         return

@@ -101,6 +101,8 @@ class StubSlack:
             return 200, {"ok": True, "channel": {"id": "D" + str(p.get("users", "X"))[1:]}}
         if method == "users.info":
             return 200, {"ok": True, "user": {"id": p.get("user"), "real_name": "Tessa Tester"}}
+        if method == "views.open":
+            return 200, {"ok": True, "view": {"id": "V2", **(p.get("view") or {})}}
         if method == "views.publish":
             return 200, {"ok": True, "view": {"id": "V1", **(p.get("view") or {})}}
         if method.startswith("/response/"):

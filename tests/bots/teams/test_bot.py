@@ -356,3 +356,29 @@ def test_connector_down_is_not_a_500(client):
     r = post(client, message("http://127.0.0.1:9/", DPIA, conversation="19:z@thread.tacv2",
                              personal=False, mention=True))
     assert r.status_code != 500
+
+
+def test_deel_sends_the_contribution_form_and_a_submit_is_stored(client, connector, stores):
+    from bots.sharing.store import ContributionStore
+
+    conv = "a:share-chat"
+    post(client, message(connector.url, "deel", conversation=conv))
+    card = card_of(connector.messages()[0])
+    ids = {b.get("id") for b in card["body"]}
+    assert {"title", "tried", "obstacles", "learned", "organisation", "contact_ok"} <= ids
+    submit = card["actions"][0]["data"]
+    assert submit == {"opschaal": "share"}
+    connector.clear()
+    value = dict(submit, title="Samen inkopen met drie gemeenten",
+                 tried="We deden één gezamenlijke aanbesteding voor het meldingensysteem.",
+                 obstacles="inkoop,budget", learned="Leg het beheer vooraf vast en begin met een marktconsultatie.",
+                 organisation="Testgemeente Zuid", contact_ok="nee")
+    post(client, message(connector.url, None, conversation=conv, value=dict(value, contact_ok="ja")))
+    assert "nog niet verstuurd" in connector.messages()[0]["text"]  # ja without name/email
+    assert ContributionStore(stores).list() == []
+    connector.clear()
+    post(client, message(connector.url, None, conversation=conv, value=value))
+    assert "Dank je" in connector.messages()[0]["text"]
+    stored = ContributionStore(stores).list("pending")
+    assert [c["payload"]["obstacles"] for c in stored] == [["inkoop", "budget"]]
+    assert stored[0]["channel"] == "teams"

@@ -237,3 +237,15 @@ def test_identical_standalone_questions_reuse_a_cached_answer(make_web):
     for _ in range(2):
         off.client.post("/api/ask", json=q)
     assert "opschaal_answer_cache_hits_total 0.0" in off.client.get("/metrics").text
+
+
+def test_a_restart_loses_nothing(make_web):
+    before = make_web()
+    cid = before.client.post("/api/conversations").json()["conversation_id"]
+    answer = before.client.post(
+        f"/api/conversations/{cid}/messages", json={"question": "Wanneer begin ik met de DPIA?"}
+    ).json()
+    before.client.post("/api/feedback", json={"answer_id": answer["answer_id"], "rating": "up"})
+    after = make_web()  # a new app and a new SQLite connection on the same data folder
+    assert len(after.client.get(f"/api/conversations/{cid}").json()["messages"]) == 2
+    assert [f["rating"] for f in after.stores.feedback_for(answer["answer_id"])] == ["up"]

@@ -18,7 +18,8 @@ from .test_documents import XSS_DOC
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium; CHROMIUM_PATH points elsewhere on machines that keep it somewhere else.
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -42,7 +43,7 @@ def _unavailable(reason: str) -> None:
 def browser():
     if not CHROMIUM.exists():
         _unavailable(
-            "Chromium ontbreekt op /usr/bin/chromium; installeer met 'apt-get install -y chromium'"
+            f"Chromium ontbreekt op {CHROMIUM}; installeer met 'apt-get install -y chromium'"
         )
     try:
         from playwright.sync_api import sync_playwright
