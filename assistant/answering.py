@@ -130,7 +130,7 @@ class ExtractiveAnswerer:
         q_terms = set(self.analyzer.query_terms(question))
         candidates = []
         for ev in evidence:
-            for p_rank, (text, heading, page) in enumerate(ev.passages):
+            for p_rank, (text, _heading, _page) in enumerate(ev.passages):
                 for s_rank, raw in enumerate(split_sentences(text)):
                     s = _clean(raw)
                     if len(s) < 40 or len(s) > 420 or s.endswith(":"):
@@ -153,7 +153,7 @@ class ExtractiveAnswerer:
         chosen: list[tuple[Evidence, str]] = []
         used_terms: list[set[str]] = []
         per_doc: dict[str, int] = {}
-        for score, ev, s, terms in candidates:
+        for _score, ev, s, terms in candidates:
             if len(chosen) >= self.max_sentences:
                 break
             if per_doc.get(ev.doc_id, 0) >= 2:

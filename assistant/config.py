@@ -49,9 +49,10 @@ class Settings(BaseSettings):
     top_k: int = 5
     candidates: int = 60
     #: Weights of min-max-normalised scores in the fusion; chosen by measurement, see
-    #: docs/retrieval.md.
+    #: docs/retrieval.md. Empty ``weight_dense`` means the measured default for the embedder
+    #: (e5 strong, the English MiniLM weak on Dutch).
     weight_lexical: float = 1.0
-    weight_dense: float = 1.5
+    weight_dense: float | None = None
     chunk_size: int = 1100
     chunk_overlap: int = 120
 

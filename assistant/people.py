@@ -167,14 +167,14 @@ class ObstacleDetector:
     W_KEYWORD = 1.0
     W_SIMILARITY = 0.5
     #: Only descriptions that stand out (z-score above SIM_Z0) count; full weight at Z0 + SPAN.
-    SIM_Z0 = 1.0
+    SIM_Z0 = 1.5
     SIM_SPAN = 1.5
     W_DOCUMENTS = 1.0
     W_HISTORY = 0.8
     W_HISTORY_OWN = 0.35
     W_HISTORY_NEW = 0.15
     THRESHOLD = 0.55
-    RELATIVE = 0.6
+    RELATIVE = 0.7
     DOC_DEPTH = 5
 
     def __init__(self, obstacles: list[dict], analyzer: Analyzer, embedder=None) -> None:

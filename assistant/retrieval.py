@@ -33,6 +33,19 @@ PRF_DOCS = 0
 PRF_TERMS = 20
 PRF_WEIGHT = 0.3
 
+#: Dense weight per embedder family when OPSCHAAL_WEIGHT_DENSE is not set, measured on
+#: Kamervragen (docs/retrieval.md): the English MiniLM must not outvote BM25 on Dutch text.
+DENSE_WEIGHTS = {"e5": 1.5, "minilm": 0.25, "other": 1.0}
+
+
+def default_dense_weight(embedder_name: str) -> float:
+    name = embedder_name.lower()
+    if "e5" in name:
+        return DENSE_WEIGHTS["e5"]
+    if "minilm" in name:
+        return DENSE_WEIGHTS["minilm"]
+    return DENSE_WEIGHTS["other"]
+
 
 @dataclass
 class DocHit:
@@ -151,7 +164,7 @@ class Retriever:
         *,
         candidates: int = 60,
         weight_lexical: float = 1.0,
-        weight_dense: float = 1.5,
+        weight_dense: float | None = None,
         prf_docs: int = PRF_DOCS,
         prf_terms: int = PRF_TERMS,
         prf_weight: float = PRF_WEIGHT,
@@ -161,7 +174,9 @@ class Retriever:
         self.store = store
         self.candidates = candidates
         self.weight_lexical = weight_lexical
-        self.weight_dense = weight_dense
+        self.weight_dense = (
+            weight_dense if weight_dense is not None else default_dense_weight(getattr(embedder, "name", ""))
+        )
         self.prf_docs = prf_docs
         self.prf_terms = prf_terms
         self.prf_weight = prf_weight

@@ -218,7 +218,7 @@ def run_external(name: str, path: Path | None, settings, *, systems: Sequence[st
         "chunks_embedded": report.chunks_embedded,
         "build_seconds": round(build_s, 1),
         "query_embed_seconds": round(embed_s, 1),
-        "weights": {"lexical": settings.weight_lexical, "dense": settings.weight_dense, "candidates": settings.candidates},
+        "weights": {"lexical": retriever.weight_lexical, "dense": retriever.weight_dense, "candidates": retriever.candidates},
         "systems": results,
     }
 

@@ -63,6 +63,17 @@ Curator = Annotated[str, Depends(require_curator)]
 router = APIRouter()
 
 
+@router.get("/api/obstacles", tags=["contributions"])
+def obstacles(sharing: SharingDep) -> list[dict]:
+    """De obstakels uit de taxonomie, voor het formulier "Deel je ervaring"."""
+    from assistant.service import taxonomy
+
+    return [
+        {"key": k, "label": o.get("label", k), "label_en": o.get("label_en")}
+        for k, o in sorted(taxonomy(sharing.assistant).items())
+    ]
+
+
 @router.post("/api/contributions", status_code=201, tags=["contributions"])
 async def submit(request: Request, sharing: SharingDep) -> dict:
     """Deel een ervaring: titel, wat je probeerde, obstakels, wat je leerde, organisatie,

@@ -33,7 +33,7 @@ log = logging.getLogger("opschaal.web")
 WARM_QUESTION = "Hoe schaal ik een geslaagde pilot op naar andere gemeenten?"
 
 #: Channels that mount their own routes into this app when their package exists.
-CHANNEL_MODULES = ("bots.slack", "bots.teams")
+CHANNEL_MODULES = ("bots.slack", "bots.teams", "bots.sharing")
 
 STATUS_CODES = {
     400: ("bad_request", "het verzoek is ongeldig"),
@@ -95,6 +95,15 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
         fields.append({"field": loc or "body", "message": msg})
     first = fields[0] if fields else {"field": "body", "message": "is ongeldig"}
     return f"veld '{first['field']}' {first['message']}; zie /docs voor het formaat", fields
+
+
+def _phrase(status: int) -> str:
+    import http
+
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _mount_channels(app: FastAPI, assistant: Assistant, stores: Stores, settings: Settings) -> None:
@@ -178,9 +187,11 @@ def create_app(
         )
         if exc.status_code == 413:
             default = f"het verzoek is te groot (maximaal {settings.max_body_bytes} bytes); stuur een kortere vraag"
-        # Starlette's own details are English developer text; users get the Dutch line.
+        # Starlette's own details are English status phrases; users get the Dutch line. Routes
+        # that raise with their own (Dutch, user-facing) detail keep it.
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _phrase(exc.status_code) else default
         return JSONResponse(
-            {"error": code, "detail": default}, status_code=exc.status_code, headers=exc.headers
+            {"error": code, "detail": detail}, status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)

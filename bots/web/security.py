@@ -22,6 +22,8 @@ log = logging.getLogger("opschaal.web")
 
 #: Paths of the web API that the rate limit guards. Slack and Teams endpoints are left out on
 #: purpose: their traffic comes from a few vendor addresses and is authenticated by signature.
+CHANNEL_WEBHOOKS = ("/slack/events", "/api/messages")
+CHANNEL_MAX_BODY = 1_000_000
 RATE_LIMITED_PREFIXES = (
     "/api/ask",
     "/api/conversations",
@@ -144,15 +146,16 @@ class GuardMiddleware:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
-        too_large = (
-            f"het verzoek is te groot (maximaal {self.max_body} bytes); stuur een kortere vraag"
-        )
+        path = scope.get("path", "")
+        # Slack's button payloads carry the whole message the button sits on (up to 50 blocks of
+        # 3000 characters), and Teams activities carry cards: their webhooks get a larger cap.
+        max_body = CHANNEL_MAX_BODY if path.startswith(CHANNEL_WEBHOOKS) else self.max_body
+        too_large = f"het verzoek is te groot (maximaal {max_body} bytes); stuur een kortere vraag"
         length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
+        if length is not None and length.isdigit() and int(length) > max_body:
             await send_json_error(send, 413, "body_too_large", too_large)
             return
 
-        path = scope.get("path", "")
         if (
             self.limiter is not None
             and scope.get("method") != "OPTIONS"
@@ -181,7 +184,7 @@ class GuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     raise BodyTooLarge()
             return message
 

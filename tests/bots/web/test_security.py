@@ -50,6 +50,17 @@ def test_body_over_limit_is_413_by_length_header(make_web):
     assert r.json()["error"] == "body_too_large" and "1000" in r.json()["detail"]
 
 
+def test_channel_webhooks_get_a_larger_body_cap(make_web):
+    # Slack's block_actions carry the whole message; a normal API limit would reject big answers.
+    web = make_web(max_body_bytes=1000)
+    big = "payload=" + "x" * 50_000
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    assert web.client.post("/slack/events", content=big, headers=headers).status_code != 413
+    assert web.client.post("/api/ask", content=big, headers=headers).status_code == 413
+    huge = "payload=" + "x" * 1_100_000
+    assert web.client.post("/slack/events", content=huge, headers=headers).status_code == 413
+
+
 def test_chunked_body_over_limit_is_413(make_web):
     web = make_web(max_body_bytes=1000)
 
