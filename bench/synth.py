@@ -20,13 +20,30 @@ from ingest.pipeline import scan
 
 VERSION = 1
 PLACES = [
-    "Aalsdam", "Bergveen", "Cromdijk", "Duinwaard", "Eemhoven", "Friesmeer", "Gouwzand",
-    "Heerdonk", "IJsselburg", "Kempenoord", "Lingestein", "Maasrode", "Nieuwkerk", "Oosthaven",
+    "Aalsdam",
+    "Bergveen",
+    "Cromdijk",
+    "Duinwaard",
+    "Eemhoven",
+    "Friesmeer",
+    "Gouwzand",
+    "Heerdonk",
+    "IJsselburg",
+    "Kempenoord",
+    "Lingestein",
+    "Maasrode",
+    "Nieuwkerk",
+    "Oosthaven",
 ]
 _SWAPS = [
-    ("pilot", "proef"), ("opschalen", "uitbreiden"), ("organisatie", "instelling"),
-    ("gemeente", "gemeentelijke organisatie"), ("team", "projectgroep"), ("budget", "geld"),
-    ("leverancier", "marktpartij"), ("inwoners", "bewoners"),
+    ("pilot", "proef"),
+    ("opschalen", "uitbreiden"),
+    ("organisatie", "instelling"),
+    ("gemeente", "gemeentelijke organisatie"),
+    ("team", "projectgroep"),
+    ("budget", "geld"),
+    ("leverancier", "marktpartij"),
+    ("inwoners", "bewoners"),
 ]
 
 
@@ -46,7 +63,9 @@ def _vary(text: str, copy: int) -> str:
     return text
 
 
-def scale_corpus(src: Path, dst: Path, target_chunks: int, chunk_size: int = 1100, overlap: int = 120) -> int:
+def scale_corpus(
+    src: Path, dst: Path, target_chunks: int, chunk_size: int = 1100, overlap: int = 120
+) -> int:
     """Write variations of ``src``'s documents to ``dst`` until about ``target_chunks`` chunks.
 
     Returns the number of chunks the written corpus will have (as chunked now).
@@ -73,13 +92,18 @@ def scale_corpus(src: Path, dst: Path, target_chunks: int, chunk_size: int = 110
             if meta.get("organisation"):
                 meta["organisation"] = f"{meta['organisation']} {place}"
             meta.pop("url", None)
-            body = (
-                f"In {place} werd deze aanpak in ronde {copy} opnieuw gevolgd.\n\n"
-                + _vary(doc.body, copy)
+            body = f"In {place} werd deze aanpak in ronde {copy} opnieuw gevolgd.\n\n" + _vary(
+                doc.body, copy
             )
             out = dst / f"v{copy:03d}" / doc.path
             out.parent.mkdir(parents=True, exist_ok=True)
-            text = "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n" + body + "\n"
+            text = (
+                "---\n"
+                + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+                + "---\n"
+                + body
+                + "\n"
+            )
             out.write_text(text, encoding="utf-8")
             total += len(chunk_document(load_document(out, dst), chunk_size, overlap))
         copy += 1

@@ -281,6 +281,19 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
         f"{n['obstacles']} met obstakels, {n['phase']} met een fase.</p>"
     )
 
+    llm = m.get("llm") or {}
+    parts.append("<h2>Antwoordgenerator</h2>")
+    rows = [
+        ["Ingesteld model (OPSCHAAL_LLM)", escape(str(llm.get("configured") or "none")), ""],
+        ["Gebruikt", escape(", ".join(f"{k}: {v}" for k, v in (llm.get("answerers") or {}).items())), ""],
+        ["Pogingen met het model", fmt(llm.get("llm_attempts")), ""],
+        ["Terugval naar extractief", fmt(llm.get("fallback_rate")), escape(", ".join(f"{k}: {v}" for k, v in (llm.get("fallback_reasons") or {}).items()))],
+        ["Geldige bronnummers van het model", fmt(llm.get("citation_validity")), ""],
+        ["Onderbouwde zinnen (faithfulness)", fmt(llm.get("supported_ratio")), ""],
+        ["Elke [n] in getoonde antwoorden heeft een bron", fmt(llm.get("answer_citations_valid")), ""],
+    ]
+    parts.append(_table(["maat", "waarde", "toelichting"], rows, cls="narrow"))
+
     parts.append("<h2>Per tag en per taal</h2>")
     if "tags" in charts:
         parts.append(

@@ -244,6 +244,11 @@ def summarise(results: list[dict], assistant: Assistant | None = None) -> dict:
         "passed": not fails,
         "failures": fails,
     }
+    from assistant.validation import llm_metrics
+
+    metrics["llm"] = llm_metrics(
+        [r["answer"] for r in results], assistant.settings.llm if assistant is not None else None
+    )
     if assistant is not None:
         rt = assistant.runtime
         metrics["run"] = {

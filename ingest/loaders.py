@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from .schema import DocMeta
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".txt": "txt"}
+SUFFIXES = {
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".txt": "txt",
+}
 ROOT_FILES = {"people.yaml", "obstacles.yaml", "phases.yaml"}
 
 
@@ -109,7 +116,9 @@ def _yaml(text: str, where: str):
         mark = getattr(exc, "problem_mark", None)
         line = f" regel {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntaxfout"
-        raise LoadError(f"{where} is geen geldige YAML ({problem}{line}); controleer de inspringing en dubbele punten") from exc
+        raise LoadError(
+            f"{where} is geen geldige YAML ({problem}{line}); controleer de inspringing en dubbele punten"
+        ) from exc
 
 
 def sidecar_path(path: Path) -> Path:
@@ -144,7 +153,9 @@ def load_markdown(path: Path, data: bytes) -> tuple[dict, str]:
         raise LoadError("front matter moet een YAML-mapping zijn (title: …, type: …)")
     for required in ("title", "type"):
         if required not in raw:
-            raise LoadError(f"veld '{required}' ontbreekt in de front matter (verplicht voor Markdown)")
+            raise LoadError(
+                f"veld '{required}' ontbreekt in de front matter (verplicht voor Markdown)"
+            )
     body = text[m.end() :].strip()
     if not body:
         raise LoadError("document heeft geen tekst na de front matter")
@@ -161,7 +172,9 @@ def load_html(path: Path, data: bytes) -> tuple[dict, str]:
     tree = HTMLParser(text)
     title_node = tree.css_first("title")
     h1 = tree.css_first("h1")
-    title = (title_node.text(strip=True) if title_node else "") or (h1.text(strip=True) if h1 else "")
+    title = (title_node.text(strip=True) if title_node else "") or (
+        h1.text(strip=True) if h1 else ""
+    )
     for node in tree.css(_DROP_TAGS):
         node.decompose()
     root = tree.css_first("main") or tree.css_first("article") or tree.body or tree.root
@@ -206,7 +219,9 @@ def load_pdf(path: Path, data: bytes) -> tuple[dict, list[Section]]:
     except LoadError:
         raise
     except (PdfReadError, Exception) as exc:  # pypdf raises many kinds on damaged files
-        raise LoadError(f"PDF kan niet gelezen worden ({type(exc).__name__}); is het bestand beschadigd?") from exc
+        raise LoadError(
+            f"PDF kan niet gelezen worden ({type(exc).__name__}); is het bestand beschadigd?"
+        ) from exc
     if not pages:
         raise LoadError("PDF bevat geen tekst (gescand?); voeg een versie met tekstlaag toe")
     meta = {"title": str(info_title).strip()} if info_title and str(info_title).strip() else {}

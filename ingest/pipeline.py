@@ -98,12 +98,16 @@ def _load_list(path: Path, model, label: str, problems: list[Problem], root: Pat
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (regel {mark.line + 1})" if mark else ""
-        problems.append(Problem(rel, f"geen geldige YAML{where}; controleer inspringing en dubbele punten"))
+        problems.append(
+            Problem(rel, f"geen geldige YAML{where}; controleer inspringing en dubbele punten")
+        )
         return []
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems.append(Problem(rel, f"moet een YAML-lijst van {label} zijn (regels die met '- ' beginnen)"))
+        problems.append(
+            Problem(rel, f"moet een YAML-lijst van {label} zijn (regels die met '- ' beginnen)")
+        )
         return []
     out, seen = [], set()
     key_field = "id" if model is Person else "key"
@@ -112,7 +116,9 @@ def _load_list(path: Path, model, label: str, problems: list[Problem], root: Pat
             obj = model.model_validate(item)
         except ValidationError as exc:
             ident = item.get(key_field) if isinstance(item, dict) else None
-            problems.append(Problem(rel, f"item {i}{f' ({ident})' if ident else ''}: {pydantic_reason(exc)}"))
+            problems.append(
+                Problem(rel, f"item {i}{f' ({ident})' if ident else ''}: {pydantic_reason(exc)}")
+            )
             continue
         key = getattr(obj, key_field)
         if key in seen:
@@ -150,15 +156,25 @@ def load_knowledge(corpus: Path, problems: list[Problem]) -> Knowledge:
         ("phases.yaml", Phase, "fasen"),
     ):
         path = corpus / fname
-        parts[fname.split(".")[0]] = _load_list(path, model, label, problems, corpus) if path.exists() else []
+        parts[fname.split(".")[0]] = (
+            _load_list(path, model, label, problems, corpus) if path.exists() else []
+        )
     know = Knowledge(**parts)
     obstacle_keys = {o.key for o in know.obstacles}
     phase_keys = {p.key for p in know.phases}
     for person in know.people:
-        for fld, keys, allowed in (("obstacles", person.obstacles, obstacle_keys), ("phases", person.phases, phase_keys)):
+        for fld, keys, allowed in (
+            ("obstacles", person.obstacles, obstacle_keys),
+            ("phases", person.phases, phase_keys),
+        ):
             bad = [k for k in keys if allowed and k not in allowed]
             if bad:
-                problems.append(Problem("people.yaml", f"persoon '{person.id}': onbekende {fld}-sleutel(s) {', '.join(bad)}; voeg ze toe aan {fld}.yaml of corrigeer de spelling"))
+                problems.append(
+                    Problem(
+                        "people.yaml",
+                        f"persoon '{person.id}': onbekende {fld}-sleutel(s) {', '.join(bad)}; voeg ze toe aan {fld}.yaml of corrigeer de spelling",
+                    )
+                )
     return know
 
 
@@ -199,12 +215,18 @@ def ingest(
     corpus = Path(corpus)
     index_dir = Path(index_dir)
     if not corpus.is_dir():
-        raise FileNotFoundError(f"corpusmap {corpus} bestaat niet; geef een bestaande map met --corpus")
+        raise FileNotFoundError(
+            f"corpusmap {corpus} bestaat niet; geef een bestaande map met --corpus"
+        )
     report = IngestReport()
     with index_lock(index_dir):
         old = read_manifest(index_dir)
         if old is not None and old.get("embedder") != embedder.name:
-            log.warning("embedder gewijzigd (%s → %s): de index wordt opnieuw opgebouwd", old.get("embedder"), embedder.name)
+            log.warning(
+                "embedder gewijzigd (%s → %s): de index wordt opnieuw opgebouwd",
+                old.get("embedder"),
+                embedder.name,
+            )
             rebuild = True
         if rebuild:
             report.rebuilt = True
@@ -226,18 +248,32 @@ def ingest(
                 report.invalid.append(Problem(rel, str(exc)))
                 continue
             except OSError as exc:
-                report.invalid.append(Problem(rel, f"kan het bestand niet lezen ({exc.strerror}); controleer de rechten"))
+                report.invalid.append(
+                    Problem(
+                        rel, f"kan het bestand niet lezen ({exc.strerror}); controleer de rechten"
+                    )
+                )
                 continue
             except Exception as exc:  # a parser bug must cost one file, not the whole ingest
                 log.debug("loader failed on %s", rel, exc_info=True)
-                report.invalid.append(Problem(rel, f"kan het bestand niet verwerken ({type(exc).__name__}); controleer of het een geldig bestand is"))
+                report.invalid.append(
+                    Problem(
+                        rel,
+                        f"kan het bestand niet verwerken ({type(exc).__name__}); controleer of het een geldig bestand is",
+                    )
+                )
                 continue
             bad = _check_refs(doc, know)
             if bad:
                 report.invalid.append(Problem(rel, bad))
                 continue
             if doc.doc_id in docs:
-                report.invalid.append(Problem(rel, f"id '{doc.doc_id}' wordt al gebruikt door {docs[doc.doc_id].path}; geef een uniek 'id'"))
+                report.invalid.append(
+                    Problem(
+                        rel,
+                        f"id '{doc.doc_id}' wordt al gebruikt door {docs[doc.doc_id].path}; geef een uniek 'id'",
+                    )
+                )
                 continue
             docs[doc.doc_id] = doc
 
@@ -256,7 +292,12 @@ def ingest(
         report.removed = sorted(set(old_docs) - set(docs))
         knowledge = know.model_dump(mode="json")
         old_gen = (old or {}).get("generation")
-        if old is not None and not todo and not report.removed and old.get("knowledge_hash") == _hash(knowledge):
+        if (
+            old is not None
+            and not todo
+            and not report.removed
+            and old.get("knowledge_hash") == _hash(knowledge)
+        ):
             report.chunks_total = sum(len(d["chunks"]) for d in old_docs.values())
             return report  # nothing to do: the index is current
 
@@ -351,7 +392,10 @@ def ingest(
             if stale:
                 store.delete(sorted(stale))
         except Exception as exc:  # the new index is committed; leftovers are harmless
-            log.warning("oude chunks konden niet worden opgeruimd (%s); dat gebeurt bij de volgende ingest", exc)
+            log.warning(
+                "oude chunks konden niet worden opgeruimd (%s); dat gebeurt bij de volgende ingest",
+                exc,
+            )
         for other in index_dir.glob("gen-*"):
             if other != folder and other.is_dir():
                 shutil.rmtree(other, ignore_errors=True)

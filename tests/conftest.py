@@ -109,7 +109,8 @@ def chroma_server(tmp_path_factory):
     log = open(data.parent / "chroma-server.log", "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
         [str(exe), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -24,7 +24,9 @@ def make_pdf(pages: list[str], title: str | None = None) -> bytes:
     kids = " ".join(f"{first_page + 2 * i} 0 R" for i in range(n_pages))
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    objects.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
     for i, text in enumerate(pages):
         content_no = first_page + 2 * i + 1
         objects.append(
@@ -121,16 +123,28 @@ CONTRACT_KEYS = {
     "timings_ms": dict,
 }
 CITATION_KEYS = {
-    "n": int, "doc_id": str, "title": str, "url": (str, type(None)), "type": str,
-    "snippet": str, "score": (float, int),
+    "n": int,
+    "doc_id": str,
+    "title": str,
+    "url": (str, type(None)),
+    "type": str,
+    "snippet": str,
+    "score": (float, int),
 }
 PERSON_KEYS = {
-    "id": str, "name": str, "role": (str, type(None)), "organisation": (str, type(None)),
-    "reason": str, "obstacles": list, "contact": dict,
+    "id": str,
+    "name": str,
+    "role": (str, type(None)),
+    "organisation": (str, type(None)),
+    "reason": str,
+    "obstacles": list,
+    "contact": dict,
 }
 
 
-def check_contract(answer: dict, index_doc_ids: set[str], consenting: set[str] | None = None) -> None:
+def check_contract(
+    answer: dict, index_doc_ids: set[str], consenting: set[str] | None = None
+) -> None:
     """Assert that ``answer`` is a contract §3 object, consistent with the index it came from."""
     import re
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,7 +117,7 @@ class SlackBot:
         try:
             conv = self.stores.conversation_for(CHANNEL, key, audience=audience)
             history = self.stores.history(conv)
-            answer = self.assistant.ask(question, history=history, audience=audience)
+            answer = self._ask(client, reply, placeholder_ts, question, history, audience)
             self.stores.save_answer(answer, CHANNEL, conv)
         except UserError as exc:
             self._deliver(client, reply, placeholder_ts, str(exc), bk.error_blocks(str(exc)))
@@ -143,6 +144,34 @@ class SlackBot:
             ephemeral=reply.ephemeral,
         )
         self._deliver(client, reply, placeholder_ts, bk.fallback_text(answer), blocks)
+        return answer
+
+    def _ask(self, client: WebClient, reply: Reply, placeholder_ts: str | None, question: str, history, audience: str) -> Answer:
+        """Ask; with a generative model, show the text growing in the placeholder meanwhile.
+
+        The extractive answer is there at once, so streaming it would only cost API calls.
+        Updates are throttled (OPSCHAAL_SLACK_STREAM_SECONDS) to stay inside Slack's rate limit
+        for chat.update; the final update with the full blocks always follows.
+        """
+        if self.settings.llm == "none" or not placeholder_ts or reply.ephemeral:
+            return self.assistant.ask(question, history=history, audience=audience)
+        answer: Answer | None = None
+        shown, parts = "", []
+        last = time.monotonic()
+        for kind, value in self.assistant.stream(question, history=history, audience=audience):
+            if kind == "answer":
+                answer = value
+                continue
+            parts.append(value)
+            text = "".join(parts).strip()
+            if text != shown and time.monotonic() - last >= self.settings.slack_stream_seconds:
+                try:
+                    client.chat_update(channel=reply.channel, ts=placeholder_ts, text=bk.cut(text, 3000) + " …")
+                    shown, last = text, time.monotonic()
+                except (SlackApiError, OSError):
+                    pass  # progress is a nicety; the final update below still comes
+        if answer is None:
+            raise RuntimeError("assistant stream ended without an answer")
         return answer
 
     def _withdraw(self, client: WebClient, reply: Reply, placeholder_ts: str | None) -> None:

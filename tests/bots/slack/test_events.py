@@ -428,3 +428,39 @@ def test_form_submission_is_stored_and_errors_are_shown(slack_stack):
     assert resp.json()["response_action"] == "update"
     stored = ContributionStore(stores).list("pending")
     assert len(stored) == 1 and stored[0]["payload"]["title"] == good["title"] and stored[0]["channel"] == "slack"
+
+
+# -- progressive updates with a generative model -------------------------------------------------
+
+def test_llm_answer_grows_in_the_placeholder_then_gets_its_blocks(fake_assistant, slack_settings, stub_slack):
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from assistant.service import Assistant
+    from bots.stores import Stores
+    from tests.assistant.openai_server import Reply, serve
+
+    from .conftest import make_service
+
+    with serve() as llm:
+        llm.default = Reply("Vier gemeenten kochten samen één meldingensysteem in via één aanbesteding [1]. "
+                            "De kosten per gemeente daalden met dertig procent [1].")
+        settings = slack_settings.model_copy(update={
+            "llm": "openai:gpt-4o-mini", "llm_base_url": llm.base_url, "llm_api_key": SecretStr("sk-test"),
+            "llm_timeout": 10.0, "llm_max_retries": 0, "slack_stream_seconds": 0.0,
+        })
+        assistant = Assistant(settings, embedder=fake_assistant.embedder, store=fake_assistant.store)
+        stores = Stores.from_settings(settings)
+        with TestClient(make_service(assistant, stores, settings)) as client:
+            post(client, event_body(mention("Hoe kopen gemeenten samen een meldingensysteem in?")))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not any(u.get("blocks") for u in stub_slack.of("chat.update")):
+                time.sleep(0.05)
+    updates = stub_slack.of("chat.update")
+    partial = [u for u in updates if not u.get("blocks")]
+    final = [u for u in updates if u.get("blocks")]
+    assert len(final) == 1 and updates[-1] is final[0]
+    assert len(partial) >= 2, updates
+    assert partial[0]["text"].endswith("…") and len(partial[0]["text"]) < len(partial[-1]["text"])
+    assert_valid_blocks(final[0]["blocks"])
+    assert {u["ts"] for u in updates} == {stub_slack.replies("chat.postMessage")[0]["ts"]}
