@@ -504,6 +504,10 @@ class PeopleDirectory:
                 best_doc = min(involved, key=lambda d: rank_of[d])
                 obstacle = next((k for k in docs.get(best_doc, {}).get("obstacles", []) if k in p.obstacles), None)
             doc = self.best_doc(p, obstacle or (p.obstacles[0] if p.obstacles else None), rank_of, docs, audience)
+            if obstacle is None and p.obstacles:
+                # The reason always names a concrete obstacle: the one the person met in that document.
+                in_doc = (docs.get(doc or "", {}).get("obstacles") or []) if doc else []
+                obstacle = next((k for k in p.obstacles if k in in_doc), p.obstacles[0])
             scored.append(Match(p, round(score, 4), obstacle, doc, shared, lexical.get(p.id, 0.0)))
         scored.sort(key=lambda m: (-m.score, m.person.id))
         if not scored:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from .auth import ENV_CLIENT_ID
+from .env import ENV_CLIENT_ID
 from .icons import png_size
 
 HERE = Path(__file__).resolve().parent

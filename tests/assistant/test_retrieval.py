@@ -7,7 +7,7 @@ import pytest
 
 from assistant.index import gen_dir, read_manifest
 from assistant.models import Filters
-from assistant.retrieval import MODES, LoadedIndex, Retriever, _minmax, _rrf
+from assistant.retrieval import MODES, LoadedIndex, Retriever, _minmax, _rrf, _zscore
 from tests.conftest import build
 
 CASE = "cases/gedeelde-aanbesteding"
@@ -70,12 +70,38 @@ def test_pool_gets_exact_lexical_scores_and_dense_floor(mini):
     ids = index.lexical.ids
     lex_scores = np.zeros(len(ids), dtype=np.float32)
     lex_scores[0], lex_scores[1] = 4.0, 2.0
-    # ids[1] is only a dense candidate here, but its BM25 score must still count.
+    # ids[1] is only a dense candidate here, but its BM25 score must still count; without a
+    # query vector, ids[0] (lexical only) gets the lowest dense score that was returned.
     fused = retriever._fuse(lex_scores, {ids[0]: 4.0}, {ids[1]: 0.8, ids[2]: 0.4})
-    assert fused[ids[0]] == pytest.approx(1.0 + 0.0)  # top BM25, below every dense hit
-    assert fused[ids[1]] == pytest.approx(0.5 + 1.0)
-    assert fused[ids[2]] == pytest.approx(0.0 + 0.0)
+    zl = _zscore({ids[0]: 4.0, ids[1]: 2.0, ids[2]: 0.0})
+    zd = _zscore({ids[0]: 0.4, ids[1]: 0.8, ids[2]: 0.4})
+    for cid in ids[:3]:
+        assert fused[cid] == pytest.approx(zl[cid] + zd[cid])
     assert retriever._fuse(lex_scores, {}, {}) == {}
+
+
+def test_pool_uses_exact_dense_similarity_from_the_store(mini):
+    index, embedder, store = mini
+    retriever = Retriever(index, embedder, store, weight_lexical=0.0, weight_dense=1.0)
+    ids = index.lexical.ids
+    qv = embedder.embed(["aanbesteding meldingensysteem"], kind="query")[0]
+    vecs = retriever._vectors(list(ids[:3]))
+    assert set(vecs) == set(ids[:3])
+    assert ids[0] in retriever._vec_cache  # fetched once per index generation
+    exact = {cid: float(np.dot(vecs[cid], qv)) for cid in ids[:3]}
+    lex_scores = np.zeros(len(ids), dtype=np.float32)
+    lex_scores[0] = 1.0
+    dense = {ids[1]: exact[ids[1]], ids[2]: exact[ids[2]]}
+    fused = retriever._fuse(lex_scores, {ids[0]: 1.0}, dense, qv)
+    expected = _zscore(exact)
+    for cid in ids[:3]:
+        assert fused[cid] == pytest.approx(expected[cid], abs=1e-5)
+
+
+def test_zscore():
+    assert _zscore({"a": 1.0, "b": 1.0}) == {"a": 0.0, "b": 0.0}
+    z = _zscore({"a": 0.0, "b": 2.0})
+    assert z == {"a": -1.0, "b": 1.0}
 
 
 def test_dense_weight_moves_the_ranking(mini):
