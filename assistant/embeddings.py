@@ -198,3 +198,63 @@ def make_embedder(settings) -> Embedder:
         f"onbekende embedder {settings.embedder!r}; kies e5, minilm, fake of zet "
         "OPSCHAAL_EMBEDDING_MODEL"
     )
+
+
+class ReferenceCache:
+    """An Embedder wrapper that keeps passage vectors of reference texts on disk.
+
+    The obstacle descriptions, people's expertise and the phases are embedded to match
+    questions against them. With e5 on two cores that costs ~20 s, which would otherwise land
+    on the first question after every start. Only ``passage`` texts are cached: questions
+    (which may hold personal data) are never written to disk.
+    """
+
+    def __init__(self, inner: Embedder, path: Path) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.path = Path(path)
+        self._vectors: dict[str, np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._vectors is None:
+            self._vectors = {}
+            try:
+                with np.load(self.path) as data:
+                    self._vectors = {k: data[k] for k in data.files}
+            except (OSError, ValueError):
+                pass  # absent or damaged: recompute
+        return self._vectors
+
+    def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
+        if kind != "passage":
+            return self.inner.embed(texts, kind=kind)
+        with self._lock:
+            cache = self._load()
+            keys = [self._key(t) for t in texts]
+            missing = [i for i, k in enumerate(keys) if k not in cache]
+            if missing:
+                fresh = self.inner.embed([texts[i] for i in missing], kind="passage")
+                for i, v in zip(missing, fresh, strict=True):
+                    cache[keys[i]] = np.asarray(v, dtype=np.float32)
+                self._save(cache)
+            if not texts:
+                return self.inner.embed([], kind="passage")
+            return np.vstack([cache[k] for k in keys])
+
+    def _save(self, cache: dict[str, np.ndarray]) -> None:
+        import os
+        import tempfile
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+        os.close(fd)
+        try:
+            np.savez(tmp, **cache)
+            os.replace(tmp, self.path)
+        except OSError:  # a read-only index still works, just without the cache
+            Path(tmp).unlink(missing_ok=True)

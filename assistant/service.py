@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import queue
@@ -13,7 +14,7 @@ from pathlib import Path
 from .answering import Answerer, Draft, ExtractiveAnswerer, abstention_text, gather_evidence
 from .config import Settings, get_settings
 from .conversation import condense, user_turns
-from .embeddings import Embedder, make_embedder
+from .embeddings import Embedder, ReferenceCache, make_embedder
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
 from .models import Answer, Audience, Filters, Turn
@@ -73,6 +74,9 @@ class _Runtime:
             weight_dense=settings.weight_dense,
         )
         know = self.index.knowledge
+        # Reference texts (obstacles, expertise, phases) are embedded once per index folder.
+        tag = hashlib.sha1(embedder.name.encode()).hexdigest()[:8]
+        embedder = ReferenceCache(embedder, Path(settings.index_dir) / f"reference-vectors-{tag}.npz")
         self.obstacles = ObstacleDetector(know.get("obstacles", []), analyzer, embedder)
         self.obstacle_labels = {o["key"]: o for o in know.get("obstacles", [])}
         self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
@@ -165,6 +169,8 @@ class Assistant:
         rt = self.runtime
         rt.retriever.search("opschalen draagvlak", k_docs=1)
         rt.obstacles._desc_vectors()
+        rt.people._expertise_vectors()
+        rt.plan._phase_vectors()
 
     @property
     def ready(self) -> bool:

@@ -117,7 +117,22 @@ def ingest(
         out.print(f"  genegeerd: {name}")
     for problem in report.invalid:
         err.print(f"ongeldig: {problem}", markup=False, highlight=False)
+    _prepare_references(settings, embedder, store, report)
     raise typer.Exit(report.exit_code)
+
+
+def _prepare_references(settings, embedder, store, report) -> None:
+    """Embed obstacles, expertise and phases now, so the first question after a start is fast."""
+    from assistant.service import Assistant
+
+    changed = report.chunks_embedded or report.removed or report.rebuilt
+    if not changed and any(settings.index_dir.glob("reference-vectors-*.npz")):
+        return
+    try:
+        with err.status("Mensen, obstakels en fasen voorbereiden…"):
+            Assistant(settings, embedder=embedder, store=store).warm()
+    except Exception as exc:  # the index is committed; answering just starts slower
+        logging.getLogger(__name__).warning("voorbereiden overgeslagen (%s)", type(exc).__name__)
 
 
 def _print_answer(answer) -> None:

@@ -105,3 +105,37 @@ def test_embedding_model_setting_infers_e5_prefixes(tmp_path) -> None:
         make_settings(tmp_path / "i", embedding_model="org/model", query_prefix="q: ")
     )
     assert (plain.query_prefix, plain.passage_prefix) == ("q: ", "")
+
+
+class _Counting:
+    """A real embedder that counts how many texts it was asked to embed."""
+
+    def __init__(self) -> None:
+        from assistant.embeddings import HashingEmbedder
+
+        self.inner = HashingEmbedder()
+        self.name = self.inner.name
+        self.seen: list[str] = []
+
+    def embed(self, texts, *, kind="passage"):
+        self.seen += list(texts)
+        return self.inner.embed(texts, kind=kind)
+
+
+def test_reference_cache_persists_passages_but_never_queries(tmp_path):
+    import numpy as np
+
+    from assistant.embeddings import ReferenceCache
+
+    path = tmp_path / "ref.npz"
+    counting = _Counting()
+    first = ReferenceCache(counting, path).embed(["draagvlak bij de directie", "aanbesteden met drie gemeenten"])
+    assert len(counting.seen) == 2 and path.exists()
+    again = _Counting()
+    cached = ReferenceCache(again, path)
+    second = cached.embed(["aanbesteden met drie gemeenten", "draagvlak bij de directie", "nieuw"])
+    assert again.seen == ["nieuw"]
+    assert np.allclose(second[:2], first[::-1])
+    cached.embed(["mijn BSN is 123456782"], kind="query")
+    with np.load(path) as data:
+        assert len(data.files) == 3  # the query was embedded but not stored

@@ -27,7 +27,7 @@ def index() -> LexicalIndex:
 
 def test_compound_in_query_finds_parts_and_whole(index):
     hits = [cid for cid, _ in index.top("aanbestedingsprocedure", 4)]
-    assert hits[:2] == ["a#1", "b#1"] or set(hits[:2]) == {"a#1", "b#1"}
+    assert set(hits[:2]) == {"a#1", "b#1"}
     assert "c#1" not in hits
 
 
