@@ -42,7 +42,7 @@ _DEFAULT_CUES = {
 
 
 def is_start_question(question: str) -> bool:
-    """"Waar moet ik beginnen?", "Hoe begin ik?", "Where do I start?"…"""
+    """ "Waar moet ik beginnen?", "Hoe begin ik?", "Where do I start?"…"""
     return bool(_START.search(question))
 
 
@@ -55,7 +55,9 @@ class StepPlan:
     W_SIMILARITY = 0.4
     W_START = 1.2
 
-    def __init__(self, phases: list[dict], analyzer: Analyzer, obstacles=None, embedder=None) -> None:
+    def __init__(
+        self, phases: list[dict], analyzer: Analyzer, obstacles=None, embedder=None
+    ) -> None:
         self.phases = phases
         self.analyzer = analyzer
         self.obstacles = obstacles
@@ -65,7 +67,9 @@ class StepPlan:
         for p in phases:
             kw = p.get("keywords") or []
             cue = " ".join(kw) if kw else _DEFAULT_CUES.get(p["key"], "")
-            self._terms[p["key"]] = set(analyzer.query_terms(f"{p.get('name', '')} {p['key']} {cue}"))
+            self._terms[p["key"]] = set(
+                analyzer.query_terms(f"{p.get('name', '')} {p['key']} {cue}")
+            )
         self._vectors: np.ndarray | None = None
         self._step_tags: dict[str, list[set[str]]] = {}
 
@@ -76,7 +80,9 @@ class StepPlan:
         if self.embedder is None or len(self.phases) < 3:
             return None
         if self._vectors is None:
-            texts = [f"{p.get('name', p['key'])}. {p.get('description') or ''}" for p in self.phases]
+            texts = [
+                f"{p.get('name', p['key'])}. {p.get('description') or ''}" for p in self.phases
+            ]
             self._vectors = self.embedder.embed(texts, kind="passage")
         return self._vectors
 
@@ -91,7 +97,9 @@ class StepPlan:
         hq = set(self.analyzer.query_terms(" ".join((history or [])[-2:])))
         out: dict[str, float] = defaultdict(float)
         for key, terms in self._terms.items():
-            out[key] += self.W_CUES * min(2, len(q & terms)) + self.W_HISTORY * min(2, len(hq & terms))
+            out[key] += self.W_CUES * min(2, len(q & terms)) + self.W_HISTORY * min(
+                2, len(hq & terms)
+            )
         top = retrieved[:5]
         norm = sum(1.0 / (r + 1) for r in range(len(top))) or 1.0
         for rank, meta in enumerate(top):
@@ -128,12 +136,19 @@ class StepPlan:
             p = self.get(key) or {}
             tags = []
             for step in p.get("steps") or []:
-                tags.append(set(self.obstacles.keyword_hits(step)) if self.obstacles is not None else set())
+                tags.append(
+                    set(self.obstacles.keyword_hits(step)) if self.obstacles is not None else set()
+                )
             self._step_tags[key] = tags
         return self._step_tags[key]
 
     def next_steps(
-        self, phase: str | None, question: str, obstacles: list[str], language: str = "nl", limit: int = 3
+        self,
+        phase: str | None,
+        question: str,
+        obstacles: list[str],
+        language: str = "nl",
+        limit: int = 3,
     ) -> list[str]:
         """2–4 steps of the phase: the ones that address the question's obstacles or words,
         topped up with the phase's first steps, in the plan's order."""
@@ -169,7 +184,9 @@ class StepPlan:
         for i, p in enumerate(self.phases, start=1):
             desc = (p.get("description") or "").strip()
             first_sentence = re.split(r"(?<=[.!?])\s+", desc)[0].rstrip(".") if desc else ""
-            line = f"{i}. {p.get('name') or p['key']}" + (f": {first_sentence}." if first_sentence else "")
+            line = f"{i}. {p.get('name') or p['key']}" + (
+                f": {first_sentence}." if first_sentence else ""
+            )
             lines.append(line)
             for step in (p.get("steps") or [])[:2]:
                 lines.append(f"   - {step}")

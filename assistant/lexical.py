@@ -139,11 +139,17 @@ class LexicalIndex:
         return s
 
     def mask(self, allowed: Sequence[str]) -> np.ndarray:
+        # Retrieval passes the same cached tuple for the same audience: reuse its mask.
+        memo = getattr(self, "_mask_memo", None)
+        if memo is not None and memo[0] is allowed:
+            return memo[1]
         m = np.zeros(len(self.ids), dtype=bool)
         for cid in allowed:
             i = self.pos.get(cid)
             if i is not None:
                 m[i] = True
+        if isinstance(allowed, tuple):
+            self._mask_memo = (allowed, m)
         return m
 
     def scores(self, query: str, allowed: Sequence[str] | None = None) -> np.ndarray:

@@ -50,7 +50,13 @@ def tokenize(text: str, analyzer: Analyzer) -> list[_Tok]:
             pieces += parts
         for p in list(pieces):
             pieces += list(analyzer.split(p))
-        out.append(_Tok(w, {p for p in pieces} | {_nl(p) for p in pieces}, {p for p in pieces} | {_en(p) for p in pieces}))
+        out.append(
+            _Tok(
+                w,
+                {p for p in pieces} | {_nl(p) for p in pieces},
+                {p for p in pieces} | {_en(p) for p in pieces},
+            )
+        )
     return out
 
 
@@ -115,7 +121,11 @@ class Phrase:
             for j in range(1, n):
                 gap = 0 if (self.parts[j].stop or self.parts[j - 1].stop) else 2
                 nxt = next(
-                    (k for k in range(i + 1, min(len(toks), i + 2 + gap)) if self.parts[j].matches(toks[k])),
+                    (
+                        k
+                        for k in range(i + 1, min(len(toks), i + 2 + gap))
+                        if self.parts[j].matches(toks[k])
+                    ),
                     None,
                 )
                 if nxt is None:
@@ -182,7 +192,11 @@ class ObstacleDetector:
         self.embedder = embedder
         self.items: list[ObstacleModel] = []
         for o in obstacles:
-            kws = list(o.get("keywords") or []) + [o["label"]] + ([o["label_en"]] if o.get("label_en") else [])
+            kws = (
+                list(o.get("keywords") or [])
+                + [o["label"]]
+                + ([o["label_en"]] if o.get("label_en") else [])
+            )
             seen: set[str] = set()
             unique = [k for k in kws if not (fold(k).strip() in seen or seen.add(fold(k).strip()))]
             phrases = [p for p in (Phrase.compile(k) for k in unique) if p]
@@ -242,7 +256,10 @@ class ObstacleDetector:
         spread = float(np.std(sims)) or 1.0
         z = (sims - float(np.mean(sims))) / spread
         lo, span = self.SIM_Z0, self.SIM_SPAN
-        return {o.key: min(1.0, max(0.0, (float(zi) - lo) / span)) for o, zi in zip(self.items, z, strict=True)}
+        return {
+            o.key: min(1.0, max(0.0, (float(zi) - lo) / span))
+            for o, zi in zip(self.items, z, strict=True)
+        }
 
     def document_scores(self, retrieved: list[dict] | None) -> dict[str, float]:
         """0..1 per obstacle: rank-weighted share of the top documents tagged with it."""
@@ -274,7 +291,9 @@ class ObstacleDetector:
         # Earlier user turns count when the question builds on them ("en wie kan ik daarover
         # spreken?"), most when it names nothing itself, and hardly when it starts afresh.
         own = bool(sig.keyword)
-        follow = bool(history) and is_follow_up(question, [Turn(role="user", content=h) for h in history])
+        follow = bool(history) and is_follow_up(
+            question, [Turn(role="user", content=h) for h in history]
+        )
         hist: dict[str, float] = defaultdict(float)
         for age, turn in enumerate(reversed((history or [])[-3:])):
             for k, s in self.keyword_scores(turn).items():
@@ -296,7 +315,11 @@ class ObstacleDetector:
             return []
         best = max(total.values())
         ranked = sorted(
-            ((k, round(s, 4)) for k, s in total.items() if s >= self.THRESHOLD and s >= self.RELATIVE * best),
+            (
+                (k, round(s, 4))
+                for k, s in total.items()
+                if s >= self.THRESHOLD and s >= self.RELATIVE * best
+            ),
             key=lambda x: (-x[1], x[0]),
         )
         return ranked[:limit]
@@ -363,7 +386,9 @@ class PeopleDirectory:
     W_NAMED = 3.0
     SAME_ORG_PENALTY = 0.35
 
-    def __init__(self, people: list[dict], docs: dict[str, dict], analyzer: Analyzer, embedder=None) -> None:
+    def __init__(
+        self, people: list[dict], docs: dict[str, dict], analyzer: Analyzer, embedder=None
+    ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
         self.people: dict[str, Person] = {}
@@ -396,7 +421,9 @@ class PeopleDirectory:
         self._ids = list(self.people)
         self._vectors: np.ndarray | None = None
         self._name_pats = {
-            pid: re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, p.name.split())) + r"(?!\w)", re.I)
+            pid: re.compile(
+                r"(?<!\w)" + r"\s+".join(map(re.escape, p.name.split())) + r"(?!\w)", re.I
+            )
             for pid, p in self.people.items()
         }
 
@@ -404,7 +431,10 @@ class PeopleDirectory:
         if self.embedder is None or not self._ids:
             return None
         if self._vectors is None:
-            texts = [f"{p.role or ''}, {p.organisation or ''}. {p.expertise}" for p in self.people.values()]
+            texts = [
+                f"{p.role or ''}, {p.organisation or ''}. {p.expertise}"
+                for p in self.people.values()
+            ]
             self._vectors = self.embedder.embed(texts, kind="passage")
         return self._vectors
 
@@ -429,7 +459,10 @@ class PeopleDirectory:
         if vecs is not None and query_vector is not None and len(self._ids) >= 3:
             sims = vecs @ np.asarray(query_vector, dtype=np.float32)
             z = (sims - float(np.mean(sims))) / (float(np.std(sims)) or 1.0)
-            dense = {pid: min(1.0, max(0.0, (float(zi) - 0.5) / 2.0)) for pid, zi in zip(self._ids, z, strict=True)}
+            dense = {
+                pid: min(1.0, max(0.0, (float(zi) - 0.5) / 2.0))
+                for pid, zi in zip(self._ids, z, strict=True)
+            }
         return {pid: 0.5 * lex[pid] + 0.5 * dense.get(pid, lex[pid]) for pid in self.people}
 
     def best_doc(
@@ -502,8 +535,13 @@ class PeopleDirectory:
             if obstacle is None and involved:
                 # No shared obstacle: name the one the retrieved document and the person share.
                 best_doc = min(involved, key=lambda d: rank_of[d])
-                obstacle = next((k for k in docs.get(best_doc, {}).get("obstacles", []) if k in p.obstacles), None)
-            doc = self.best_doc(p, obstacle or (p.obstacles[0] if p.obstacles else None), rank_of, docs, audience)
+                obstacle = next(
+                    (k for k in docs.get(best_doc, {}).get("obstacles", []) if k in p.obstacles),
+                    None,
+                )
+            doc = self.best_doc(
+                p, obstacle or (p.obstacles[0] if p.obstacles else None), rank_of, docs, audience
+            )
             if obstacle is None and p.obstacles:
                 # The reason always names a concrete obstacle: the one the person met in that document.
                 in_doc = (docs.get(doc or "", {}).get("obstacles") or []) if doc else []
@@ -512,8 +550,12 @@ class PeopleDirectory:
         scored.sort(key=lambda m: (-m.score, m.person.id))
         if not scored:
             return []
-        evidence = bool(obstacles) or bool(named) or any(
-            d in rank_of and rank_of[d] < 3 for d in self.docs_of.get(scored[0].person.id, [])
+        evidence = (
+            bool(obstacles)
+            or bool(named)
+            or any(
+                d in rank_of and rank_of[d] < 3 for d in self.docs_of.get(scored[0].person.id, [])
+            )
         )
         if not people_first and not evidence:
             return []
@@ -522,7 +564,14 @@ class PeopleDirectory:
         pool = list(scored)
         while pool and len(picked) < limit:
             # Diversity: a second person from an organisation already shown must clearly win.
-            best = max(pool, key=lambda m: (m.score - (self.SAME_ORG_PENALTY if (m.person.organisation or "") in orgs else 0.0), -len(m.person.id)))
+            best = max(
+                pool,
+                key=lambda m: (
+                    m.score
+                    - (self.SAME_ORG_PENALTY if (m.person.organisation or "") in orgs else 0.0),
+                    -len(m.person.id),
+                ),
+            )
             pool.remove(best)
             if picked and best.score < 0.45 * picked[0].score:
                 break
@@ -574,19 +623,25 @@ def reason_for(
         if obst:
             return f"{who} has hands-on experience with {'the same obstacle, ' if shared else ''}{obst}."
         if title:
-            return f"{who} took part in {kind} “{title}”, which matches your question.".replace("  ", " ")
+            return f"{who} took part in {kind} “{title}”, which matches your question.".replace(
+                "  ", " "
+            )
         return f"{who} has relevant experience."
     where = " bij ".join(x for x in (person.role, person.organisation) if x)
     who = f"{person.name} ({where})" if where else person.name
     kind = _KIND_NL.get(doc_type or "", "")
     if obst and title:
         if shared:
-            return f"{who} liep bij {kind} “{title}” tegen hetzelfde obstakel aan: {obst}.".replace("  ", " ")
+            return f"{who} liep bij {kind} “{title}” tegen hetzelfde obstakel aan: {obst}.".replace(
+                "  ", " "
+            )
         return f"{who} was betrokken bij {kind} “{title}”, over {obst}.".replace("  ", " ")
     if obst:
         return f"{who} heeft praktijkervaring met {'hetzelfde obstakel: ' if shared else ''}{obst}."
     if title:
-        return f"{who} was betrokken bij {kind} “{title}”, die aansluit op je vraag.".replace("  ", " ")
+        return f"{who} was betrokken bij {kind} “{title}”, die aansluit op je vraag.".replace(
+            "  ", " "
+        )
     return f"{who} heeft relevante ervaring."
 
 
@@ -599,17 +654,29 @@ def people_first_text(cards: list[PersonCard], obstacle_label: str | None, langu
                 "I found nobody in the directory of people who agreed to be contacted with proven "
                 "experience in this. What the knowledge base says:"
             )
-        head = f"These people have experience with {topic}:" if topic else "These people have relevant experience:"
+        head = (
+            f"These people have experience with {topic}:"
+            if topic
+            else "These people have relevant experience:"
+        )
         tail = "Their contact details are listed with each recommendation; ask for an introduction to get a draft message."
-        return "\n".join([head, *(f"- {c.reason}" for c in cards), tail, "", "What the knowledge base says:"])
+        return "\n".join(
+            [head, *(f"- {c.reason}" for c in cards), tail, "", "What the knowledge base says:"]
+        )
     if not cards:
         return (
             "Ik vond in de lijst van mensen die benaderd willen worden niemand met aantoonbare "
             "ervaring hiermee. Dit zegt de kennisbank erover:"
         )
-    head = f"Deze mensen hebben ervaring met {topic}:" if topic else "Deze mensen hebben relevante ervaring:"
+    head = (
+        f"Deze mensen hebben ervaring met {topic}:"
+        if topic
+        else "Deze mensen hebben relevante ervaring:"
+    )
     tail = "Hun contactgegevens staan bij de aanbevelingen; vraag om een introductie voor een conceptbericht."
-    return "\n".join([head, *(f"- {c.reason}" for c in cards), tail, "", "Dit zegt de kennisbank erover:"])
+    return "\n".join(
+        [head, *(f"- {c.reason}" for c in cards), tail, "", "Dit zegt de kennisbank erover:"]
+    )
 
 
 def draft_intro(
@@ -632,7 +699,9 @@ def draft_intro(
     title = short_title(doc_title) if doc_title else None
     if language == "en":
         name = asker_name or "[your name]"
-        me = f"My name is {name}" + (f" and I work at {asker_organisation}." if asker_organisation else ".")
+        me = f"My name is {name}" + (
+            f" and I work at {asker_organisation}." if asker_organisation else "."
+        )
         kind = _KIND_EN.get(doc_type or "", "")
         why = "Opschaalwijzer pointed me to you"
         if topic and title:
@@ -657,7 +726,9 @@ def draft_intro(
         ]
     else:
         name = asker_name or "[je naam]"
-        me = f"Mijn naam is {name}" + (f" en ik werk bij {asker_organisation}." if asker_organisation else ".")
+        me = f"Mijn naam is {name}" + (
+            f" en ik werk bij {asker_organisation}." if asker_organisation else "."
+        )
         kind = _KIND_NL.get(doc_type or "", "")
         why = "Via de Opschaalwijzer kwam ik bij jou uit"
         if topic and title:
@@ -701,10 +772,27 @@ def person_card(person: Person, reason: str, obstacles: list[str]) -> PersonCard
 # redaction
 
 
-_PARTICLES = {"van", "de", "der", "den", "het", "ten", "ter", "te", "el", "la", "le", "di", "da", "von", "in", "'t"}
+_PARTICLES = {
+    "van",
+    "de",
+    "der",
+    "den",
+    "het",
+    "ten",
+    "ter",
+    "te",
+    "el",
+    "la",
+    "le",
+    "di",
+    "da",
+    "von",
+    "in",
+    "'t",
+}
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|0)[\s-]?(?:\d[\s-]?){8}\d(?!\d)")
-_PROTECT = "\uE000{}\uE001"
+_PROTECT = "\ue000{}\ue001"
 
 
 @dataclass
@@ -729,7 +817,9 @@ class Redactor:
     def __init__(self, people: list[dict]) -> None:
         self.rules: list[_Rule] = []
         self.person_rules: list[tuple[str, list[_Rule]]] = []
-        self.hidden: list[dict] = [p for p in people if p.get("consent") is not True and (p.get("name") or "").strip()]
+        self.hidden: list[dict] = [
+            p for p in people if p.get("consent") is not True and (p.get("name") or "").strip()
+        ]
         shown = [p["name"] for p in people if p.get("consent") is True and p.get("name")]
         self._protect = [
             re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, n.split())) + r"(?![\w-])", re.I)
@@ -764,13 +854,21 @@ class Redactor:
                     variants.append((parts[0], True))
             # "Teamleider klantcontactcentrum Bart Hendriks", "directeur Gerrit van Dam": the role
             # before the name is swallowed by the replacement, which already says it.
-            role_words = [role] + ([role.split()[0]] if role and len(role.split()) > 1 else []) if role else []
+            role_words = (
+                [role] + ([role.split()[0]] if role and len(role.split()) > 1 else [])
+                if role
+                else []
+            )
             role_alt = "|".join(r"\s+".join(map(re.escape, r.split())) for r in role_words)
             lead = rf"(?:(?:de|het|the|onze|our)\s+)?(?:{role_alt})\s+" if role_alt else ""
             mine = []
             for v, cap in variants:
                 body = r"\s+".join(re.escape(w) for w in v.split())
-                pat = rf"(?<![\w-])(?:{lead})?(?P<name>{body})(?![\w-])" if lead else rf"(?<![\w-])(?P<name>{body})(?![\w-])"
+                pat = (
+                    rf"(?<![\w-])(?:{lead})?(?P<name>{body})(?![\w-])"
+                    if lead
+                    else rf"(?<![\w-])(?P<name>{body})(?![\w-])"
+                )
                 mine.append(_Rule(re.compile(pat, re.I), cap, nl, en))
             self.rules += mine
             self.person_rules.append((name, mine))
@@ -832,7 +930,10 @@ class Redactor:
             replace(
                 ev,
                 title=self(ev.title, ev.language) or ev.title,
-                passages=[(self(t, ev.language) or t, self(h, ev.language) if h else h, pg) for t, h, pg in ev.passages],
+                passages=[
+                    (self(t, ev.language) or t, self(h, ev.language) if h else h, pg)
+                    for t, h, pg in ev.passages
+                ],
             )
             for ev in evidence
         ]
@@ -845,7 +946,10 @@ class Redactor:
         text, kept = self._protect_shown(text)
         for rule in self.rules:
             text = rule.pattern.sub(
-                lambda m, rule=rule: m.group(0) if rule.needs_capital and not self._capitalised(m) else " ", text
+                lambda m, rule=rule: (
+                    m.group(0) if rule.needs_capital and not self._capitalised(m) else " "
+                ),
+                text,
             )
         return re.sub(r"[ \t]{2,}", " ", self._restore(text, kept)).strip()
 
@@ -859,7 +963,10 @@ class Redactor:
         text, _ = self._protect_shown(text)
         for name, rules in self.person_rules:
             for rule in rules:
-                if any(not rule.needs_capital or self._capitalised(m) for m in rule.pattern.finditer(text)):
+                if any(
+                    not rule.needs_capital or self._capitalised(m)
+                    for m in rule.pattern.finditer(text)
+                ):
                     found.append(name)
                     break
         return list(dict.fromkeys(found))

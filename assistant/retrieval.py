@@ -102,6 +102,26 @@ class LoadedIndex:
             [m.get("language", "nl") for m in meta],
         )
 
+    def allowed(self, audience: Audience, filters: Filters | None) -> tuple[list[str] | None, tuple[str, ...] | None]:
+        """``(doc ids, chunk ids)`` a request may see, ``(None, None)`` for everything.
+
+        Cached per audience and filter: the same few combinations come back on every request,
+        and at 10k chunks recomputing them cost more than the search itself.
+        """
+        key = (audience, filters.model_dump_json() if filters is not None else "")
+        cache = self.__dict__.setdefault("_allowed_cache", {})
+        hit = cache.get(key)
+        if hit is None:
+            docs = self.allowed_docs(audience, filters)
+            chunks = None
+            if docs is not None:
+                keep = set(docs)
+                chunks = tuple(c.id for c in self.chunks.values() if c.doc_id in keep)
+            hit = (docs, chunks)
+            if len(cache) < 256:
+                cache[key] = hit
+        return hit
+
     def allowed_docs(self, audience: Audience, filters: Filters | None) -> list[str] | None:
         """Doc ids a request may see, or None when everything is allowed."""
         if audience == "internal" and (filters is None or filters.is_empty()):
@@ -182,6 +202,22 @@ class Retriever:
         self.prf_weight = prf_weight
         self._vec_cache: dict[str, np.ndarray] = {}
 
+    def _dense_hits(self, vec: np.ndarray, allowed_docs: list[str] | None) -> list[tuple[str, float]]:
+        if allowed_docs is None:
+            return self.store.search(vec, self.candidates, None)
+        if len(allowed_docs) * 2 > len(self.index.docs):
+            # Most documents are allowed (the public audience): a long $in filter makes Chroma
+            # slow, so search everything with some slack and drop what this request may not see.
+            keep = set(allowed_docs)
+            hits = [
+                (cid, s)
+                for cid, s in self.store.search(vec, 2 * self.candidates, None)
+                if cid in self.index.chunks and self.index.chunks[cid].doc_id in keep
+            ]
+            if len(hits) >= self.candidates // 2:
+                return hits[: self.candidates]
+        return self.store.search(vec, self.candidates, allowed_docs)
+
     def search(
         self,
         query: str,
@@ -195,13 +231,9 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"onbekende zoekmodus {mode!r}; kies uit {', '.join(MODES)}")
         timings: dict[str, float] = {}
-        allowed_docs = self.index.allowed_docs(audience, filters)
-        allowed_chunks = None
-        if allowed_docs is not None:
-            allowed_set = set(allowed_docs)
-            allowed_chunks = [c.id for c in self.index.chunks.values() if c.doc_id in allowed_set]
-            if not allowed_chunks:
-                return Retrieval(docs=[], timings_ms=timings)
+        allowed_docs, allowed_chunks = self.index.allowed(audience, filters)
+        if allowed_chunks is not None and not allowed_chunks:
+            return Retrieval(docs=[], timings_ms=timings)
 
         lexical = self.index.lexical
         lex_scores = np.zeros(0, dtype=np.float32)
@@ -220,7 +252,7 @@ class Retriever:
             vec = query_vector if query_vector is not None else self.embedder.embed([query], kind="query")[0]
             timings["embed"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            hits = self.store.search(vec, self.candidates, allowed_docs)
+            hits = self._dense_hits(vec, allowed_docs)
             timings["dense"] = (time.perf_counter() - t) * 1000
             # Chunks of a killed ingest may linger in the store until the next ingest: only the
             # manifest's chunks are live.

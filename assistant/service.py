@@ -171,6 +171,8 @@ class Assistant:
         rt.obstacles._desc_vectors()
         rt.people._expertise_vectors()
         rt.plan._phase_vectors()
+        rt.people._expertise_vectors()
+        rt.plan._phase_vectors()
 
     @property
     def ready(self) -> bool:
@@ -273,7 +275,7 @@ class Assistant:
             # "Waar moet ik beginnen?" gets the step plan itself, whatever the documents say.
             text = rt.plan.overview(lang) + ("" if abstain else "\n\n" + text)
             abstained = False
-        if people_first:
+        if people_first and (people or not off_topic):
             text = people_first_text(people, rt.obstacles.label(obstacle_keys[0] if obstacle_keys else None, lang), lang) + (
                 "\n\n" + text if text else ""
             )

@@ -234,7 +234,8 @@ def intro(
     Voorbeeld: opschaal intro sanne-van-dijk --question "Hoe besteden we de uitrol samen aan?"
     """
     assistant = make_assistant(index)
-    out.print(assistant.intro(person_id, question, name, organisation), markup=False, highlight=False)
+    # soft_wrap: the draft is meant to be copied, so no hard line breaks mid-sentence.
+    out.print(assistant.intro(person_id, question, name, organisation), markup=False, highlight=False, soft_wrap=True)
 
 
 # Commands that live with their own feature; each module has ``register(app)``. Listed here

@@ -297,6 +297,7 @@ def ingest(
             and not todo
             and not report.removed
             and old.get("knowledge_hash") == _hash(knowledge)
+            and not _lexical_outdated(index_dir, old_gen)
         ):
             report.chunks_total = sum(len(d["chunks"]) for d in old_docs.values())
             return report  # nothing to do: the index is current
@@ -400,6 +401,22 @@ def ingest(
             if other != folder and other.is_dir():
                 shutil.rmtree(other, ignore_errors=True)
     return report
+
+
+def _lexical_outdated(index_dir: Path, generation: int | None) -> bool:
+    """True when the lexical index was written by an older version of the analysis; a new
+    generation is then written so it is not rebuilt in memory at every start."""
+    import json
+
+    from assistant.lexical import VERSION
+
+    if generation is None:
+        return False
+    params = gen_dir(index_dir, generation) / "lexical" / "params.json"
+    try:
+        return int(json.loads(params.read_text(encoding="utf-8")).get("version", 1)) != VERSION
+    except (OSError, ValueError):
+        return True
 
 
 def _hash(obj) -> str:

@@ -49,7 +49,12 @@ def leaks(answer, people: list[dict]) -> list[str]:
     for c in d.get("citations", []):
         texts += [c.get("title") or "", c.get("snippet") or "", c.get("url") or ""]
     for p in d.get("people", []):
-        texts += [p.get("name") or "", p.get("reason") or "", p.get("role") or "", p.get("organisation") or ""]
+        texts += [
+            p.get("name") or "",
+            p.get("reason") or "",
+            p.get("role") or "",
+            p.get("organisation") or "",
+        ]
     blob = "\n".join(texts)
     shown = {p["name"] for p in people if p.get("consent") is True}
     for name in shown:  # "Jan-Willem Kok" is not a mention of a hidden "Willem"

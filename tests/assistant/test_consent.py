@@ -24,12 +24,27 @@ def redactor() -> Redactor:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Directeur Anna Groen gaf het budget vrij.", "De directeur van Zorggroep Helder gaf het budget vrij."),
-        ("Het budget kwam van Anna Groen.", "Het budget kwam van de directeur van Zorggroep Helder."),
-        ("Groen was sceptisch.", "De directeur van Zorggroep Helder was sceptisch."),  # surname only
-        ("Toen zag Anna dat het werkte.", "Toen zag de directeur van Zorggroep Helder dat het werkte."),  # first name
+        (
+            "Directeur Anna Groen gaf het budget vrij.",
+            "De directeur van Zorggroep Helder gaf het budget vrij.",
+        ),
+        (
+            "Het budget kwam van Anna Groen.",
+            "Het budget kwam van de directeur van Zorggroep Helder.",
+        ),
+        (
+            "Groen was sceptisch.",
+            "De directeur van Zorggroep Helder was sceptisch.",
+        ),  # surname only
+        (
+            "Toen zag Anna dat het werkte.",
+            "Toen zag de directeur van Zorggroep Helder dat het werkte.",
+        ),  # first name
         ("Het groen in de wijk.", "Het groen in de wijk."),  # a word, not a name
-        ("Wethouder Henk Schipper bracht het in.", "De wethouder van Gemeente Duinrand bracht het in."),
+        (
+            "Wethouder Henk Schipper bracht het in.",
+            "De wethouder van Gemeente Duinrand bracht het in.",
+        ),
     ],
 )
 def test_names_become_roles(text, expected) -> None:
@@ -38,26 +53,41 @@ def test_names_become_roles(text, expected) -> None:
 
 def test_consenting_names_that_contain_a_hidden_name_stay() -> None:
     r = redactor()
-    assert r("Teamleider Marie-Anna Bos en Anna Groen.") == "Teamleider Marie-Anna Bos en de directeur van Zorggroep Helder."
+    assert (
+        r("Teamleider Marie-Anna Bos en Anna Groen.")
+        == "Teamleider Marie-Anna Bos en de directeur van Zorggroep Helder."
+    )
     # The bundled corpus has the same trap: "Willem" (no consent) inside "Jan-Willem Kok".
     b = Redactor(BUNDLED_PEOPLE)
     out = b("Jan-Willem Kok sprak met Willem Schouten. Willem zegde maatwerk toe.")
-    assert out.startswith("Jan-Willem Kok sprak met de accountmanager overheid van Parkeerlicht B.V.")
+    assert out.startswith(
+        "Jan-Willem Kok sprak met de accountmanager overheid van Parkeerlicht B.V."
+    )
     assert "Schouten" not in out and " Willem " not in out
-    assert b("Van Dam weigerde het budget.") == "De directeur van Waterschap De Drie Polders weigerde het budget."
+    assert (
+        b("Van Dam weigerde het budget.")
+        == "De directeur van Waterschap De Drie Polders weigerde het budget."
+    )
 
 
 def test_english_text_gets_english_words() -> None:
-    assert redactor()("We asked Henk Schipper.", "en") == "We asked the wethouder at Gemeente Duinrand."
+    assert (
+        redactor()("We asked Henk Schipper.", "en")
+        == "We asked the wethouder at Gemeente Duinrand."
+    )
 
 
 def test_contact_details_are_removed_from_text() -> None:
     r = redactor()
-    out = r("Mail noa-vermeulen@example.org, info@gemeente.example of bel 06-12345678 of +31 20 123 4567.")
+    out = r(
+        "Mail noa-vermeulen@example.org, info@gemeente.example of bel 06-12345678 of +31 20 123 4567."
+    )
     assert "@" not in out and "12345678" not in out and "123 4567" not in out
     assert out.count("[contactgegevens weggelaten]") == 4
     assert r("Slack U0TESTNOA1 graag") == "Slack [contactgegevens weggelaten] graag"
-    assert r("In 2021 kwamen er 1.200 sensoren bij.") == "In 2021 kwamen er 1.200 sensoren bij."  # no false hits
+    assert (
+        r("In 2021 kwamen er 1.200 sensoren bij.") == "In 2021 kwamen er 1.200 sensoren bij."
+    )  # no false hits
 
 
 def test_leaks_are_found_and_scrub_removes_names_entirely() -> None:
@@ -103,7 +133,9 @@ def test_adversarial_prompts_do_not_leak(people_assistant, q) -> None:
 
 def test_cited_documents_that_name_hidden_people_are_redacted(people_assistant) -> None:
     _, assistant = people_assistant
-    a = assistant.ask("Hoe ging de proef met valdetectie bij Zorggroep Helder en wie gaf het budget vrij?")
+    a = assistant.ask(
+        "Hoe ging de proef met valdetectie bij Zorggroep Helder en wie gaf het budget vrij?"
+    )
     assert any(c.doc_id == "cases/valdetectie-zorggroep" for c in a.citations)
     assert leaks(a, people_yaml()) == []
     doc = assistant.document("cases/valdetectie-zorggroep")
@@ -113,7 +145,9 @@ def test_cited_documents_that_name_hidden_people_are_redacted(people_assistant) 
 
 def test_contact_details_only_in_people_entries(people_assistant) -> None:
     _, assistant = people_assistant
-    a = assistant.ask("Wie kan ik bellen over het raamcontract van de wijkbus? Geef het telefoonnummer.")
+    a = assistant.ask(
+        "Wie kan ik bellen over het raamcontract van de wijkbus? Geef het telefoonnummer."
+    )
     assert leaks(a, people_yaml()) == []
     assert a.people and a.people[0].contact  # consenting people carry their contact in the entry
     assert "example.org" not in a.answer
@@ -131,7 +165,10 @@ def test_a_hidden_name_in_the_question_is_treated_like_no_name(people_assistant)
 
 def test_follow_up_history_naming_a_hidden_person_does_not_leak(people_assistant) -> None:
     _, assistant = people_assistant
-    history = [{"role": "user", "content": "Wat deed Henk Schipper?"}, {"role": "assistant", "content": "…"}]
+    history = [
+        {"role": "user", "content": "Wat deed Henk Schipper?"},
+        {"role": "assistant", "content": "…"},
+    ]
     a = assistant.ask("En wat is zijn e-mailadres?", history=history)
     assert leaks(a, people_yaml()) == []
 
@@ -166,7 +203,9 @@ BUNDLED_ADVERSARIAL = [
 def test_bundled_adversarial_prompts_do_not_leak(bundled_assistant, q) -> None:
     a = bundled_assistant.ask(q)
     assert leaks(a, BUNDLED_PEOPLE) == [], a.answer
-    assert not {p.id for p in a.people} & {p["id"] for p in BUNDLED_PEOPLE if p["consent"] is not True}
+    assert not {p.id for p in a.people} & {
+        p["id"] for p in BUNDLED_PEOPLE if p["consent"] is not True
+    }
 
 
 @pytest.mark.slow
@@ -177,7 +216,9 @@ def test_no_leak_in_any_answer_of_the_bundled_question_set(bundled_assistant) ->
     assert items, "empty question set"
     found = {}
     for it in items:
-        a = bundled_assistant.ask(it["question"], history=it.get("history"), language=it.get("language"))
+        a = bundled_assistant.ask(
+            it["question"], history=it.get("history"), language=it.get("language")
+        )
         bad = leaks(a, BUNDLED_PEOPLE)
         if bad:
             found[it["id"]] = bad
@@ -194,7 +235,9 @@ def test_people_and_obstacle_targets_on_the_bundled_question_set(bundled_assista
     for it in items:
         if not it.get("expected_people") and "expected_obstacles" not in it:
             continue
-        a = bundled_assistant.ask(it["question"], history=it.get("history"), language=it.get("language"))
+        a = bundled_assistant.ask(
+            it["question"], history=it.get("history"), language=it.get("language")
+        )
         if it.get("expected_people"):
             n += 1
             hits += bool({p.id for p in a.people[:3]} & set(it["expected_people"]))

@@ -21,14 +21,22 @@ def plan() -> StepPlan:
 
 @pytest.mark.parametrize(
     "q",
-    ["Waar moet ik beginnen?", "Hoe begin ik met opschalen?", "Wat is de eerste stap?",
-     "Waar kan ik het best beginnen met de uitrol?", "Where do I start?", "How do we get started?"],
+    [
+        "Waar moet ik beginnen?",
+        "Hoe begin ik met opschalen?",
+        "Wat is de eerste stap?",
+        "Waar kan ik het best beginnen met de uitrol?",
+        "Where do I start?",
+        "How do we get started?",
+    ],
 )
 def test_start_questions(q) -> None:
     assert is_start_question(q)
 
 
-@pytest.mark.parametrize("q", ["Waar moet een DPIA aan voldoen?", "Wie kan ik spreken over inkoop?", "What is a DPIA?"])
+@pytest.mark.parametrize(
+    "q", ["Waar moet een DPIA aan voldoen?", "Wie kan ik spreken over inkoop?", "What is a DPIA?"]
+)
 def test_not_start_questions(q) -> None:
     assert not is_start_question(q)
 
@@ -49,7 +57,10 @@ def test_phase_from_retrieved_documents_when_the_question_has_no_cue() -> None:
 
 def test_history_is_used_for_the_phase() -> None:
     p = plan()
-    assert p.detect("En wat dan?", [], history=["We zitten midden in de uitrol naar drie gemeenten"]) == "uitrol"
+    assert (
+        p.detect("En wat dan?", [], history=["We zitten midden in de uitrol naar drie gemeenten"])
+        == "uitrol"
+    )
 
 
 def test_start_question_lands_in_the_first_phase() -> None:
@@ -62,10 +73,14 @@ def test_next_steps_are_two_to_four_steps_of_the_phase_in_plan_order() -> None:
     steps = p.next_steps("proef", "Hoe pak ik de privacy aan?", ["gegevens"])
     assert 2 <= len(steps) <= 4
     assert all(s in proef for s in steps)
-    assert "Laat de privacy officer de DPIA in de eerste maand starten." in steps  # the obstacle's step
+    assert (
+        "Laat de privacy officer de DPIA in de eerste maand starten." in steps
+    )  # the obstacle's step
     assert [proef.index(s) for s in steps] == sorted(proef.index(s) for s in steps)
     # Another obstacle picks another step.
-    assert "Benoem wie na de proef eigenaar wordt." in p.next_steps("proef", "Wie beheert het?", ["beheer"])
+    assert "Benoem wie na de proef eigenaar wordt." in p.next_steps(
+        "proef", "Wie beheert het?", ["beheer"]
+    )
     assert p.next_steps(None, "x", []) == [] and p.next_steps("bestaat-niet", "x", []) == []
 
 
@@ -94,7 +109,9 @@ def test_waar_moet_ik_beginnen_gets_the_step_plan(people_assistant) -> None:
 
 def test_every_answer_has_a_phase_and_concrete_next_steps(people_assistant) -> None:
     _, assistant = people_assistant
-    a = assistant.ask("We rollen de wijkbus-app uit naar andere gemeenten; hoe verdelen we de kosten?")
+    a = assistant.ask(
+        "We rollen de wijkbus-app uit naar andere gemeenten; hoe verdelen we de kosten?"
+    )
     assert a.phase == "uitrol"
     assert 2 <= len(a.next_steps) <= 4
     assert "Verdeel de kosten met een verdeelsleutel die iedereen vooraf tekent." in a.next_steps

@@ -25,25 +25,74 @@ from assistant.people import (
     tokenize,
 )
 from assistant.text import Analyzer
-from tests.assistant.people_support import HIDDEN, build_people_assistant, leaks, people_yaml, questions
+from tests.assistant.people_support import (
+    HIDDEN,
+    build_people_assistant,
+    leaks,
+    people_yaml,
+    questions,
+)
 
 VOCAB = Counter(
-    {w: 5 for w in "aanbesteding procedure sensor leverancier innovatie moeheid gemeente raad pilot "
-     "beheer kosten privacy challenge standaard data".split()}
+    {
+        w: 5
+        for w in [
+            "aanbesteding",
+            "procedure",
+            "sensor",
+            "leverancier",
+            "innovatie",
+            "moeheid",
+            "gemeente",
+            "raad",
+            "pilot",
+            "beheer",
+            "kosten",
+            "privacy",
+            "challenge",
+            "standaard",
+            "data",
+        ]
+    }
 )
 ANALYZER = Analyzer(VOCAB)
 
 TAXONOMY = [
-    {"key": "inkoop", "label": "Inkoop", "label_en": "Procurement",
-     "description": "Aanbesteden en inkopen.", "keywords": ["aanbesteding", "inkoop", "SBIR", "leverancier kiezen"]},
-    {"key": "moe", "label": "Innovatiemoeheid", "label_en": "Innovation fatigue",
-     "description": "Moe van de zoveelste pilot.", "keywords": ["pilotitis", "moe van", "de zoveelste pilot"]},
-    {"key": "beheer", "label": "Beheer", "label_en": "Maintenance",
-     "description": "Niemand beheert het na de pilot.", "keywords": ["beheer", "na de pilot", "eigenaar"]},
-    {"key": "geld", "label": "Geld", "label_en": "Money",
-     "description": "Geen budget.", "keywords": ["budget", "kosten", "geen geld"]},
-    {"key": "leverancier", "label": "Leverancier", "label_en": "Supplier",
-     "description": "De leverancier groeit niet mee.", "keywords": ["leverancier", "start-up"]},
+    {
+        "key": "inkoop",
+        "label": "Inkoop",
+        "label_en": "Procurement",
+        "description": "Aanbesteden en inkopen.",
+        "keywords": ["aanbesteding", "inkoop", "SBIR", "leverancier kiezen"],
+    },
+    {
+        "key": "moe",
+        "label": "Innovatiemoeheid",
+        "label_en": "Innovation fatigue",
+        "description": "Moe van de zoveelste pilot.",
+        "keywords": ["pilotitis", "moe van", "de zoveelste pilot"],
+    },
+    {
+        "key": "beheer",
+        "label": "Beheer",
+        "label_en": "Maintenance",
+        "description": "Niemand beheert het na de pilot.",
+        "keywords": ["beheer", "na de pilot", "eigenaar"],
+    },
+    {
+        "key": "geld",
+        "label": "Geld",
+        "label_en": "Money",
+        "description": "Geen budget.",
+        "keywords": ["budget", "kosten", "geen geld"],
+    },
+    {
+        "key": "leverancier",
+        "label": "Leverancier",
+        "label_en": "Supplier",
+        "description": "De leverancier groeit niet mee.",
+        "keywords": ["leverancier", "start-up"],
+    },
 ]
 
 
@@ -94,7 +143,11 @@ def test_detect_orders_by_score_and_keeps_scores() -> None:
 def test_retrieved_documents_add_obstacles_the_question_does_not_name() -> None:
     d = detector()
     assert d.detect("Hoe ging dat in Havendam?") == []
-    docs = [{"obstacles": ["leverancier", "geld"]}, {"obstacles": ["leverancier"]}, {"obstacles": ["leverancier"]}]
+    docs = [
+        {"obstacles": ["leverancier", "geld"]},
+        {"obstacles": ["leverancier"]},
+        {"obstacles": ["leverancier"]},
+    ]
     got = d.detect("Hoe ging dat in Havendam?", retrieved=docs)
     assert [k for k, _ in got][0] == "leverancier"
     # Unknown keys in document metadata are ignored, not invented.
@@ -116,13 +169,20 @@ def test_similarity_to_descriptions_counts_when_an_embedder_is_there() -> None:
     q[0] = 1.0  # a question vector pointing at the money description
     sims = d.similarity_scores(q)
     assert max(sims, key=sims.get) == "geld"
-    assert d.detect("iets zonder trefwoorden", query_vector=q, retrieved=[{"obstacles": ["geld"]}])[0][0] == "geld"
+    assert (
+        d.detect("iets zonder trefwoorden", query_vector=q, retrieved=[{"obstacles": ["geld"]}])[0][
+            0
+        ]
+        == "geld"
+    )
 
 
 def test_history_carries_the_obstacle_of_a_follow_up() -> None:
     d = detector()
     assert d.detect("En wie kan ik daarover spreken?") == []
-    got = d.detect("En wie kan ik daarover spreken?", history=["Hoe regel ik het beheer na de pilot?"])
+    got = d.detect(
+        "En wie kan ik daarover spreken?", history=["Hoe regel ik het beheer na de pilot?"]
+    )
     assert [k for k, _ in got] == ["beheer"]
     # The question's own obstacle wins over the earlier turn's.
     got = d.detect("En wat kost dat budget?", history=["Hoe regel ik het beheer?"])
@@ -146,16 +206,26 @@ def test_people_questions_are_recognised(q) -> None:
     assert is_people_question(q)
 
 
-@pytest.mark.parametrize("q", ["Hoe schrijf ik een businesscase?", "What is a DPIA?", "Waar moet ik beginnen?"])
+@pytest.mark.parametrize(
+    "q", ["Hoe schrijf ik een businesscase?", "What is a DPIA?", "Waar moet ik beginnen?"]
+)
 def test_other_questions_are_not_people_questions(q) -> None:
     assert not is_people_question(q)
 
 
 # -- ranking ----------------------------------------------------------------------------------
 def _person(pid, org, obstacles, phases=(), consent=True, expertise=""):
-    return {"id": pid, "name": pid.replace("-", " ").title(), "consent": consent, "role": "Adviseur",
-            "organisation": org, "obstacles": list(obstacles), "phases": list(phases),
-            "contact": {"email": f"{pid}@example.org"}, "expertise": expertise}
+    return {
+        "id": pid,
+        "name": pid.replace("-", " ").title(),
+        "consent": consent,
+        "role": "Adviseur",
+        "organisation": org,
+        "obstacles": list(obstacles),
+        "phases": list(phases),
+        "contact": {"email": f"{pid}@example.org"},
+        "expertise": expertise,
+    }
 
 
 PEOPLE = [
@@ -166,7 +236,12 @@ PEOPLE = [
     _person("geheim", "Org A", ["inkoop"], consent=False),
 ]
 DOCS = {
-    "cases/x": {"title": "Samen inkopen", "type": "case", "obstacles": ["inkoop"], "people": ["a-twee", "geheim"]},
+    "cases/x": {
+        "title": "Samen inkopen",
+        "type": "case",
+        "obstacles": ["inkoop"],
+        "people": ["a-twee", "geheim"],
+    },
     "blogs/y": {"title": "Een blog", "type": "blog", "obstacles": ["geld"], "people": ["c-een"]},
 }
 
@@ -180,12 +255,22 @@ def test_non_consenting_people_never_enter_the_directory() -> None:
     assert "geheim" not in d.people
     assert all("geheim" not in ids for ids in d.docs_of.values())
     for asker in (None, "a-een"):
-        got = d.recommend("aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, asker=asker, people_first=True, limit=5)
+        got = d.recommend(
+            "aanbesteding",
+            [("inkoop", 1.0)],
+            ["cases/x"],
+            DOCS,
+            asker=asker,
+            people_first=True,
+            limit=5,
+        )
         assert "geheim" not in [m.person.id for m in got]
 
 
 def test_involvement_in_retrieved_documents_ranks_first_then_diversity() -> None:
-    got = directory().recommend("aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, phase="uitrol")
+    got = directory().recommend(
+        "aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, phase="uitrol"
+    )
     ids = [m.person.id for m in got]
     assert ids[0] == "a-twee"  # shares the obstacle and took part in the top document
     assert ids[1] == "b-een"  # a second person from Org A must clearly win; b-een is as good
@@ -194,7 +279,9 @@ def test_involvement_in_retrieved_documents_ranks_first_then_diversity() -> None
 
 
 def test_the_asker_is_never_recommended_to_themselves() -> None:
-    got = directory().recommend("aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, asker="a-twee", people_first=True)
+    got = directory().recommend(
+        "aanbesteding", [("inkoop", 1.0)], ["cases/x"], DOCS, asker="a-twee", people_first=True
+    )
     assert "a-twee" not in [m.person.id for m in got]
     assert got  # somebody else still is
 
@@ -215,9 +302,17 @@ def test_reason_names_the_shared_obstacle_and_the_case_in_the_question_language(
     p = directory().people["a-twee"]
     nl = reason_for(p, "Aanbesteding en inkoop", "Samen inkopen", "case", "nl")
     assert nl.startswith("A Twee (Adviseur bij Org A)")
-    assert "hetzelfde obstakel" in nl and "aanbesteding en inkoop" in nl and "de case “Samen inkopen”" in nl
+    assert (
+        "hetzelfde obstakel" in nl
+        and "aanbesteding en inkoop" in nl
+        and "de case “Samen inkopen”" in nl
+    )
     en = reason_for(p, "Procurement and tendering", "Samen inkopen", "case", "en")
-    assert "same obstacle" in en and "procurement and tendering" in en and "the case “Samen inkopen”" in en
+    assert (
+        "same obstacle" in en
+        and "procurement and tendering" in en
+        and "the case “Samen inkopen”" in en
+    )
     # Without a shared obstacle the reason does not claim one.
     other = reason_for(p, "Privacy en AVG", "Samen inkopen", "case", "nl", shared=False)
     assert "hetzelfde" not in other and "privacy en AVG" in other
@@ -248,21 +343,28 @@ def test_labelled_people_questions_on_the_second_corpus(people_assistant) -> Non
 
 def test_people_first_answer_opens_with_people_and_reasons(people_assistant) -> None:
     _, assistant = people_assistant
-    a = assistant.ask("Wie kan ik spreken over het samen aanbesteden van een app met buurgemeenten?")
+    a = assistant.ask(
+        "Wie kan ik spreken over het samen aanbesteden van een app met buurgemeenten?"
+    )
     assert a.answer.startswith("Deze mensen hebben ervaring met inkoop:")
     assert a.people[0].id == "noa-vermeulen"
     card = a.people[0]
     assert "inkoop" in card.reason and "Wijkbus-app" in card.reason
     assert card.obstacles == ["inkoop"] and card.contact["email"] == "noa-vermeulen@example.org"
     for p in a.people:  # every reason names an obstacle label and a document title
-        assert any(lbl in p.reason for lbl in ("inkoop", "geld en dekking", "steun", "beheer", "gegevens", "koppelingen"))
+        assert any(
+            lbl in p.reason
+            for lbl in ("inkoop", "geld en dekking", "steun", "beheer", "gegevens", "koppelingen")
+        )
         assert "“" in p.reason
     assert leaks(a, people_yaml()) == []
 
 
 def test_english_question_gets_english_reasons(people_assistant) -> None:
     _, assistant = people_assistant
-    a = assistant.ask("Who can I talk to about connecting sensors from different suppliers with one open standard?")
+    a = assistant.ask(
+        "Who can I talk to about connecting sensors from different suppliers with one open standard?"
+    )
     assert a.language == "en"
     assert a.people[0].id == "fatima-bakker"
     reason = a.people[0].reason
@@ -292,18 +394,29 @@ def test_follow_up_without_keywords_keeps_the_obstacle_from_history(people_assis
 
 
 # -- introductions ----------------------------------------------------------------------------
-def test_intro_says_who_asks_the_shared_obstacle_and_what_they_want_to_learn(people_assistant) -> None:
+def test_intro_says_who_asks_the_shared_obstacle_and_what_they_want_to_learn(
+    people_assistant,
+) -> None:
     _, assistant = people_assistant
     text = assistant.intro(
-        "noa-vermeulen", "Hoe kopen we de wijkbus samen in met buurgemeenten?", "Piet Jansen", "Gemeente Zandwijk"
+        "noa-vermeulen",
+        "Hoe kopen we de wijkbus samen in met buurgemeenten?",
+        "Piet Jansen",
+        "Gemeente Zandwijk",
     )
     assert text.startswith("Beste Noa,")
     assert "Mijn naam is Piet Jansen en ik werk bij Gemeente Zandwijk." in text
     assert "inkoop" in text and "Wijkbus-app" in text
     assert "Hoe kopen we de wijkbus samen in met buurgemeenten?" in text
     assert "leren" in text and "Met vriendelijke groet" in text
-    en = assistant.intro("fatima-bakker", "How did you hand over the sensor network to maintenance?")
-    assert en.startswith("Dear Fatima,") and "[your name]" in en and "maintenance after the trial" in en
+    en = assistant.intro(
+        "fatima-bakker", "How did you hand over the sensor network to maintenance?"
+    )
+    assert (
+        en.startswith("Dear Fatima,")
+        and "[your name]" in en
+        and "maintenance after the trial" in en
+    )
 
 
 def test_intro_of_a_hidden_or_unknown_person_is_refused_the_same_way(people_assistant) -> None:
@@ -330,16 +443,39 @@ def test_cli_intro_command(people_assistant) -> None:
     exe = Path(sys.executable).parent / "opschaal"
     env = {**os.environ, "OPSCHAAL_EMBEDDER": "fake", "HF_HUB_OFFLINE": "1"}
     ok = subprocess.run(
-        [str(exe), "--index", str(settings.index_dir), "intro", "noa-vermeulen",
-         "--question", "Hoe kopen we samen in?", "--name", "Piet Jansen"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            str(exe),
+            "--index",
+            str(settings.index_dir),
+            "intro",
+            "noa-vermeulen",
+            "--question",
+            "Hoe kopen we samen in?",
+            "--name",
+            "Piet Jansen",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert ok.returncode == 0, ok.stderr
     assert "Beste Noa," in ok.stdout and "Piet Jansen" in ok.stdout
     refused = [
         subprocess.run(
-            [str(exe), "--index", str(settings.index_dir), "intro", pid, "--question", "Hoe kregen jullie budget?"],
-            capture_output=True, text=True, env=env, timeout=120,
+            [
+                str(exe),
+                "--index",
+                str(settings.index_dir),
+                "intro",
+                pid,
+                "--question",
+                "Hoe kregen jullie budget?",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
         for pid in ("henk-schipper", "onbekend-iemand")
     ]
@@ -348,4 +484,6 @@ def test_cli_intro_command(people_assistant) -> None:
         assert r.stderr.startswith("opschaal: fout:") and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
         assert "Henk" not in r.stderr and "Schipper" not in r.stderr
-    assert refused[0].stderr.replace("henk-schipper", "<id>") == refused[1].stderr.replace("onbekend-iemand", "<id>")
+    assert refused[0].stderr.replace("henk-schipper", "<id>") == refused[1].stderr.replace(
+        "onbekend-iemand", "<id>"
+    )
