@@ -47,7 +47,9 @@ class Answerer(Protocol):
     def answer(self, question: str, language: str, evidence: list[Evidence]) -> Draft: ...
 
 
-def gather_evidence(index: LoadedIndex, retrieval: Retrieval, max_docs: int = 5, per_doc: int = 2) -> list[Evidence]:
+def gather_evidence(
+    index: LoadedIndex, retrieval: Retrieval, max_docs: int = 5, per_doc: int = 2
+) -> list[Evidence]:
     out = []
     for hit in retrieval.docs[:max_docs]:
         meta = index.docs[hit.doc_id]
@@ -170,7 +172,9 @@ class ExtractiveAnswerer:
                     break
                 if any(e.doc_id == ev.doc_id for e, _ in chosen) and len(evidence) > 1:
                     continue
-                sents = [_clean(x) for x in split_sentences(ev.passages[0][0])] if ev.passages else []
+                sents = (
+                    [_clean(x) for x in split_sentences(ev.passages[0][0])] if ev.passages else []
+                )
                 sents = [x for x in sents if len(x) >= 30]
                 if sents:
                     chosen.append((ev, sents[0]))

@@ -97,7 +97,10 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             # encode([]) returns shape (0,); the Protocol promises (0, dim).
-            dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            dim = (
+                getattr(model, "get_embedding_dimension", None)
+                or model.get_sentence_embedding_dimension
+            )
             return np.zeros((0, dim()), dtype=np.float32)
         prefix = self.query_prefix if kind == "query" else self.passage_prefix
         vecs = model.encode(
@@ -170,7 +173,9 @@ class HashingEmbedder:
             for word in _WORD.findall(text.lower()):
                 if len(word) < 3:
                     continue
-                h = int.from_bytes(hashlib.blake2b(word[:6].encode(), digest_size=4).digest(), "big")
+                h = int.from_bytes(
+                    hashlib.blake2b(word[:6].encode(), digest_size=4).digest(), "big"
+                )
                 out[i, h % self.dim] += 1.0
         return _normalise(out)
 

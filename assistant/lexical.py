@@ -73,7 +73,9 @@ class LexicalIndex:
         params: LexicalParams | None = None,
     ) -> LexicalIndex:
         params = params or LexicalParams()
-        analyzer = Analyzer(Analyzer.count_vocab(list(bodies) + list(titles)), min_count=params.min_count)
+        analyzer = Analyzer(
+            Analyzer.count_vocab(list(bodies) + list(titles)), min_count=params.min_count
+        )
         corpus_tokens = []
         for body, title, lang in zip(bodies, titles, langs, strict=True):
             toks = analyzer.terms(body, lang)
@@ -158,7 +160,9 @@ class LexicalIndex:
             return np.zeros(0, dtype=np.float32)
         return self.weighted_scores(self.query_weights(query), allowed)
 
-    def top(self, query: str, k: int, allowed: Sequence[str] | None = None) -> list[tuple[str, float]]:
+    def top(
+        self, query: str, k: int, allowed: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
         return self.top_of(self.scores(query, allowed), k)
 
     def top_of(self, s: np.ndarray, k: int) -> list[tuple[str, float]]:

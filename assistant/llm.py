@@ -65,7 +65,9 @@ def _takes_temperature(model: str) -> bool:
     return not re.match(r"^(o\d|gpt-5)", model.lower())
 
 
-def make_chat_model(settings: Settings, *, timeout: float | None = None, max_retries: int | None = None) -> Any:
+def make_chat_model(
+    settings: Settings, *, timeout: float | None = None, max_retries: int | None = None
+) -> Any:
     """A LangChain chat model for ``settings.llm``. Raises :class:`LLMUnavailable`."""
     try:
         from langchain.chat_models import init_chat_model
@@ -132,9 +134,14 @@ def classify(exc: BaseException) -> str:
     names = [c.__name__ for c in type(exc).__mro__]
     if isinstance(exc, TimeoutError) or any("Timeout" in n for n in names):
         return "timeout"
-    if any(n in ("APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError") for n in names):
+    if any(
+        n in ("APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError")
+        for n in names
+    ):
         return "connection_error"
-    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    status = getattr(exc, "status_code", None) or getattr(
+        getattr(exc, "response", None), "status_code", None
+    )
     if isinstance(status, int) and status >= 400:
         return "http_error"
     if isinstance(exc, ValueError | TypeError | KeyError | AttributeError | IndexError):
@@ -150,7 +157,9 @@ def _text_of(message: Any) -> str:
     if isinstance(content, str):
         return content
     return "".join(
-        b.get("text", "") if isinstance(b, dict) else str(b) for b in content or [] if not isinstance(b, dict) or b.get("type") in (None, "text")
+        b.get("text", "") if isinstance(b, dict) else str(b)
+        for b in content or []
+        if not isinstance(b, dict) or b.get("type") in (None, "text")
     )
 
 
@@ -199,7 +208,9 @@ class LLMAnswerer:
                 if condense:
                     if self._condenser is None:
                         self._condenser = self._injected or make_chat_model(
-                            self.settings, timeout=min(self.timeout, CONDENSE_TIMEOUT_S), max_retries=0
+                            self.settings,
+                            timeout=min(self.timeout, CONDENSE_TIMEOUT_S),
+                            max_retries=0,
                         )
                     return self._condenser
                 if self._model is None:
@@ -208,7 +219,10 @@ class LLMAnswerer:
             except LLMUnavailable as exc:
                 # Configuration does not heal by retrying; say it once, then answer extractively.
                 self._broken = str(exc)
-                log.warning("taalmodel niet beschikbaar, antwoorden komen van de extractieve beantwoorder: %s", exc)
+                log.warning(
+                    "taalmodel niet beschikbaar, antwoorden komen van de extractieve beantwoorder: %s",
+                    exc,
+                )
                 raise
 
     def _open(self) -> bool:
@@ -219,7 +233,9 @@ class LLMAnswerer:
         # Only the error type and status: messages may echo request details.
         log.warning(
             "taalmodel %s faalde (%s: %s); extractief antwoord gegeven",
-            self.name, reason, type(exc).__name__,
+            self.name,
+            reason,
+            type(exc).__name__,
         )
         if reason in ("timeout", "connection_error"):
             with self._lock:
@@ -248,15 +264,21 @@ class LLMAnswerer:
         else:
             try:
                 model = self._get_model()
-                raw = _text_of(model.invoke(answer_messages(question, language, evidence, self._redact)))
+                raw = _text_of(
+                    model.invoke(answer_messages(question, language, evidence, self._redact))
+                )
                 self._succeeded()
             except LLMUnavailable:
                 reason = "unavailable"
             except Exception as exc:
                 reason = self._failed(exc)
-        return self._finish(question, language, evidence, None if raw is None else visible(raw), reason)
+        return self._finish(
+            question, language, evidence, None if raw is None else visible(raw), reason
+        )
 
-    def stream(self, question: str, language: str, evidence: list[Evidence]) -> Iterator[str | Draft]:
+    def stream(
+        self, question: str, language: str, evidence: list[Evidence]
+    ) -> Iterator[str | Draft]:
         """Yield text deltas as the model writes, then one final :class:`Draft` (checked, or the
         fallback). The final draft is authoritative: its text may differ from the deltas
         (an invalid citation removed, or the extractive answer after a failure)."""
@@ -270,7 +292,9 @@ class LLMAnswerer:
             try:
                 model = self._get_model()
                 deadline = time.monotonic() + self.timeout
-                for chunk in model.stream(answer_messages(question, language, evidence, self._redact)):
+                for chunk in model.stream(
+                    answer_messages(question, language, evidence, self._redact)
+                ):
                     full += _text_of(chunk)
                     now_visible = visible(full)
                     if now_visible.startswith(shown) and len(now_visible) > len(shown):
@@ -288,23 +312,42 @@ class LLMAnswerer:
         yield self._finish(question, language, evidence, raw, reason)
 
     def _finish(
-        self, question: str, language: str, evidence: list[Evidence], raw: str | None, reason: str | None
+        self,
+        question: str,
+        language: str,
+        evidence: list[Evidence],
+        raw: str | None,
+        reason: str | None,
     ) -> Draft:
         extra: dict[str, Any] = {}
         if raw is not None:
-            check = check_answer(raw, evidence, SupportChecker(self.analyzer, self.embedder), language=language)
-            extra = {"citation_validity": check.citation_validity, "supported_ratio": check.supported_ratio}
+            check = check_answer(
+                raw, evidence, SupportChecker(self.analyzer, self.embedder), language=language
+            )
+            extra = {
+                "citation_validity": check.citation_validity,
+                "supported_ratio": check.supported_ratio,
+            }
             if check.says_no_answer:
                 text, cites = abstention_text(language, evidence)
-                return Draft(text=text, citations=cites, abstained=True, answerer=self.name, extra=extra)
+                return Draft(
+                    text=text, citations=cites, abstained=True, answerer=self.name, extra=extra
+                )
             if check.ok:
                 by_n = {ev.n: ev for ev in evidence}
-                cites = [citation_for(by_n[n], n, self._snippet_source(by_n[n], check.text)) for n in sorted(check.cited)]
+                cites = [
+                    citation_for(by_n[n], n, self._snippet_source(by_n[n], check.text))
+                    for n in sorted(check.cited)
+                ]
                 return Draft(text=check.text, citations=cites, answerer=self.name, extra=extra)
             reason = check.problem
             log.info(
                 "antwoord van %s afgekeurd (%s: %d/%d zinnen onderbouwd, %d ongeldige bronnummers)",
-                self.name, reason, check.supported, check.sentences, check.invalid_markers,
+                self.name,
+                reason,
+                check.supported,
+                check.sentences,
+                check.invalid_markers,
             )
         draft = self.fallback.answer(question, language, evidence)
         draft.answerer = f"{getattr(self.fallback, 'name', 'extractive')} (fallback: {reason})"
@@ -326,7 +369,9 @@ class LLMAnswerer:
             return None
         try:
             model = self._get_model(condense=True)
-            out = _text_of(model.invoke(condense_messages(question, history, language, self._redact)))
+            out = _text_of(
+                model.invoke(condense_messages(question, history, language, self._redact))
+            )
         except LLMUnavailable:
             return None
         except Exception as exc:
@@ -334,8 +379,13 @@ class LLMAnswerer:
             return None
         out = visible(out)
         line = next((ln.strip() for ln in out.splitlines() if ln.strip()), "")
-        line = re.sub(r"^(?:zelfstandige vraag|vraag|standalone question|question)\s*:\s*", "", line, flags=re.I)
-        line = line.strip().strip('"“”\'').strip()
+        line = re.sub(
+            r"^(?:zelfstandige vraag|vraag|standalone question|question)\s*:\s*",
+            "",
+            line,
+            flags=re.I,
+        )
+        line = line.strip().strip("\"“”'").strip()
         if not line or len(line) > max(400, 4 * len(question)):
             return None
         return line

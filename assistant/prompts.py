@@ -73,7 +73,9 @@ If the question already stands on its own, return it unchanged. Reply with the r
 
 _EMAIL = re.compile(r"(?:mailto:)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 # Dutch and international phone numbers: 06-12345678, 070 123 4567, +31 (0)6 1234 5678.
-_PHONE = re.compile(r"(?<![\w])(?:\+\d{2}\s?(?:\(0\)\s?)?|0)\d{1,3}[\s-]?\d{3,4}[\s-]?\d{2,4}(?:[\s-]?\d{2,4})?(?![\w])")
+_PHONE = re.compile(
+    r"(?<![\w])(?:\+\d{2}\s?(?:\(0\)\s?)?|0)\d{1,3}[\s-]?\d{3,4}[\s-]?\d{2,4}(?:[\s-]?\d{2,4})?(?![\w])"
+)
 # Slack member ids (U0123ABCD) and Teams/Entra UPN-like handles are covered by the e-mail rule.
 _SLACK_ID = re.compile(r"(?<![\w])[UW](?=[A-Z]*\d)[A-Z0-9]{8,11}(?![\w])")
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -125,19 +127,24 @@ def answer_messages(
     redact = redact or _identity
     q = as_data(scrub_contacts(redact(question, lang) or ""))
     user = (
-        f"{sources_block(evidence, lang, redact)}\n\n"
-        f"<{qtag}>\n{q}\n</{qtag}>\n\n"
-        f"{REMINDER[lang]}"
+        f"{sources_block(evidence, lang, redact)}\n\n<{qtag}>\n{q}\n</{qtag}>\n\n{REMINDER[lang]}"
     )
     return [("system", SYSTEM[lang].format(no_answer=NO_ANSWER_SENTENCE[lang])), ("user", user)]
 
 
 def condense_messages(
-    question: str, history: Sequence[Turn], language: str, redact: Redact | None = None, max_turns: int = 6
+    question: str,
+    history: Sequence[Turn],
+    language: str,
+    redact: Redact | None = None,
+    max_turns: int = 6,
 ) -> list[tuple[str, str]]:
     lang = "en" if language == "en" else "nl"
     redact = redact or _identity
-    who = {"user": "gebruiker" if lang == "nl" else "user", "assistant": "assistent" if lang == "nl" else "assistant"}
+    who = {
+        "user": "gebruiker" if lang == "nl" else "user",
+        "assistant": "assistent" if lang == "nl" else "assistant",
+    }
     lines = []
     for t in list(history)[-max_turns:]:
         # Assistant turns are long and cited; their gist is enough to resolve "dat" or "they".

@@ -87,7 +87,10 @@ class LoadedIndex:
         if self.lexical.stale:
             # Written by an older analyser: rebuild it from the chunks (seconds, no embedding)
             # so retrieval always runs the current analysis; the next ingest persists it.
-            log.info("lexicale index in %s is van een oudere versie; opnieuw opgebouwd in het geheugen", folder)
+            log.info(
+                "lexicale index in %s is van een oudere versie; opnieuw opgebouwd in het geheugen",
+                folder,
+            )
             self.lexical = self.rebuild_lexical()
         self.embedder_name: str = manifest["embedder"]
 
@@ -102,7 +105,9 @@ class LoadedIndex:
             [m.get("language", "nl") for m in meta],
         )
 
-    def allowed(self, audience: Audience, filters: Filters | None) -> tuple[list[str] | None, tuple[str, ...] | None]:
+    def allowed(
+        self, audience: Audience, filters: Filters | None
+    ) -> tuple[list[str] | None, tuple[str, ...] | None]:
         """``(doc ids, chunk ids)`` a request may see, ``(None, None)`` for everything.
 
         Cached per audience and filter: the same few combinations come back on every request,
@@ -195,14 +200,18 @@ class Retriever:
         self.candidates = candidates
         self.weight_lexical = weight_lexical
         self.weight_dense = (
-            weight_dense if weight_dense is not None else default_dense_weight(getattr(embedder, "name", ""))
+            weight_dense
+            if weight_dense is not None
+            else default_dense_weight(getattr(embedder, "name", ""))
         )
         self.prf_docs = prf_docs
         self.prf_terms = prf_terms
         self.prf_weight = prf_weight
         self._vec_cache: dict[str, np.ndarray] = {}
 
-    def _dense_hits(self, vec: np.ndarray, allowed_docs: list[str] | None) -> list[tuple[str, float]]:
+    def _dense_hits(
+        self, vec: np.ndarray, allowed_docs: list[str] | None
+    ) -> list[tuple[str, float]]:
         if allowed_docs is None:
             return self.store.search(vec, self.candidates, None)
         if len(allowed_docs) * 2 > len(self.index.docs):
@@ -249,7 +258,11 @@ class Retriever:
         vec = None
         if mode in ("hybrid", "dense", "rrf"):
             t = time.perf_counter()
-            vec = query_vector if query_vector is not None else self.embedder.embed([query], kind="query")[0]
+            vec = (
+                query_vector
+                if query_vector is not None
+                else self.embedder.embed([query], kind="query")[0]
+            )
             timings["embed"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             hits = self._dense_hits(vec, allowed_docs)
@@ -340,7 +353,10 @@ class Retriever:
                 got = {cid: self.store.vectors[cid] for cid in todo if cid in self.store.vectors}
             elif hasattr(self.store, "vectorstore"):  # langchain-chroma
                 res = self.store.vectorstore.get(ids=todo, include=["embeddings"])
-                got = {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(res["ids"], res["embeddings"], strict=True)}
+                got = {
+                    cid: np.asarray(v, dtype=np.float32)
+                    for cid, v in zip(res["ids"], res["embeddings"], strict=True)
+                }
         except Exception as exc:  # a store without vector access only loses precision
             log.debug("chunk vectors unavailable (%s); dense floor used", exc)
             got = {}

@@ -76,7 +76,9 @@ class _Runtime:
         know = self.index.knowledge
         # Reference texts (obstacles, expertise, phases) are embedded once per index folder.
         tag = hashlib.sha1(embedder.name.encode()).hexdigest()[:8]
-        embedder = ReferenceCache(embedder, Path(settings.index_dir) / f"reference-vectors-{tag}.npz")
+        embedder = ReferenceCache(
+            embedder, Path(settings.index_dir) / f"reference-vectors-{tag}.npz"
+        )
         self.obstacles = ObstacleDetector(know.get("obstacles", []), analyzer, embedder)
         self.obstacle_labels = {o["key"]: o for o in know.get("obstacles", [])}
         self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
@@ -154,7 +156,9 @@ class Assistant:
         manifest = read_manifest(Path(self.settings.index_dir))
         if rt is None or (manifest and manifest.get("generation") != rt.generation):
             with self._lock:
-                if self._rt is None or (manifest and manifest.get("generation") != self._rt.generation):
+                if self._rt is None or (
+                    manifest and manifest.get("generation") != self._rt.generation
+                ):
                     self._rt = _Runtime(self.settings, self.embedder, self.store)
                     if isinstance(self._answerer, ExtractiveAnswerer):
                         self._answerer.analyzer = self._rt.analyzer
@@ -205,7 +209,10 @@ class Assistant:
         # Consent: a question naming someone without consent is handled exactly like one naming
         # a stranger, so neither retrieval nor matching can be steered towards them.
         asked = rt.redact.scrub(question) or question
-        turns = [t.model_copy(update={"content": rt.redact.scrub(t.content)}) if t.role == "user" else t for t in turns]
+        turns = [
+            t.model_copy(update={"content": rt.redact.scrub(t.content)}) if t.role == "user" else t
+            for t in turns
+        ]
         prev_users = user_turns(turns)
         lang = language or detect_language(
             question, default=detect_language(prev_users[-1]) if prev_users else "nl"
@@ -276,9 +283,9 @@ class Assistant:
             text = rt.plan.overview(lang) + ("" if abstain else "\n\n" + text)
             abstained = False
         if people_first and (people or not off_topic):
-            text = people_first_text(people, rt.obstacles.label(obstacle_keys[0] if obstacle_keys else None, lang), lang) + (
-                "\n\n" + text if text else ""
-            )
+            text = people_first_text(
+                people, rt.obstacles.label(obstacle_keys[0] if obstacle_keys else None, lang), lang
+            ) + ("\n\n" + text if text else "")
 
         red = rt.redact
         citations = [

@@ -43,14 +43,15 @@ MAX_PIECES = 6
 #: A sentence needs this many content words to be checked; "Kort gezegd:" carries no claim.
 MIN_CONTENT_WORDS = 3
 
-_GROUP = re.compile(r"\[\s*(?:(?:bron|bronnen|source|sources)\s*:?\s*)?(\d+(?:\s*(?:,|;|en|and|&)\s*\d+)*)\s*\]", re.I)
+_GROUP = re.compile(
+    r"\[\s*(?:(?:bron|bronnen|source|sources)\s*:?\s*)?(\d+(?:\s*(?:,|;|en|and|&)\s*\d+)*)\s*\]",
+    re.I,
+)
 _MARKER = re.compile(r"\[(\d+)\]")
 # A marker after the full stop ("… gedaan. [2]") belongs to the sentence before it.
 _TRAILING = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
 
-_NO_ANSWER_PATTERNS = [
-    fold(s).rstrip(".") for s in NO_ANSWER_SENTENCE.values()
-] + [
+_NO_ANSWER_PATTERNS = [fold(s).rstrip(".") for s in NO_ANSWER_SENTENCE.values()] + [
     "bronnen geven geen antwoord",
     "bronnen bevatten geen antwoord",
     "bronnen beantwoorden deze vraag niet",
@@ -209,7 +210,9 @@ def check_answer(
     text = _PHONE.sub("", _EMAIL.sub("", text))
     valid = {ev.n for ev in evidence}
     numbers = [int(n) for n in _MARKER.findall(text)]
-    check = Check(text="", markers=len(numbers), invalid_markers=sum(n not in valid for n in numbers))
+    check = Check(
+        text="", markers=len(numbers), invalid_markers=sum(n not in valid for n in numbers)
+    )
     text = _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
     # A source cited twice in a row ("[1][1]") reads as a glitch.
     text = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", text)
@@ -238,7 +241,9 @@ def check_answer(
             continue
         ns = [n for n in marks if n in by_n] or list(by_n)  # uncited: any source may back it
         passages = [
-            (n * 1000 + i, f"{by_n[n].title}. {p[0]}") for n in ns for i, p in enumerate(by_n[n].passages)
+            (n * 1000 + i, f"{by_n[n].title}. {p[0]}")
+            for n in ns
+            for i, p in enumerate(by_n[n].passages)
         ]
         lang = detect_language(sentence, default=language or "nl")
         to_check.append((sentence, passages, any(by_n[n].language != lang for n in ns)))

@@ -25,7 +25,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = Annotated[
     Path | None,
-    typer.Option("--index", help="Indexmap (env OPSCHAAL_INDEX_DIR; standaard .opschaal/index).", show_default=False),
+    typer.Option(
+        "--index",
+        help="Indexmap (env OPSCHAAL_INDEX_DIR; standaard .opschaal/index).",
+        show_default=False,
+    ),
 ]
 
 
@@ -55,8 +59,12 @@ def make_assistant(index: Path | None = None):
 
 @app.command()
 def ingest(
-    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpusmap (standaard de meegeleverde corpus/).")] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Index helemaal opnieuw opbouwen.")] = False,
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Corpusmap (standaard de meegeleverde corpus/).")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Index helemaal opnieuw opbouwen.")
+    ] = False,
     index: IndexOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Geen voortgangsbalk.")] = False,
 ) -> None:
@@ -82,8 +90,13 @@ def ingest(
     embedder = make_embedder(settings)
     store = make_store(settings, embedder)
     progress = Progress(
-        TextColumn("[bold]Inbedden[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, disable=quiet or not err.is_terminal, transient=True,
+        TextColumn("[bold]Inbedden[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
     )
     task = None
 
@@ -96,9 +109,15 @@ def ingest(
     try:
         with progress:
             report = run_ingest(
-                corpus, settings.index_dir, embedder, store,
-                rebuild=rebuild, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-                batch_size=settings.embed_batch_size, progress=tick,
+                corpus,
+                settings.index_dir,
+                embedder,
+                store,
+                rebuild=rebuild,
+                chunk_size=settings.chunk_size,
+                chunk_overlap=settings.chunk_overlap,
+                batch_size=settings.embed_batch_size,
+                progress=tick,
             )
     except IngestLocked as exc:
         raise CliError(str(exc)) from exc
@@ -106,10 +125,14 @@ def ingest(
     table.add_column("resultaat")
     table.add_column("aantal", justify="right")
     for label, n in (
-        ("toegevoegd", len(report.added)), ("bijgewerkt", len(report.updated)),
-        ("ongewijzigd", len(report.unchanged)), ("verwijderd", len(report.removed)),
-        ("genegeerd (niet ondersteund)", len(report.ignored)), ("ongeldig", len(report.invalid)),
-        ("chunks ingebed", report.chunks_embedded), ("chunks totaal", report.chunks_total),
+        ("toegevoegd", len(report.added)),
+        ("bijgewerkt", len(report.updated)),
+        ("ongewijzigd", len(report.unchanged)),
+        ("verwijderd", len(report.removed)),
+        ("genegeerd (niet ondersteund)", len(report.ignored)),
+        ("ongeldig", len(report.invalid)),
+        ("chunks ingebed", report.chunks_embedded),
+        ("chunks totaal", report.chunks_total),
     ):
         table.add_row(label, str(n))
     out.print(table)
@@ -143,10 +166,18 @@ def _print_answer(answer) -> None:
             loc = f" — {c.url}" if c.url else f" ({c.doc_id})"
             out.print(f"  [{c.n}] {c.title}{loc}", markup=False, highlight=False)
     if answer.people:
-        out.print("\n[bold]Mensen om te spreken[/]" if answer.language == "nl" else "\n[bold]People to talk to[/]")
+        out.print(
+            "\n[bold]Mensen om te spreken[/]"
+            if answer.language == "nl"
+            else "\n[bold]People to talk to[/]"
+        )
         for p in answer.people:
             contact = ", ".join(f"{k}: {v}" for k, v in p.contact.items())
-            out.print(f"  • {p.reason}" + (f" ({contact})" if contact else ""), markup=False, highlight=False)
+            out.print(
+                f"  • {p.reason}" + (f" ({contact})" if contact else ""),
+                markup=False,
+                highlight=False,
+            )
     if answer.phase or answer.next_steps:
         label = "Fase" if answer.language == "nl" else "Phase"
         out.print(f"\n[bold]{label}:[/] {answer.phase or '-'}")
@@ -157,10 +188,19 @@ def _print_answer(answer) -> None:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="De vraag, tussen aanhalingstekens.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Precies één JSON-object (contract §3) op stdout.")] = False,
-    type_: Annotated[list[str] | None, typer.Option("--type", help="Alleen documenten van dit type (blog, case, lesson, guide).")] = None,
-    k: Annotated[int | None, typer.Option("--k", min=1, max=20, help="Aantal bronnen voor het antwoord.")] = None,
-    internal: Annotated[bool, typer.Option("--internal", help="Ook interne documenten gebruiken.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Precies één JSON-object (contract §3) op stdout.")
+    ] = False,
+    type_: Annotated[
+        list[str] | None,
+        typer.Option("--type", help="Alleen documenten van dit type (blog, case, lesson, guide)."),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, max=20, help="Aantal bronnen voor het antwoord.")
+    ] = None,
+    internal: Annotated[
+        bool, typer.Option("--internal", help="Ook interne documenten gebruiken.")
+    ] = False,
     index: IndexOpt = None,
 ) -> None:
     """Beantwoord één vraag uit de index.
@@ -188,7 +228,9 @@ def ask(
 @app.command()
 def chat(
     index: IndexOpt = None,
-    internal: Annotated[bool, typer.Option("--internal", help="Ook interne documenten gebruiken.")] = False,
+    internal: Annotated[
+        bool, typer.Option("--internal", help="Ook interne documenten gebruiken.")
+    ] = False,
 ) -> None:
     """Gesprek in de terminal, met vervolgvragen. Stop met een lege regel of 'stop'.
 
@@ -198,7 +240,9 @@ def chat(
     from assistant.service import UserError
 
     assistant = make_assistant(index)
-    out.print("[bold]Opschaalwijzer[/] — stel je vraag over opschalen. Lege regel of 'stop' om te stoppen.")
+    out.print(
+        "[bold]Opschaalwijzer[/] — stel je vraag over opschalen. Lege regel of 'stop' om te stoppen."
+    )
     with out.status("Kennisbank laden…"):
         assistant.warm()
     history: list[Turn] = []
@@ -211,13 +255,18 @@ def chat(
         if not question or question.lower() in {"stop", "exit", "quit", "q"}:
             break
         try:
-            answer = assistant.ask(question, history=history, audience="internal" if internal else "public")
+            answer = assistant.ask(
+                question, history=history, audience="internal" if internal else "public"
+            )
         except UserError as exc:
             err.print(f"fout: {exc}", markup=False)
             continue
         out.print()
         _print_answer(answer)
-        history += [Turn(role="user", content=question), Turn(role="assistant", content=answer.answer)]
+        history += [
+            Turn(role="user", content=question),
+            Turn(role="assistant", content=answer.answer),
+        ]
         history = history[-8:]
 
 
@@ -226,7 +275,9 @@ def intro(
     person_id: Annotated[str, typer.Argument(help="Id van de persoon uit een aanbeveling.")],
     question: Annotated[str, typer.Option("--question", "-q", help="Je vraag, voor de context.")],
     name: Annotated[str | None, typer.Option("--name", help="Je eigen naam.")] = None,
-    organisation: Annotated[str | None, typer.Option("--organisation", help="Je organisatie.")] = None,
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", help="Je organisatie.")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Schrijf een korte, beleefde introductie aan iemand uit de aanbevelingen.
@@ -235,12 +286,23 @@ def intro(
     """
     assistant = make_assistant(index)
     # soft_wrap: the draft is meant to be copied, so no hard line breaks mid-sentence.
-    out.print(assistant.intro(person_id, question, name, organisation), markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        assistant.intro(person_id, question, name, organisation),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # Commands that live with their own feature; each module has ``register(app)``. Listed here
 # explicitly (not discovered) so a broken module fails loudly instead of vanishing from --help.
-COMMAND_MODULES: list[str] = ["evals.cli", "bots.sharing.cli", "bots.slack.cli", "bots.web.cli", "bots.teams.cli"]
+COMMAND_MODULES: list[str] = [
+    "evals.cli",
+    "bots.sharing.cli",
+    "bots.slack.cli",
+    "bots.web.cli",
+    "bots.teams.cli",
+]
 
 
 def _register_commands() -> None:
@@ -277,7 +339,14 @@ def main() -> None:
             sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (CliError, UserError, IndexMissing, EmbedderUnavailable, StoreUnavailable, FileNotFoundError) as exc:
+    except (
+        CliError,
+        UserError,
+        IndexMissing,
+        EmbedderUnavailable,
+        StoreUnavailable,
+        FileNotFoundError,
+    ) as exc:
         err.print(f"opschaal: fout: {exc}", markup=False, highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
@@ -295,7 +364,8 @@ def main() -> None:
         err.print(
             f"opschaal: onverwachte fout ({type(exc).__name__}: {exc}); "
             "draai opnieuw met OPSCHAAL_DEBUG=1 voor details en meld het als issue",
-            markup=False, highlight=False,
+            markup=False,
+            highlight=False,
         )
         sys.exit(3)
 

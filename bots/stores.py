@@ -91,7 +91,9 @@ class Stores:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -112,7 +114,9 @@ class Stores:
             conn.execute("COMMIT")
 
     # -- conversations ----------------------------------------------------------------------
-    def create_conversation(self, channel: str, external_id: str | None = None, audience: str = "public") -> str:
+    def create_conversation(
+        self, channel: str, external_id: str | None = None, audience: str = "public"
+    ) -> str:
         cid = uuid.uuid4().hex
         with self.tx() as db:
             db.execute(
@@ -125,7 +129,8 @@ class Stores:
         """The conversation for a channel's own thread/chat id, created on first use."""
         with self.tx() as db:
             row = db.execute(
-                "SELECT id FROM conversations WHERE channel = ? AND external_id = ?", (channel, external_id)
+                "SELECT id FROM conversations WHERE channel = ? AND external_id = ?",
+                (channel, external_id),
             ).fetchone()
             if row:
                 return row["id"]
@@ -137,12 +142,18 @@ class Stores:
             return cid
 
     def conversation(self, conversation_id: str) -> dict:
-        row = self._conn().execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+            .fetchone()
+        )
         if row is None:
             raise NotFound(conversation_id)
         return dict(row)
 
-    def add_message(self, conversation_id: str, role: str, content: str, answer_id: str | None = None) -> None:
+    def add_message(
+        self, conversation_id: str, role: str, content: str, answer_id: str | None = None
+    ) -> None:
         with self.tx() as db:
             db.execute(
                 "INSERT INTO messages (conversation_id, role, content, answer_id, created) VALUES (?, ?, ?, ?, ?)",
@@ -150,17 +161,25 @@ class Stores:
             )
 
     def history(self, conversation_id: str, limit: int = 8) -> list[Turn]:
-        rows = self._conn().execute(
-            "SELECT role, content FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
-            (conversation_id, limit),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT role, content FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, limit),
+            )
+            .fetchall()
+        )
         return [Turn(role=r["role"], content=r["content"]) for r in reversed(rows)]
 
     def messages(self, conversation_id: str) -> list[dict]:
-        rows = self._conn().execute(
-            "SELECT role, content, answer_id, created FROM messages WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT role, content, answer_id, created FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            )
+            .fetchall()
+        )
         return [dict(r) for r in rows]
 
     # -- answers and feedback ----------------------------------------------------------------
@@ -173,8 +192,17 @@ class Stores:
             db.execute(
                 "INSERT INTO answers (id, channel, conversation_id, question, language, abstained, answerer, payload, created)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (aid, channel, conversation_id, answer.question, answer.language, int(answer.abstained),
-                 answer.answerer, payload, now()),
+                (
+                    aid,
+                    channel,
+                    conversation_id,
+                    answer.question,
+                    answer.language,
+                    int(answer.abstained),
+                    answer.answerer,
+                    payload,
+                    now(),
+                ),
             )
             if conversation_id:
                 ts = now()
@@ -189,13 +217,22 @@ class Stores:
         return aid
 
     def answer(self, answer_id: str) -> dict:
-        row = self._conn().execute("SELECT payload FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT payload FROM answers WHERE id = ?", (answer_id,))
+            .fetchone()
+        )
         if row is None:
             raise NotFound(answer_id)
         return json.loads(row["payload"])
 
     def add_feedback(
-        self, answer_id: str, rating: str, channel: str, comment: str | None = None, doc_id: str | None = None
+        self,
+        answer_id: str,
+        rating: str,
+        channel: str,
+        comment: str | None = None,
+        doc_id: str | None = None,
     ) -> int:
         if rating not in ("up", "down"):
             raise ValueError("rating moet 'up' of 'down' zijn")
@@ -209,10 +246,14 @@ class Stores:
             return int(cur.lastrowid)
 
     def feedback_for(self, answer_id: str) -> list[dict]:
-        rows = self._conn().execute(
-            "SELECT rating, comment, doc_id, channel, created FROM feedback WHERE answer_id = ? ORDER BY id",
-            (answer_id,),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT rating, comment, doc_id, channel, created FROM feedback WHERE answer_id = ? ORDER BY id",
+                (answer_id,),
+            )
+            .fetchall()
+        )
         return [dict(r) for r in rows]
 
     # -- idempotency for channels that retry (Slack, Teams) -----------------------------------

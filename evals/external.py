@@ -41,7 +41,9 @@ class ExternalUnavailable(FileNotFoundError):
 
 def default_path(name: str) -> Path:
     if name not in DEFAULT_PATHS:
-        raise ValueError(f"onbekende externe benchmark {name!r}; kies uit: {', '.join(DEFAULT_PATHS)}")
+        raise ValueError(
+            f"onbekende externe benchmark {name!r}; kies uit: {', '.join(DEFAULT_PATHS)}"
+        )
     return DEFAULT_PATHS[name]
 
 
@@ -60,7 +62,9 @@ def load_pairs(path: Path) -> tuple[list[str], list[tuple[str, int]]]:
         reader = csv.DictReader(fh)
         missing = {"anchor", "positive"} - set(reader.fieldnames or [])
         if missing:
-            raise ValueError(f"{path}: kolom(men) {', '.join(sorted(missing))} ontbreken; verwacht anchor en positive")
+            raise ValueError(
+                f"{path}: kolom(men) {', '.join(sorted(missing))} ontbreken; verwacht anchor en positive"
+            )
         for row in reader:
             question, answer = (row["anchor"] or "").strip(), (row["positive"] or "").strip()
             if not question or not answer:
@@ -107,7 +111,9 @@ def cache_dir(name: str, settings, embedder_name: str) -> Path:
     return Path(settings.index_dir).parent / "external" / f"{name}-{_slug(embedder_name)}"
 
 
-def build_index(name: str, docs: Sequence[str], settings, *, progress: Callable[[int, int], None] | None = None):
+def build_index(
+    name: str, docs: Sequence[str], settings, *, progress: Callable[[int, int], None] | None = None
+):
     """Ingest the answers with the normal pipeline into the cache; returns (settings, embedder, store, report)."""
     from assistant.embeddings import make_embedder
     from assistant.store import make_store
@@ -120,12 +126,19 @@ def build_index(name: str, docs: Sequence[str], settings, *, progress: Callable[
     store = make_store(ext, embedder)
     write_corpus(docs, folder / "corpus")
     report = ingest(
-        folder / "corpus", ext.index_dir, embedder, store,
-        chunk_size=ext.chunk_size, chunk_overlap=ext.chunk_overlap,
-        batch_size=ext.embed_batch_size, progress=progress,
+        folder / "corpus",
+        ext.index_dir,
+        embedder,
+        store,
+        chunk_size=ext.chunk_size,
+        chunk_overlap=ext.chunk_overlap,
+        batch_size=ext.embed_batch_size,
+        progress=progress,
     )
     if report.invalid:
-        raise RuntimeError(f"ingest van {name} gaf {len(report.invalid)} ongeldige documenten, bv. {report.invalid[0]}")
+        raise RuntimeError(
+            f"ingest van {name} gaf {len(report.invalid)} ongeldige documenten, bv. {report.invalid[0]}"
+        )
     return ext, embedder, store, report
 
 
@@ -145,7 +158,12 @@ def query_vectors(embedder, queries: Sequence[str], folder: Path, batch: int = 6
     path = folder / f"queries-{key}.npy"
     if path.exists():
         return np.load(path)
-    vecs = np.vstack([embedder.embed(list(queries[i : i + batch]), kind="query") for i in range(0, len(queries), batch)])
+    vecs = np.vstack(
+        [
+            embedder.embed(list(queries[i : i + batch]), kind="query")
+            for i in range(0, len(queries), batch)
+        ]
+    )
     np.save(path, vecs.astype(np.float32))
     return vecs
 
@@ -165,8 +183,14 @@ def _rank(doc_ids: Sequence[str], relevant: str) -> int | None:
     return None
 
 
-def run_external(name: str, path: Path | None, settings, *, systems: Sequence[str] = SYSTEMS,
-                 progress: Callable[[int, int], None] | None = None) -> dict:
+def run_external(
+    name: str,
+    path: Path | None,
+    settings,
+    *,
+    systems: Sequence[str] = SYSTEMS,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
     """Score the project's retrieval and the baselines on an external benchmark.
 
     Example: ``run_external("kamervragen", None, Settings(embedder="e5"))``.
@@ -181,7 +205,9 @@ def run_external(name: str, path: Path | None, settings, *, systems: Sequence[st
     build_s = time.perf_counter() - t0
     index = LoadedIndex(ext.index_dir)
     retriever = Retriever(
-        index, embedder, store,
+        index,
+        embedder,
+        store,
         candidates=settings.candidates,
         weight_lexical=settings.weight_lexical,
         weight_dense=settings.weight_dense,
@@ -203,7 +229,9 @@ def run_external(name: str, path: Path | None, settings, *, systems: Sequence[st
                     if d not in got:
                         got.append(d)
             else:
-                got = retriever.search(q, audience="internal", k_docs=10, mode=system, query_vector=vec).doc_ids
+                got = retriever.search(
+                    q, audience="internal", k_docs=10, mode=system, query_vector=vec
+                ).doc_ids
             ranks.append(_rank(got, doc_id(rel)))
         metrics = rank_metrics(ranks)
         metrics["ms_per_query"] = round((time.perf_counter() - t0) * 1000 / max(len(pairs), 1), 2)
@@ -218,11 +246,22 @@ def run_external(name: str, path: Path | None, settings, *, systems: Sequence[st
         "chunks_embedded": report.chunks_embedded,
         "build_seconds": round(build_s, 1),
         "query_embed_seconds": round(embed_s, 1),
-        "weights": {"lexical": retriever.weight_lexical, "dense": retriever.weight_dense, "candidates": retriever.candidates},
+        "weights": {
+            "lexical": retriever.weight_lexical,
+            "dense": retriever.weight_dense,
+            "candidates": retriever.candidates,
+        },
         "systems": results,
     }
 
 
-def run_external_all(name: str, path: Path | None, settings, embedders: Sequence[str] = ("e5", "minilm")) -> list[dict]:
+def run_external_all(
+    name: str, path: Path | None, settings, embedders: Sequence[str] = ("e5", "minilm")
+) -> list[dict]:
     """``run_external`` once per embedder backend (each with its own cached index)."""
-    return [run_external(name, path, settings.model_copy(update={"embedder": e, "embedding_model": None})) for e in embedders]
+    return [
+        run_external(
+            name, path, settings.model_copy(update={"embedder": e, "embedding_model": None})
+        )
+        for e in embedders
+    ]

@@ -285,12 +285,24 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
     parts.append("<h2>Antwoordgenerator</h2>")
     rows = [
         ["Ingesteld model (OPSCHAAL_LLM)", escape(str(llm.get("configured") or "none")), ""],
-        ["Gebruikt", escape(", ".join(f"{k}: {v}" for k, v in (llm.get("answerers") or {}).items())), ""],
+        [
+            "Gebruikt",
+            escape(", ".join(f"{k}: {v}" for k, v in (llm.get("answerers") or {}).items())),
+            "",
+        ],
         ["Pogingen met het model", fmt(llm.get("llm_attempts")), ""],
-        ["Terugval naar extractief", fmt(llm.get("fallback_rate")), escape(", ".join(f"{k}: {v}" for k, v in (llm.get("fallback_reasons") or {}).items()))],
+        [
+            "Terugval naar extractief",
+            fmt(llm.get("fallback_rate")),
+            escape(", ".join(f"{k}: {v}" for k, v in (llm.get("fallback_reasons") or {}).items())),
+        ],
         ["Geldige bronnummers van het model", fmt(llm.get("citation_validity")), ""],
         ["Onderbouwde zinnen (faithfulness)", fmt(llm.get("supported_ratio")), ""],
-        ["Elke [n] in getoonde antwoorden heeft een bron", fmt(llm.get("answer_citations_valid")), ""],
+        [
+            "Elke [n] in getoonde antwoorden heeft een bron",
+            fmt(llm.get("answer_citations_valid")),
+            "",
+        ],
     ]
     parts.append(_table(["maat", "waarde", "toelichting"], rows, cls="narrow"))
 

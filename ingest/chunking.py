@@ -6,23 +6,15 @@ them, so a section called "Wat ging mis" still knows which case it belongs to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+from assistant.index import ChunkRecord as Chunk
 
 from .loaders import LoadedDoc, Section
 
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 
-
-@dataclass
-class Chunk:
-    id: str
-    doc_id: str
-    text: str
-    heading: str
-    page: int | None
-    ordinal: int
+__all__ = ["Chunk", "chunk_document"]
 
 
 def _sections(doc: LoadedDoc) -> list[Section]:

@@ -306,10 +306,7 @@ def ingest(
         new_chunks: dict[str, list[ChunkRecord]] = {}
         pending: list[tuple[ChunkRecord, LoadedDoc]] = []
         for doc in todo:
-            recs = [
-                ChunkRecord(c.id, c.doc_id, c.text, c.heading, c.page, c.ordinal)
-                for c in chunk_document(doc, chunk_size, chunk_overlap)
-            ]
+            recs = chunk_document(doc, chunk_size, chunk_overlap)
             new_chunks[doc.doc_id] = recs
             pending += [(r, doc) for r in recs]
         if on_phase:

@@ -83,7 +83,9 @@ async def submit(request: Request, sharing: SharingDep) -> dict:
     except Exception:
         raise HTTPException(status_code=400, detail="body is geen geldige JSON") from None
     if not isinstance(data, dict):
-        raise HTTPException(status_code=422, detail="verwacht een JSON-object met de velden van een bijdrage")
+        raise HTTPException(
+            status_code=422, detail="verwacht een JSON-object met de velden van een bijdrage"
+        )
     try:
         cid = sharing.submit(data, channel="web")
     except ContributionError as exc:
@@ -133,7 +135,13 @@ def analytics(sharing: SharingDep, _: Curator) -> dict:
 
 
 @router.post("/curator/contributions/{cid}/{action}", include_in_schema=False)
-def review_form(cid: str, action: str, sharing: SharingDep, who: Curator, note: Annotated[str | None, Form()] = None):
+def review_form(
+    cid: str,
+    action: str,
+    sharing: SharingDep,
+    who: Curator,
+    note: Annotated[str | None, Form()] = None,
+):
     try:
         if action == "approve":
             sharing.approve(cid, reviewer=who)
@@ -171,7 +179,7 @@ def _bar_chart(weeks: list[tuple[str, int]]) -> str:
     return (
         f'<svg role="img" aria-labelledby="wk-title" width="{width}" height="{h + 28}">'
         f'<title id="wk-title">Antwoorden per week</title>{"".join(bars)}</svg>'
-        f'<details><summary>Tabel bij de grafiek</summary><table><tr><th>week</th><th>antwoorden</th></tr>{rows}</table></details>'
+        f"<details><summary>Tabel bij de grafiek</summary><table><tr><th>week</th><th>antwoorden</th></tr>{rows}</table></details>"
     )
 
 
@@ -210,16 +218,16 @@ table{{border-collapse:collapse}} td,th{{border:1px solid #767676;padding:.4rem;
 .cards{{display:flex;gap:1rem;flex-wrap:wrap}} .card{{border:1px solid #767676;border-radius:6px;padding:.75rem 1rem}}
 </style></head><body><main><h1>Curator</h1>
 <section aria-labelledby=s1><h2 id=s1>Cijfers</h2><div class=cards>
-<div class=card>Antwoorden: <strong>{stats['answers_total']}</strong></div>
-<div class=card>Geen antwoord: <strong>{stats['abstention_rate']:.0%}</strong></div>
-<div class=card>👍 {stats['feedback_up']} · 👎 {stats['feedback_down']} (👍-aandeel {stats['up_ratio']:.0%})</div></div>
-{_bar_chart(stats['answers_per_week'])}
-<h3>Meest geciteerde documenten</h3><ol>{cited or '<li>nog geen</li>'}</ol>
-<h3>Meest aanbevolen mensen</h3><ol>{recommended or '<li>nog geen</li>'}</ol></section>
-<section aria-labelledby=s2><h2 id=s2>Te beoordelen bijdragen ({len(pending)})</h2>{''.join(items) or '<p>Geen openstaande bijdragen.</p>'}
-<h3>Recent beoordeeld</h3><ul>{done or '<li>nog geen</li>'}</ul></section>
+<div class=card>Antwoorden: <strong>{stats["answers_total"]}</strong></div>
+<div class=card>Geen antwoord: <strong>{stats["abstention_rate"]:.0%}</strong></div>
+<div class=card>👍 {stats["feedback_up"]} · 👎 {stats["feedback_down"]} (👍-aandeel {stats["up_ratio"]:.0%})</div></div>
+{_bar_chart(stats["answers_per_week"])}
+<h3>Meest geciteerde documenten</h3><ol>{cited or "<li>nog geen</li>"}</ol>
+<h3>Meest aanbevolen mensen</h3><ol>{recommended or "<li>nog geen</li>"}</ol></section>
+<section aria-labelledby=s2><h2 id=s2>Te beoordelen bijdragen ({len(pending)})</h2>{"".join(items) or "<p>Geen openstaande bijdragen.</p>"}
+<h3>Recent beoordeeld</h3><ul>{done or "<li>nog geen</li>"}</ul></section>
 <section aria-labelledby=s3><h2 id=s3>Kennislacunes</h2><p>Vragen zonder antwoord of met 👎, gegroepeerd per onderwerp.</p>
-<table><tr><th>onderwerp</th><th>aantal</th><th>trend (7 dagen)</th><th>voorbeelden</th><th>obstakels</th></tr>{gaps_html or '<tr><td colspan=5>geen</td></tr>'}</table></section>
+<table><tr><th>onderwerp</th><th>aantal</th><th>trend (7 dagen)</th><th>voorbeelden</th><th>obstakels</th></tr>{gaps_html or "<tr><td colspan=5>geen</td></tr>"}</table></section>
 </main></body></html>"""
 
 
@@ -234,5 +242,7 @@ def mount(app: FastAPI, assistant, stores, settings) -> Sharing:
     except Exception as exc:  # no index yet, for example; the next start tries again
         import logging
 
-        logging.getLogger(__name__).warning("bijdragen afronden lukte niet bij het starten (%s)", type(exc).__name__)
+        logging.getLogger(__name__).warning(
+            "bijdragen afronden lukte niet bij het starten (%s)", type(exc).__name__
+        )
     return sharing

@@ -31,11 +31,16 @@ def _wrap(fn):
     except (ContributionError, SharingError) as exc:
         raise CliError(str(exc)) from None
     except NotFound as exc:
-        raise CliError(f"bijdrage {exc} niet gevonden of niet (meer) open; zie 'opschaal review list'") from None
+        raise CliError(
+            f"bijdrage {exc} niet gevonden of niet (meer) open; zie 'opschaal review list'"
+        ) from None
 
 
 def contribute(
-    file: Annotated[Path | None, typer.Option("--file", help="JSON-bestand met de velden van een bijdrage ('-' = stdin).")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="JSON-bestand met de velden van een bijdrage ('-' = stdin)."),
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Deel een ervaring: wat je probeerde, waar je tegenaan liep, wat je leerde.
@@ -56,10 +61,16 @@ def contribute(
         data = {
             "title": typer.prompt("Titel"),
             "tried": typer.prompt("Wat heb je geprobeerd"),
-            "obstacles": [k.strip() for k in typer.prompt(f"Obstakels (komma's; kies uit {', '.join(keys)})").split(",") if k.strip()],
+            "obstacles": [
+                k.strip()
+                for k in typer.prompt(f"Obstakels (komma's; kies uit {', '.join(keys)})").split(",")
+                if k.strip()
+            ],
             "learned": typer.prompt("Wat heb je geleerd"),
             "organisation": typer.prompt("Organisatie"),
-            "contact_ok": typer.confirm("Mogen anderen je benaderen over deze ervaring?", default=False),
+            "contact_ok": typer.confirm(
+                "Mogen anderen je benaderen over deze ervaring?", default=False
+            ),
         }
         if data["contact_ok"]:
             data["name"] = typer.prompt("Naam")
@@ -68,18 +79,29 @@ def contribute(
     out.print(f"Dank je! Bijdrage {cid} staat klaar voor een curator.")
 
 
-review_app = typer.Typer(help="Bijdragen beoordelen: lijst, bekijken, bewerken, goedkeuren, afwijzen.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Bijdragen beoordelen: lijst, bekijken, bewerken, goedkeuren, afwijzen.",
+    no_args_is_help=True,
+)
 
 
 @review_app.command("list")
-def review_list(status: Annotated[str, typer.Option(help="pending, approved, published, rejected of all")] = "pending", index: IndexOpt = None) -> None:
+def review_list(
+    status: Annotated[
+        str, typer.Option(help="pending, approved, published, rejected of all")
+    ] = "pending",
+    index: IndexOpt = None,
+) -> None:
     """Toon bijdragen. Voorbeeld: opschaal review list --status all"""
     sharing = _sharing(index)
     rows = sharing.contributions.list(None if status == "all" else status)
     if not rows:
         out.print("Geen bijdragen.")
     for c in rows:
-        out.print(f"{c['id']}  {c['status']:<9}  {c['created'][:10]}  {c['payload']['title']}", markup=False)
+        out.print(
+            f"{c['id']}  {c['status']:<9}  {c['created'][:10]}  {c['payload']['title']}",
+            markup=False,
+        )
 
 
 @review_app.command("show")
@@ -102,8 +124,13 @@ def review_edit(
 ) -> None:
     """Pas velden van een openstaande bijdrage aan. Voorbeeld: opschaal review edit ID --title "Betere titel" """
     sharing = _sharing(index)
-    changes = {"title": title, "tried": tried, "learned": learned, "organisation": organisation,
-               "obstacles": [o.strip() for o in obstacles.split(",")] if obstacles else None}
+    changes = {
+        "title": title,
+        "tried": tried,
+        "learned": learned,
+        "organisation": organisation,
+        "obstacles": [o.strip() for o in obstacles.split(",")] if obstacles else None,
+    }
     _wrap(lambda: sharing.edit(cid, changes))
     out.print(f"Bijdrage {cid} bijgewerkt.")
 
@@ -120,7 +147,9 @@ def review_approve(cid: str, index: IndexOpt = None) -> None:
 
 
 @review_app.command("reject")
-def review_reject(cid: str, note: Annotated[str | None, typer.Option(help="reden")] = None, index: IndexOpt = None) -> None:
+def review_reject(
+    cid: str, note: Annotated[str | None, typer.Option(help="reden")] = None, index: IndexOpt = None
+) -> None:
     """Wijs af. Voorbeeld: opschaal review reject 3f2a9c1b7d0e --note "dubbel" """
     sharing = _sharing(index)
     _wrap(lambda: sharing.reject(cid, reviewer="cli", note=note))
@@ -135,7 +164,9 @@ def gaps(json_out: Annotated[bool, typer.Option("--json")] = False, index: Index
     sharing = _sharing(index)
     found = sharing.gaps()
     if json_out:
-        sys.stdout.write(json.dumps([g.__dict__ | {"trend": g.trend} for g in found], ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps([g.__dict__ | {"trend": g.trend} for g in found], ensure_ascii=False) + "\n"
+        )
         return
     if not found:
         out.print("Geen kennislacunes: alle vragen kregen een antwoord zonder 👎.")
@@ -144,11 +175,27 @@ def gaps(json_out: Annotated[bool, typer.Option("--json")] = False, index: Index
         for q in g.examples:
             out.print(f"  • {q}", markup=False)
         for o in g.obstacles:
-            flags = [w for w, b in (("weinig documenten", o["lacks_documents"]), ("weinig mensen", o["lacks_people"])) if b]
-            out.print(f"  obstakel {o['key']}: {o['documents']} documenten, {o['people']} mensen" + (f" ({', '.join(flags)})" if flags else ""), markup=False)
+            flags = [
+                w
+                for w, b in (
+                    ("weinig documenten", o["lacks_documents"]),
+                    ("weinig mensen", o["lacks_people"]),
+                )
+                if b
+            ]
+            out.print(
+                f"  obstakel {o['key']}: {o['documents']} documenten, {o['people']} mensen"
+                + (f" ({', '.join(flags)})" if flags else ""),
+                markup=False,
+            )
 
 
-def purge(days: Annotated[int | None, typer.Option(help="bewaartermijn in dagen (standaard OPSCHAAL_RETENTION_DAYS)")] = None, index: IndexOpt = None) -> None:
+def purge(
+    days: Annotated[
+        int | None, typer.Option(help="bewaartermijn in dagen (standaard OPSCHAAL_RETENTION_DAYS)")
+    ] = None,
+    index: IndexOpt = None,
+) -> None:
     """Verwijder vragen, antwoorden en feedback ouder dan de bewaartermijn.
 
     Voorbeeld: opschaal purge --days 90
@@ -158,7 +205,9 @@ def purge(days: Annotated[int | None, typer.Option(help="bewaartermijn in dagen 
     out.print("Verwijderd: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-person_app = typer.Typer(help="AVG-rechten: gegevens van één persoon exporteren of verwijderen.", no_args_is_help=True)
+person_app = typer.Typer(
+    help="AVG-rechten: gegevens van één persoon exporteren of verwijderen.", no_args_is_help=True
+)
 
 
 @person_app.command("export")
@@ -173,7 +222,11 @@ def person_export(person_id: str, index: IndexOpt = None) -> None:
 
 
 @person_app.command("delete")
-def person_delete(person_id: str, yes: Annotated[bool, typer.Option("--yes", help="niet om bevestiging vragen")] = False, index: IndexOpt = None) -> None:
+def person_delete(
+    person_id: str,
+    yes: Annotated[bool, typer.Option("--yes", help="niet om bevestiging vragen")] = False,
+    index: IndexOpt = None,
+) -> None:
     """Verwijder de gegevens van een persoon (naam blijft alleen bewaard om hem onherkenbaar te maken).
 
     Voorbeeld: opschaal person delete sanne-van-dijk --yes
@@ -182,10 +235,15 @@ def person_delete(person_id: str, yes: Annotated[bool, typer.Option("--yes", hel
         raise typer.Exit(1)
     sharing = _sharing(index)
     result = _wrap(lambda: sharing.delete_person(person_id))
-    out.print(f"Verwijderd: {person_id}; {result['contributions_anonymised']} bijdrage(n) geanonimiseerd.")
+    out.print(
+        f"Verwijderd: {person_id}; {result['contributions_anonymised']} bijdrage(n) geanonimiseerd."
+    )
     if result["documents_mentioning"]:
-        err.print("Let op: deze documenten noemen de persoon nog (de naam wordt in antwoorden vervangen): "
-                  + ", ".join(result["documents_mentioning"]), markup=False)
+        err.print(
+            "Let op: deze documenten noemen de persoon nog (de naam wordt in antwoorden vervangen): "
+            + ", ".join(result["documents_mentioning"]),
+            markup=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

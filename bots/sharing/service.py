@@ -20,8 +20,8 @@ from pathlib import Path
 import yaml
 
 from assistant.gaps import GapItem
-from assistant.text import detect_language
 from assistant.service import Assistant, consenting_people, knowledge_gaps, taxonomy
+from assistant.text import detect_language
 from bots.stores import Stores
 
 from .models import Contribution, parse_contribution
@@ -82,15 +82,21 @@ class Sharing:
         return self.contributions.get(cid)
 
     def reject(self, cid: str, reviewer: str = "curator", note: str | None = None) -> None:
-        self.contributions.set_status(cid, "rejected", expect=("pending",), reviewer=reviewer, note=note)
+        self.contributions.set_status(
+            cid, "rejected", expect=("pending",), reviewer=reviewer, note=note
+        )
 
     def approve(self, cid: str, reviewer: str = "curator") -> Path:
         row = self.contributions.get(cid)
         if row["status"] != "pending":
-            raise SharingError(f"bijdrage {cid} is al {row['status']}; alleen 'pending' kan worden goedgekeurd")
+            raise SharingError(
+                f"bijdrage {cid} is al {row['status']}; alleen 'pending' kan worden goedgekeurd"
+            )
         c = Contribution.model_validate(row["payload"])
         rel = f"{self.settings.contributions_subdir}/{row['created'][:10]}-{slugify(c.title)}-{cid[:6]}.md"
-        self.contributions.set_status(cid, "approved", expect=("pending",), reviewer=reviewer, doc_path=rel)
+        self.contributions.set_status(
+            cid, "approved", expect=("pending",), reviewer=reviewer, doc_path=rel
+        )
         return self._publish(cid)
 
     def _publish(self, cid: str) -> Path:
@@ -101,7 +107,9 @@ class Sharing:
         _write_atomic(path, render_markdown(c, row, person_id))
         report = self.reindex()
         if any(p.path == row["doc_path"] for p in report.invalid):
-            raise SharingError(f"bijdrage {cid} kon niet worden geïndexeerd: {report.invalid[0].reason}")
+            raise SharingError(
+                f"bijdrage {cid} kon niet worden geïndexeerd: {report.invalid[0].reason}"
+            )
         self.contributions.set_status(cid, "published", expect=("approved",))
         return path
 
@@ -113,7 +121,9 @@ class Sharing:
                 self._publish(row["id"])
                 done.append(row["id"])
             except Exception as exc:  # keep the rest going; the row stays 'approved'
-                log.warning("bijdrage %s kon niet worden afgerond (%s)", row["id"], type(exc).__name__)
+                log.warning(
+                    "bijdrage %s kon niet worden afgerond (%s)", row["id"], type(exc).__name__
+                )
         return done
 
     def reindex(self):
@@ -121,8 +131,13 @@ class Sharing:
 
         s = self.settings
         return ingest(
-            self.corpus, Path(s.index_dir), self.assistant.embedder, self.assistant.store,
-            chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap, batch_size=s.embed_batch_size,
+            self.corpus,
+            Path(s.index_dir),
+            self.assistant.embedder,
+            self.assistant.store,
+            chunk_size=s.chunk_size,
+            chunk_overlap=s.chunk_overlap,
+            batch_size=s.embed_batch_size,
         )
 
     # -- people.yaml ---------------------------------------------------------------------------
@@ -148,8 +163,16 @@ class Sharing:
             pid, n = base, 2
             while any(p["id"] == pid for p in people):
                 pid, n = f"{base}-{n}", n + 1
-            match = {"id": pid, "name": c.name, "consent": True, "organisation": c.organisation,
-                     "contact": {"email": c.email}, "obstacles": [], "phases": [], "expertise": ""}
+            match = {
+                "id": pid,
+                "name": c.name,
+                "consent": True,
+                "organisation": c.organisation,
+                "contact": {"email": c.email},
+                "obstacles": [],
+                "phases": [],
+                "expertise": "",
+            }
             people.append(match)
         # Saying yes in a contribution is explicit consent to be recommended.
         match["consent"] = True
@@ -157,7 +180,9 @@ class Sharing:
         match["obstacles"] = list(dict.fromkeys(list(match.get("obstacles") or []) + c.obstacles))
         note = f"Deelde de les '{c.title}'."
         if note not in (match.get("expertise") or ""):
-            match["expertise"] = ((match.get("expertise") or "") + " " + note + " " + c.learned[:300]).strip()
+            match["expertise"] = (
+                (match.get("expertise") or "") + " " + note + " " + c.learned[:300]
+            ).strip()
         self._save_people(header, people)
         return match["id"]
 
@@ -171,7 +196,8 @@ class Sharing:
         contribs = [
             {k: c[k] for k in ("id", "status", "created", "payload")}
             for c in self.contributions.list()
-            if (email and c["payload"].get("email") == email) or c["payload"].get("name") == person.get("name")
+            if (email and c["payload"].get("email") == email)
+            or c["payload"].get("name") == person.get("name")
         ]
         docs = [m["id"] for m in self._doc_metas() if person_id in m.get("people", [])]
         return {"person": person, "contributions": contribs, "documents": docs}
@@ -189,7 +215,11 @@ class Sharing:
         self._save_people(header, people)
         self.reindex()
         docs = [m["id"] for m in self._doc_metas() if person_id in m.get("people", [])]
-        return {"person": person_id, "contributions_anonymised": anonymised, "documents_mentioning": docs}
+        return {
+            "person": person_id,
+            "contributions_anonymised": anonymised,
+            "documents_mentioning": docs,
+        }
 
     def _doc_metas(self) -> list[dict]:
         from assistant.index import read_manifest
@@ -213,9 +243,13 @@ class Sharing:
 
     def analytics(self) -> dict:
         conn = self.stores._conn()
-        per_day = [dict(r) for r in conn.execute(
-            "SELECT substr(created, 1, 10) AS day, COUNT(*) AS answers, SUM(abstained) AS abstained"
-            " FROM answers GROUP BY day ORDER BY day").fetchall()]
+        per_day = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT substr(created, 1, 10) AS day, COUNT(*) AS answers, SUM(abstained) AS abstained"
+                " FROM answers GROUP BY day ORDER BY day"
+            ).fetchall()
+        ]
         total = sum(d["answers"] for d in per_day)
         abstained = sum(d["abstained"] or 0 for d in per_day)
         fb = dict(conn.execute("SELECT rating, COUNT(*) FROM feedback GROUP BY rating").fetchall())

@@ -45,7 +45,11 @@ class ContributionStore:
         return cid
 
     def get(self, cid: str) -> dict:
-        row = self.stores._conn().execute("SELECT * FROM contributions WHERE id = ?", (cid,)).fetchone()
+        row = (
+            self.stores._conn()
+            .execute("SELECT * FROM contributions WHERE id = ?", (cid,))
+            .fetchone()
+        )
         if row is None:
             raise NotFound(cid)
         return _row(row)
@@ -53,7 +57,9 @@ class ContributionStore:
     def list(self, status: str | None = None) -> list[dict]:
         conn = self.stores._conn()
         if status:
-            rows = conn.execute("SELECT * FROM contributions WHERE status = ? ORDER BY created", (status,)).fetchall()
+            rows = conn.execute(
+                "SELECT * FROM contributions WHERE status = ? ORDER BY created", (status,)
+            ).fetchall()
         else:
             rows = conn.execute("SELECT * FROM contributions ORDER BY created").fetchall()
         return [_row(r) for r in rows]
@@ -67,8 +73,16 @@ class ContributionStore:
             if cur.rowcount == 0:
                 raise NotFound(cid)
 
-    def set_status(self, cid: str, status: str, *, expect: tuple[str, ...], reviewer: str | None = None,
-                   doc_path: str | None = None, note: str | None = None) -> None:
+    def set_status(
+        self,
+        cid: str,
+        status: str,
+        *,
+        expect: tuple[str, ...],
+        reviewer: str | None = None,
+        doc_path: str | None = None,
+        note: str | None = None,
+    ) -> None:
         marks = ",".join("?" for _ in expect)
         with self.stores.tx() as db:
             cur = db.execute(
@@ -87,8 +101,10 @@ class ContributionStore:
             if (email and p.get("email") == email) or (name and p.get("name") == name):
                 p.update(name=None, email=None, contact_ok=False)
                 with self.stores.tx() as db:
-                    db.execute("UPDATE contributions SET payload = ?, updated = ? WHERE id = ?",
-                               (json.dumps(p, ensure_ascii=False), now(), c["id"]))
+                    db.execute(
+                        "UPDATE contributions SET payload = ?, updated = ? WHERE id = ?",
+                        (json.dumps(p, ensure_ascii=False), now(), c["id"]),
+                    )
                 n += 1
         return n
 

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("bots.slack")
 
 
-def mount(app: FastAPI, assistant: Assistant, stores: Stores, settings: Settings | None = None) -> bool:
+def mount(
+    app: FastAPI, assistant: Assistant, stores: Stores, settings: Settings | None = None
+) -> bool:
     """Mount the Slack endpoint on ``app`` when Slack is configured; False (and one log line)
     when SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET is missing."""
     from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response

@@ -57,8 +57,12 @@ def register(app: App) -> None:
         answer_id, _, n = value.partition("|")
         try:
             stored = bot.stores.answer(answer_id)
-            doc_id = next((c["doc_id"] for c in stored.get("citations", []) if str(c["n"]) == n), None)
-            bot.stores.add_feedback(answer_id, "down", CHANNEL, comment=f"bron [{n}] klopt niet", doc_id=doc_id)
+            doc_id = next(
+                (c["doc_id"] for c in stored.get("citations", []) if str(c["n"]) == n), None
+            )
+            bot.stores.add_feedback(
+                answer_id, "down", CHANNEL, comment=f"bron [{n}] klopt niet", doc_id=doc_id
+            )
         except NotFound:
             bot.tell(client, body, _GONE["nl"], respond)
             return
@@ -92,11 +96,18 @@ def register(app: App) -> None:
         try:
             dm = client.conversations_open(users=user)["channel"]["id"]
             client.chat_postMessage(
-                channel=dm, text=bk.cut(intro, bk.FALLBACK_TEXT), blocks=bk.intro_blocks(person, intro, lang)
+                channel=dm,
+                text=bk.cut(intro, bk.FALLBACK_TEXT),
+                blocks=bk.intro_blocks(person, intro, lang),
             )
         except SlackApiError as exc:
             log.warning("Slack: introductie-DM sturen mislukt (%s)", exc.response.get("error"))
-            bot.tell(client, body, "De introductie kon niet als DM verstuurd worden; probeer het later opnieuw.", respond)
+            bot.tell(
+                client,
+                body,
+                "De introductie kon niet als DM verstuurd worden; probeer het later opnieuw.",
+                respond,
+            )
             return
         done = (
             f"Ik heb je een introductie voor {person['name']} gestuurd in een DM."

@@ -35,8 +35,12 @@ def _quiet_logger(name: str) -> logging.Logger:
 
 def build_app(settings: Settings, assistant: Assistant, stores: Stores) -> App:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    client = WebClient(token=token, base_url=api_base(settings), logger=_quiet_logger("bots.slack.web"))
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    client = WebClient(
+        token=token, base_url=api_base(settings), logger=_quiet_logger("bots.slack.web")
+    )
     app = App(
         client=client,
         signing_secret=secret,

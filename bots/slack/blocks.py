@@ -175,7 +175,10 @@ def section(text: str, accessory: dict | None = None, block_id: str | None = Non
 
 
 def context(*texts: str) -> dict:
-    return {"type": "context", "elements": [mrkdwn(cut(x, CONTEXT_TEXT)) for x in texts[:CONTEXT_ELEMENTS]]}
+    return {
+        "type": "context",
+        "elements": [mrkdwn(cut(x, CONTEXT_TEXT)) for x in texts[:CONTEXT_ELEMENTS]],
+    }
 
 
 def header(text: str) -> dict:
@@ -232,7 +235,11 @@ def answer_blocks(
     lang = answer.language
     head: list[dict] = []
     if asked_by:
-        head.append(context(f"{t(lang, 'asked_by').format(user=asked_by)}: _{escape(cut(answer.question, 500))}_"))
+        head.append(
+            context(
+                f"{t(lang, 'asked_by').format(user=asked_by)}: _{escape(cut(answer.question, 500))}_"
+            )
+        )
 
     tail: list[dict] = []
     if answer.citations:
@@ -254,7 +261,9 @@ def answer_blocks(
         name = (phase_names or {}).get(answer.phase or "", answer.phase or "")
         parts = []
         if name:
-            parts.append(f"*{t(lang, 'phase')}:* {escape(name.capitalize() if name == answer.phase else name)}")
+            parts.append(
+                f"*{t(lang, 'phase')}:* {escape(name.capitalize() if name == answer.phase else name)}"
+            )
         if answer.next_steps:
             steps = "\n".join(f"→ {escape(s)}" for s in answer.next_steps)
             parts.append(f"*{t(lang, 'next')}:*\n{steps}")
@@ -357,7 +366,11 @@ def home_view(step_plan: Iterable[dict], lang: str = "nl") -> dict:
         for i, p in enumerate(phases[: (MAX_HOME_BLOCKS - len(blocks)) // 2], start=1):
             desc = escape(p.get("description") or "")
             steps = "\n".join(f"→ {escape(s)}" for s in (p.get("steps") or [])[:6])
-            blocks.append(section(f"*{i}. {escape(p.get('name') or p.get('key', ''))}*\n{desc}\n{steps}".strip()))
+            blocks.append(
+                section(
+                    f"*{i}. {escape(p.get('name') or p.get('key', ''))}*\n{desc}\n{steps}".strip()
+                )
+            )
             questions = p.get("questions") or []
             if questions:
                 blocks.append(context(*[f"? {escape(q)}" for q in questions[:3]]))

@@ -12,7 +12,11 @@ import typer
 # Same option as bots.cli's IndexOpt; repeated so this module imports without bots.cli.
 IndexOpt = Annotated[
     Path | None,
-    typer.Option("--index", help="Indexmap (env OPSCHAAL_INDEX_DIR; standaard .opschaal/index).", show_default=False),
+    typer.Option(
+        "--index",
+        help="Indexmap (env OPSCHAAL_INDEX_DIR; standaard .opschaal/index).",
+        show_default=False,
+    ),
 ]
 
 
@@ -20,7 +24,10 @@ def register(app: typer.Typer) -> None:
     @app.command("slack")
     def slack(
         socket: Annotated[
-            bool, typer.Option("--socket", help="Verbind via Socket Mode (SLACK_APP_TOKEN), zonder publieke URL.")
+            bool,
+            typer.Option(
+                "--socket", help="Verbind via Socket Mode (SLACK_APP_TOKEN), zonder publieke URL."
+            ),
         ] = False,
         index: IndexOpt = None,
     ) -> None:
@@ -46,11 +53,16 @@ def run_socket_mode(index: Path | None, socket: bool) -> None:
     settings = settings_for(index)
     missing = [
         name
-        for name, value in (("SLACK_BOT_TOKEN", settings.slack_bot_token), ("SLACK_APP_TOKEN", settings.slack_app_token))
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_APP_TOKEN", settings.slack_app_token),
+        )
         if not value or not value.get_secret_value()
     ]
     if missing:
-        raise CliError(f"{' en '.join(missing)} niet gezet; zie docs/slack.md voor het aanmaken van de tokens")
+        raise CliError(
+            f"{' en '.join(missing)} niet gezet; zie docs/slack.md voor het aanmaken van de tokens"
+        )
     assistant = Assistant(settings)
     with err.status("Kennisbank laden…"):
         assistant.warm()

@@ -25,7 +25,11 @@ def register(app: App) -> None:
             open_form(bot, client, command["trigger_id"])
             return
         if is_help(question):
-            ack(response_type="ephemeral", text="Opschaalwijzer: hulp", blocks=bk.help_blocks("nl", COMMAND))
+            ack(
+                response_type="ephemeral",
+                text="Opschaalwijzer: hulp",
+                blocks=bk.help_blocks("nl", COMMAND),
+            )
             return
         lang = detect_language(question)
         channel, user = command["channel_id"], command["user_id"]

@@ -30,7 +30,8 @@ log = logging.getLogger("bots.slack")
 CHANNEL = "slack"
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _PRIVATE = re.compile(
-    r"^\s*(?:alleen[\s-]voor[\s-]mij|priv[eé]|private|only[\s-]me|-p|--priv[eé])\b\s*[:,-]?\s*", re.I
+    r"^\s*(?:alleen[\s-]voor[\s-]mij|priv[eé]|private|only[\s-]me|-p|--priv[eé])\b\s*[:,-]?\s*",
+    re.I,
 )
 _HELP = {"help", "hulp", "?", "-h", "--help"}
 
@@ -43,7 +44,7 @@ def split_private(text: str) -> tuple[bool, str]:
     """``"privé hoe …"`` → (True, ``"hoe …"``): the "Alleen voor mij" option in a message or command."""
     m = _PRIVATE.match(text or "")
     if m:
-        return True, text[m.end():].strip()
+        return True, text[m.end() :].strip()
     return False, (text or "").strip()
 
 
@@ -95,13 +96,19 @@ class SlackBot:
     def keep_private(self, answer: Answer, reply: Reply) -> bool:
         """With OPSCHAAL_SLACK_CITED_ONLY, a channel only sees answers that cite sources."""
         in_channel = not reply.ephemeral and not reply.channel.startswith("D")
-        return self.settings.slack_cited_only and in_channel and (answer.abstained or not answer.citations)
+        return (
+            self.settings.slack_cited_only
+            and in_channel
+            and (answer.abstained or not answer.citations)
+        )
 
     def first_time(self, key: str) -> bool:
         return self.stores.first_time(f"slack:{key}")
 
     # -- answering -----------------------------------------------------------------------------
-    def answer(self, client: WebClient, question: str, reply: Reply, body: dict | None = None) -> Answer | None:
+    def answer(
+        self, client: WebClient, question: str, reply: Reply, body: dict | None = None
+    ) -> Answer | None:
         """Post a placeholder, ask the assistant with the thread's history, and replace the
         placeholder with the answer. Ephemeral answers cannot be edited, so they are sent once."""
         lang = detect_language(question) if question else "nl"
@@ -112,7 +119,9 @@ class SlackBot:
             if placeholder_ts is None and reply.respond is None:
                 return None
         key = reply.conversation_key or (
-            f"{reply.channel}:{placeholder_ts}" if placeholder_ts else f"{reply.channel}:once:{uuid.uuid4().hex}"
+            f"{reply.channel}:{placeholder_ts}"
+            if placeholder_ts
+            else f"{reply.channel}:once:{uuid.uuid4().hex}"
         )
         try:
             conv = self.stores.conversation_for(CHANNEL, key, audience=audience)
@@ -146,7 +155,15 @@ class SlackBot:
         self._deliver(client, reply, placeholder_ts, bk.fallback_text(answer), blocks)
         return answer
 
-    def _ask(self, client: WebClient, reply: Reply, placeholder_ts: str | None, question: str, history, audience: str) -> Answer:
+    def _ask(
+        self,
+        client: WebClient,
+        reply: Reply,
+        placeholder_ts: str | None,
+        question: str,
+        history,
+        audience: str,
+    ) -> Answer:
         """Ask; with a generative model, show the text growing in the placeholder meanwhile.
 
         The extractive answer is there at once, so streaming it would only cost API calls.
@@ -166,7 +183,9 @@ class SlackBot:
             text = "".join(parts).strip()
             if text != shown and time.monotonic() - last >= self.settings.slack_stream_seconds:
                 try:
-                    client.chat_update(channel=reply.channel, ts=placeholder_ts, text=bk.cut(text, 3000) + " …")
+                    client.chat_update(
+                        channel=reply.channel, ts=placeholder_ts, text=bk.cut(text, 3000) + " …"
+                    )
                     shown, last = text, time.monotonic()
                 except (SlackApiError, OSError):
                     pass  # progress is a nicety; the final update below still comes
@@ -180,7 +199,11 @@ class SlackBot:
         try:
             client.chat_delete(channel=reply.channel, ts=placeholder_ts)
         except SlackApiError as exc:
-            log.warning("Slack: plaatshouder verwijderen mislukt in %s (%s)", reply.channel, exc.response.get("error"))
+            log.warning(
+                "Slack: plaatshouder verwijderen mislukt in %s (%s)",
+                reply.channel,
+                exc.response.get("error"),
+            )
 
     def _post_placeholder(self, client: WebClient, reply: Reply, lang: str) -> str | None:
         try:
@@ -189,34 +212,61 @@ class SlackBot:
             )
             return resp.get("ts")
         except (SlackApiError, OSError) as exc:
-            err = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            err = (
+                exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            )
             log.warning("Slack: plaatshouder plaatsen mislukt in %s (%s)", reply.channel, err)
             return None
 
-    def _deliver(self, client: WebClient, reply: Reply, placeholder_ts: str | None, text: str, blocks: list[dict]) -> None:
+    def _deliver(
+        self,
+        client: WebClient,
+        reply: Reply,
+        placeholder_ts: str | None,
+        text: str,
+        blocks: list[dict],
+    ) -> None:
         try:
             if reply.ephemeral:
                 if reply.respond is not None:
-                    reply.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+                    reply.respond(
+                        text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+                    )
                 else:
                     client.chat_postEphemeral(
-                        channel=reply.channel, user=reply.user, thread_ts=reply.thread_ts, text=text, blocks=blocks
+                        channel=reply.channel,
+                        user=reply.user,
+                        thread_ts=reply.thread_ts,
+                        text=text,
+                        blocks=blocks,
                     )
             elif placeholder_ts:
-                client.chat_update(channel=reply.channel, ts=placeholder_ts, text=text, blocks=blocks)
+                client.chat_update(
+                    channel=reply.channel, ts=placeholder_ts, text=text, blocks=blocks
+                )
             elif reply.respond is not None:
                 # The bot is not in this channel (slash command): answer through the response_url.
-                reply.respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)
+                reply.respond(
+                    text=text, blocks=blocks, response_type="in_channel", replace_original=False
+                )
         except SlackApiError as exc:
-            log.warning("Slack: antwoord plaatsen mislukt in %s (%s)", reply.channel, exc.response.get("error"))
+            log.warning(
+                "Slack: antwoord plaatsen mislukt in %s (%s)",
+                reply.channel,
+                exc.response.get("error"),
+            )
         except OSError as exc:  # Slack (or SLACK_API_URL) unreachable; one line, no traceback
-            log.warning("Slack: antwoord plaatsen mislukt in %s (%s)", reply.channel, type(exc).__name__)
+            log.warning(
+                "Slack: antwoord plaatsen mislukt in %s (%s)", reply.channel, type(exc).__name__
+            )
 
     # -- people ----------------------------------------------------------------------------------
     def tell(self, client: WebClient, body: dict, text: str, respond=None) -> None:
         """A short private note to whoever clicked, in the place they clicked."""
         user = (body.get("user") or {}).get("id")
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id"
+        )
         try:
             if respond is not None and body.get("response_url"):
                 respond(text=text, response_type="ephemeral", replace_original=False)

@@ -25,7 +25,12 @@ def register(app: App) -> None:
         _, question = split_private(strip_mentions(event.get("text", "")))
         thread = event.get("thread_ts")
         if is_help(question):
-            client.chat_postMessage(channel=channel, thread_ts=thread, text="Opschaalwijzer: hulp", blocks=bk.help_blocks())
+            client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread,
+                text="Opschaalwijzer: hulp",
+                blocks=bk.help_blocks(),
+            )
             return
         reply = Reply(
             channel=channel,

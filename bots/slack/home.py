@@ -22,7 +22,9 @@ def register(app: App) -> None:
         try:
             plan = bot.assistant.step_plan()
         except Exception as exc:  # an index that is not built yet should not break the tab
-            log.warning("Slack: stappenplan niet beschikbaar voor App Home (%s)", type(exc).__name__)
+            log.warning(
+                "Slack: stappenplan niet beschikbaar voor App Home (%s)", type(exc).__name__
+            )
             plan = []
         try:
             client.views_publish(user_id=event["user"], view=bk.home_view(plan))

@@ -23,7 +23,10 @@ def register(app: App) -> None:
         root = existing_thread or ts
         if is_help(question):
             client.chat_postMessage(
-                channel=channel, thread_ts=root, text="Opschaalwijzer: hulp", blocks=bk.help_blocks()
+                channel=channel,
+                thread_ts=root,
+                text="Opschaalwijzer: hulp",
+                blocks=bk.help_blocks(),
             )
             return
         reply = Reply(

@@ -23,7 +23,13 @@ def is_share(text: str) -> bool:
     return (text or "").strip().lower() in SHARE_WORDS
 
 
-def _text_input(block_id: str, label: str, multiline: bool = False, optional: bool = False, hint: str | None = None) -> dict:
+def _text_input(
+    block_id: str,
+    label: str,
+    multiline: bool = False,
+    optional: bool = False,
+    hint: str | None = None,
+) -> dict:
     block = {
         "type": "input",
         "block_id": block_id,
@@ -42,7 +48,10 @@ def modal(obstacles: dict[str, dict]) -> dict:
         for k, o in sorted(obstacles.items())
     ]
     yes_no = [
-        {"text": {"type": "plain_text", "text": "Ja, anderen mogen mij hierover benaderen"}, "value": "ja"},
+        {
+            "text": {"type": "plain_text", "text": "Ja, anderen mogen mij hierover benaderen"},
+            "value": "ja",
+        },
         {"text": {"type": "plain_text", "text": "Nee"}, "value": "nee"},
     ]
     return {
@@ -52,14 +61,25 @@ def modal(obstacles: dict[str, dict]) -> dict:
         "submit": {"type": "plain_text", "text": "Insturen"},
         "close": {"type": "plain_text", "text": "Annuleren"},
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": "Een curator bekijkt je bijdrage voordat die in de kennisbank komt."}},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "Een curator bekijkt je bijdrage voordat die in de kennisbank komt.",
+                },
+            },
             _text_input("title", "Titel"),
             _text_input("tried", "Wat heb je geprobeerd?", multiline=True),
             {
                 "type": "input",
                 "block_id": "obstacles",
                 "label": {"type": "plain_text", "text": "Waar liep je tegenaan?"},
-                "element": {"type": "multi_static_select", "action_id": "v", "options": options[:100], "max_selected_items": 5},
+                "element": {
+                    "type": "multi_static_select",
+                    "action_id": "v",
+                    "options": options[:100],
+                    "max_selected_items": 5,
+                },
             },
             _text_input("learned", "Wat heb je geleerd?", multiline=True),
             _text_input("organisation", "Organisatie"),
@@ -69,7 +89,9 @@ def modal(obstacles: dict[str, dict]) -> dict:
                 "label": {"type": "plain_text", "text": "Mogen anderen je benaderen?"},
                 "element": {"type": "radio_buttons", "action_id": "v", "options": yes_no},
             },
-            _text_input("name", "Naam", optional=True, hint="Alleen nodig als je benaderd mag worden."),
+            _text_input(
+                "name", "Naam", optional=True, hint="Alleen nodig als je benaderd mag worden."
+            ),
             _text_input("email", "E-mailadres", optional=True),
         ],
     }
@@ -87,7 +109,19 @@ def values(view: dict) -> dict:
             return None if opt is None else opt.get("value") == "ja"
         return el.get("value")
 
-    data = {k: get(k) for k in ("title", "tried", "obstacles", "learned", "organisation", "contact_ok", "name", "email")}
+    data = {
+        k: get(k)
+        for k in (
+            "title",
+            "tried",
+            "obstacles",
+            "learned",
+            "organisation",
+            "contact_ok",
+            "name",
+            "email",
+        )
+    }
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -105,7 +139,9 @@ def register(app: App) -> None:
     def on_submit(ack, view: dict, body: dict, context, client) -> None:
         bot: SlackBot = context["opschaal"]
         try:
-            cid = Sharing(bot.assistant, bot.stores, bot.settings).submit(values(view), channel=CHANNEL)
+            cid = Sharing(bot.assistant, bot.stores, bot.settings).submit(
+                values(view), channel=CHANNEL
+            )
         except ContributionError as exc:
             errors = {k: v[:150] for k, v in exc.fields.items()} or {"title": str(exc)[:150]}
             ack(response_action="errors", errors=errors)
@@ -116,7 +152,15 @@ def register(app: App) -> None:
                 "type": "modal",
                 "title": {"type": "plain_text", "text": "Dank je!"},
                 "close": {"type": "plain_text", "text": "Sluiten"},
-                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"Je bijdrage ({cid}) staat klaar voor een curator."}}],
+                "blocks": [
+                    {
+                        "type": "section",
+                        "text": {
+                            "type": "mrkdwn",
+                            "text": f"Je bijdrage ({cid}) staat klaar voor een curator.",
+                        },
+                    }
+                ],
             },
         )
         log.info("bijdrage %s ontvangen via slack", cid)

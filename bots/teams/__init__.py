@@ -49,8 +49,12 @@ def mount(app: FastAPI, assistant, stores, settings) -> bool:
     app.add_api_route(ROUTE, teams_messages, methods=["POST"], include_in_schema=False)
     if auth.dev:
         # Token-less turns have no app id; the SDK would warn about that on every message.
-        logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(logging.ERROR)
-        log.warning("Teams in ontwikkelmodus: berichten zonder token worden aangenomen (alleen loopback)")
+        logging.getLogger(
+            "microsoft_agents.hosting.core.connector.client.user_token_client"
+        ).setLevel(logging.ERROR)
+        log.warning(
+            "Teams in ontwikkelmodus: berichten zonder token worden aangenomen (alleen loopback)"
+        )
     else:
         log.info("Teams aan op %s", ROUTE)
     return True

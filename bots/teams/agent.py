@@ -42,9 +42,9 @@ TEXT = {
     "nl": {
         "thinking": "Ik zoek het op in de kennisbank…",
         "help": "Stel me een vraag over het opschalen van een digitale innovatie, bijvoorbeeld: "
-                "“Hoe krijg ik draagvlak bij andere gemeenten?”",
+        "“Hoe krijg ik draagvlak bij andere gemeenten?”",
         "welcome": "Hoi! Ik ben de Opschaalwijzer. Ik beantwoord vragen over opschalen met bronnen, "
-                   "wijs je op collega's die het al deden en geef volgende stappen. Stel gerust je vraag.",
+        "wijs je op collega's die het al deden en geef volgende stappen. Stel gerust je vraag.",
         "thanks": "Bedankt voor je feedback!",
         "gone": "Dat antwoord ken ik niet meer (misschien is het opgeruimd); stel de vraag opnieuw.",
         "error": "Er ging iets mis bij het beantwoorden; probeer het zo nog eens.",
@@ -53,9 +53,9 @@ TEXT = {
     "en": {
         "thinking": "Searching the knowledge base…",
         "help": "Ask me a question about scaling a digital innovation, for example: "
-                "“How do I get other municipalities on board?”",
+        "“How do I get other municipalities on board?”",
         "welcome": "Hi! I'm Opschaalwijzer. I answer questions about scaling with sources, point you "
-                   "to colleagues who did it before and suggest next steps. Go ahead and ask.",
+        "to colleagues who did it before and suggest next steps. Go ahead and ask.",
         "thanks": "Thanks for your feedback!",
         "gone": "I no longer know that answer (it may have been cleaned up); please ask again.",
         "error": "Something went wrong while answering; please try again in a moment.",
@@ -88,7 +88,7 @@ def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if " " in cut[limit // 2:]:
+    if " " in cut[limit // 2 :]:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,.;:") + "…"
 
@@ -185,16 +185,26 @@ class TeamsBot:
             errors = getattr(exc, "errors", None)
             if callable(errors):
                 first = (errors() or [{}])[0]
-                where = " bij " + ".".join(str(x) for x in first.get("loc", ())) if first.get("loc") else ""
+                where = (
+                    " bij " + ".".join(str(x) for x in first.get("loc", ()))
+                    if first.get("loc")
+                    else ""
+                )
             return bad_request(f"geen geldige activity{where}; volg het Bot Framework-schema")
         if not activity.type or not activity.conversation or not activity.conversation.id:
             return bad_request("de activity mist type of conversation.id")
         if not activity.channel_id:
             return bad_request("de activity mist channelId")
-        if activity.type in (ActivityTypes.message, ActivityTypes.conversation_update, ActivityTypes.invoke):
+        if activity.type in (
+            ActivityTypes.message,
+            ActivityTypes.conversation_update,
+            ActivityTypes.invoke,
+        ):
             if not activity.service_url:
                 return bad_request("de activity mist serviceUrl")
-            if activity.type == ActivityTypes.message and not (activity.from_property and activity.from_property.id):
+            if activity.type == ActivityTypes.message and not (
+                activity.from_property and activity.from_property.id
+            ):
                 return bad_request("de activity mist from.id")
         if anonymous and activity.service_url and not is_loopback_url(activity.service_url):
             # Token-less calls exist only in dev mode; never let them make us post elsewhere.
@@ -203,7 +213,9 @@ class TeamsBot:
             return await start_agent_process(request, self.app, self.adapter)
         except Exception as exc:
             log.error("Teams: activity verwerken mislukt (%s)", type(exc).__name__)
-            return JSONResponse({"error": "antwoord kon niet bij Teams worden afgeleverd"}, status_code=502)
+            return JSONResponse(
+                {"error": "antwoord kon niet bij Teams worden afgeleverd"}, status_code=502
+            )
 
     # -- handlers ----------------------------------------------------------------------------
     async def on_members_added(self, context: TurnContext, state: TurnState) -> None:
@@ -229,7 +241,9 @@ class TeamsBot:
             return
         if share.is_share(question):
             card = share.share_card(taxonomy(self.assistant))
-            await context.send_activity(Activity(type=ActivityTypes.message, attachments=[cards.attachment(card)]))
+            await context.send_activity(
+                Activity(type=ActivityTypes.message, attachments=[cards.attachment(card)])
+            )
             return
         conv_id = self.stores.conversation_for(CHANNEL, act.conversation.id, audience=self.audience)
         history = self.stores.history(conv_id)
@@ -252,13 +266,17 @@ class TeamsBot:
         )
         await context.send_activity(reply)
 
-    async def _answer_streaming(self, context: TurnContext, question: str, conv_id: str, kwargs: dict) -> None:
+    async def _answer_streaming(
+        self, context: TurnContext, question: str, conv_id: str, kwargs: dict
+    ) -> None:
         stream = context.streaming_response
         stream.queue_informative_update(t(detect_language(question), "thinking"))
         answer: Answer | None = None
         streamed: list[str] = []
         try:
-            async for kind, value in iterate_in_thread(lambda: self.assistant.stream(question, **kwargs)):
+            async for kind, value in iterate_in_thread(
+                lambda: self.assistant.stream(question, **kwargs)
+            ):
                 if kind == "delta":
                     streamed.append(value)
                     stream.queue_text_chunk(value)
@@ -276,11 +294,16 @@ class TeamsBot:
         # matches the [n] markers in the text, else the card's links are the citations.
         if [c.n for c in cites] == list(range(1, len(cites) + 1)):
             # Teams rejects citation names over 80 and abstracts over 160 characters.
-            stream.set_citations([
-                Citation(content=clip(c.snippet, 160), title=clip(c.title, 80),
-                         url=cards.source_url(c, self.public_url))
-                for c in cites
-            ])
+            stream.set_citations(
+                [
+                    Citation(
+                        content=clip(c.snippet, 160),
+                        title=clip(c.title, 80),
+                        url=cards.source_url(c, self.public_url),
+                    )
+                    for c in cites
+                ]
+            )
         stream.set_generated_by_ai_label(True)
         # A generative answer can change after streaming (a citation dropped, a fallback to the
         # extractive answer): then the card carries the final text, which is the one that counts.
@@ -322,26 +345,36 @@ class TeamsBot:
             if person is None:
                 raise PersonUnavailable(
                     "die persoon staat niet bij dit antwoord; kies iemand uit de aanbevelingen"
-                    if lang != "en" else
-                    "that person is not part of this answer; pick someone from the recommendations"
+                    if lang != "en"
+                    else "that person is not part of this answer; pick someone from the recommendations"
                 )
             text = await asyncio.to_thread(
-                self.assistant.intro, person["id"], stored["question"], asker_name=asker, language=lang
+                self.assistant.intro,
+                person["id"],
+                stored["question"],
+                asker_name=asker,
+                language=lang,
             )
         except UserError as exc:
             await context.send_activity(str(exc))
             return
         card = cards.intro_card(person["name"], text, person.get("contact") or {}, lang)
-        await context.send_activity(Activity(
-            type=ActivityTypes.message, summary=text[:120], attachments=[cards.attachment(card)],
-        ))
+        await context.send_activity(
+            Activity(
+                type=ActivityTypes.message,
+                summary=text[:120],
+                attachments=[cards.attachment(card)],
+            )
+        )
 
     async def on_share(self, context: TurnContext, value: dict) -> None:
         from bots.sharing.models import ContributionError
         from bots.sharing.service import Sharing
 
         try:
-            cid = Sharing(self.assistant, self.stores, self.settings).submit(share.submission(value), channel=CHANNEL)
+            cid = Sharing(self.assistant, self.stores, self.settings).submit(
+                share.submission(value), channel=CHANNEL
+            )
         except ContributionError as exc:
             await context.send_activity(f"Je bijdrage is nog niet verstuurd: {exc}")
             return

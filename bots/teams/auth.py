@@ -63,7 +63,9 @@ def is_loopback_url(url: str | None) -> bool:
 
 
 def sdk_config(environ: Mapping[str, str]) -> dict:
-    return load_configuration_from_env({k: v for k, v in environ.items() if k.startswith(_SDK_KEYS)})
+    return load_configuration_from_env(
+        {k: v for k, v in environ.items() if k.startswith(_SDK_KEYS)}
+    )
 
 
 def load_auth(settings, environ: Mapping[str, str]) -> TeamsAuth | None:
@@ -100,7 +102,9 @@ def load_auth(settings, environ: Mapping[str, str]) -> TeamsAuth | None:
             manager = MsalConnectionManager(**config)
             auth_config = manager.get_default_connection_configuration()
         except ValueError as exc:
-            raise TeamsConfigError(f"Teams-configuratie ongeldig: {exc}; zie docs/teams.md") from None
+            raise TeamsConfigError(
+                f"Teams-configuratie ongeldig: {exc}; zie docs/teams.md"
+            ) from None
         # Dev mode on loopback may additionally accept token-less calls (Agents Playground).
         auth_config.ANONYMOUS_ALLOWED = dev
         return TeamsAuth(auth_config, manager, dev, client_id)

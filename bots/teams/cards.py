@@ -78,9 +78,17 @@ def contact_action(person: PersonCard, language: str | None) -> dict | None:
     """Teams chat deep link when the person has a UPN, else mailto, else nothing."""
     lab = labels(language)
     if person.contact.get("teams"):
-        return {"type": "Action.OpenUrl", "title": lab["chat"], "url": teams_chat_link(person.contact["teams"])}
+        return {
+            "type": "Action.OpenUrl",
+            "title": lab["chat"],
+            "url": teams_chat_link(person.contact["teams"]),
+        }
     if person.contact.get("email"):
-        return {"type": "Action.OpenUrl", "title": lab["mail"], "url": mailto_link(person.contact["email"])}
+        return {
+            "type": "Action.OpenUrl",
+            "title": lab["mail"],
+            "url": mailto_link(person.contact["email"]),
+        }
     return None
 
 
@@ -109,11 +117,13 @@ def _person_block(p: PersonCard, answer: Answer) -> dict:
     items.append(_text(p.reason, spacing="Small"))
     actions = []
     if answer.answer_id:
-        actions.append({
-            "type": "Action.Submit",
-            "title": lab["intro"],
-            "data": {SUBMIT_KEY: "intro", "answer_id": answer.answer_id, "person_id": p.id},
-        })
+        actions.append(
+            {
+                "type": "Action.Submit",
+                "title": lab["intro"],
+                "data": {SUBMIT_KEY: "intro", "answer_id": answer.answer_id, "person_id": p.id},
+            }
+        )
     contact = contact_action(p, answer.language)
     if contact:
         actions.append(contact)
@@ -150,12 +160,24 @@ def answer_card(answer: Answer, public_url: str | None = None, include_text: boo
     actions = []
     if answer.answer_id:
         for rating in ("up", "down"):
-            actions.append({
-                "type": "Action.Submit",
-                "title": lab[rating],
-                "data": {SUBMIT_KEY: "feedback", "answer_id": answer.answer_id, "rating": rating},
-            })
-    return {"type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION, "body": body, "actions": actions}
+            actions.append(
+                {
+                    "type": "Action.Submit",
+                    "title": lab[rating],
+                    "data": {
+                        SUBMIT_KEY: "feedback",
+                        "answer_id": answer.answer_id,
+                        "rating": rating,
+                    },
+                }
+            )
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": CARD_VERSION,
+        "body": body,
+        "actions": actions,
+    }
 
 
 def intro_card(name: str, text: str, contact: dict[str, str], language: str | None) -> dict:
@@ -163,14 +185,30 @@ def intro_card(name: str, text: str, contact: dict[str, str], language: str | No
     lab = labels(language)
     actions = []
     if contact.get("teams"):
-        actions.append({"type": "Action.OpenUrl", "title": lab["open_chat"],
-                        "url": teams_chat_link(contact["teams"], text)})
+        actions.append(
+            {
+                "type": "Action.OpenUrl",
+                "title": lab["open_chat"],
+                "url": teams_chat_link(contact["teams"], text),
+            }
+        )
     elif contact.get("email"):
-        subject = "Kennismaking via Opschaalwijzer" if language != "en" else "Introduction via Opschaalwijzer"
-        actions.append({"type": "Action.OpenUrl", "title": lab["open_mail"],
-                        "url": mailto_link(contact["email"], subject, text)})
+        subject = (
+            "Kennismaking via Opschaalwijzer"
+            if language != "en"
+            else "Introduction via Opschaalwijzer"
+        )
+        actions.append(
+            {
+                "type": "Action.OpenUrl",
+                "title": lab["open_mail"],
+                "url": mailto_link(contact["email"], subject, text),
+            }
+        )
     return {
-        "type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION,
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": CARD_VERSION,
         "body": [_text(lab["intro_title"].format(name=name), weight="Bolder"), _text(text)],
         "actions": actions,
     }

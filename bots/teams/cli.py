@@ -67,11 +67,21 @@ def validate_manifest(manifest: dict, files: dict[str, bytes]) -> list[str]:
     if left:
         problems.append("niet ingevulde velden: " + ", ".join(left))
     required = {
-        "$schema": str, "manifestVersion": str, "version": str, "id": str,
-        "developer.name": str, "developer.websiteUrl": str, "developer.privacyUrl": str,
-        "developer.termsOfUseUrl": str, "name.short": str, "name.full": str,
-        "description.short": str, "description.full": str, "icons.color": str,
-        "icons.outline": str, "accentColor": str,
+        "$schema": str,
+        "manifestVersion": str,
+        "version": str,
+        "id": str,
+        "developer.name": str,
+        "developer.websiteUrl": str,
+        "developer.privacyUrl": str,
+        "developer.termsOfUseUrl": str,
+        "name.short": str,
+        "name.full": str,
+        "description.short": str,
+        "description.full": str,
+        "icons.color": str,
+        "icons.outline": str,
+        "accentColor": str,
     }
     for path, kind in required.items():
         value = _get(manifest, path)
@@ -89,8 +99,12 @@ def validate_manifest(manifest: dict, files: dict[str, bytes]) -> list[str]:
         url = _get(manifest, path)
         if isinstance(url, str) and url and not url.startswith("https://"):
             problems.append(f"'{path}' moet een https-adres zijn")
-    for path, limit in (("name.short", 30), ("name.full", 100), ("description.short", 80),
-                        ("description.full", 4000)):
+    for path, limit in (
+        ("name.short", 30),
+        ("name.full", 100),
+        ("description.short", 80),
+        ("description.full", 4000),
+    ):
         value = _get(manifest, path)
         if isinstance(value, str) and len(value) > limit:
             problems.append(f"'{path}' is te lang ({len(value)} tekens, maximaal {limit})")
@@ -165,13 +179,36 @@ def build_package(
 def register(app: typer.Typer) -> None:
     @app.command("teams-package")
     def teams_package(
-        out: Annotated[Path, typer.Option("--out", "-o", help="Pad van het zip-bestand.")] = Path("opschaalwijzer-teams.zip"),
-        app_id: Annotated[str | None, typer.Option("--app-id", help=f"Microsoft App ID van de Azure Bot (standaard {ENV_CLIENT_ID}).")] = None,
-        public_url: Annotated[str | None, typer.Option("--public-url", help="https-adres van deze service (standaard OPSCHAAL_PUBLIC_URL).")] = None,
-        privacy_url: Annotated[str | None, typer.Option("--privacy-url", help="Privacyverklaring (standaard het publieke adres).")] = None,
-        terms_url: Annotated[str | None, typer.Option("--terms-url", help="Gebruiksvoorwaarden (standaard het publieke adres).")] = None,
-        version: Annotated[str | None, typer.Option("--version", help="Versie x.y.z; verhoog die bij elke nieuwe upload.")] = None,
-        manifest: Annotated[Path, typer.Option("--manifest", help="Eigen manifest-sjabloon (iconen ernaast).")] = MANIFEST,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Pad van het zip-bestand.")] = Path(
+            "opschaalwijzer-teams.zip"
+        ),
+        app_id: Annotated[
+            str | None,
+            typer.Option(
+                "--app-id", help=f"Microsoft App ID van de Azure Bot (standaard {ENV_CLIENT_ID})."
+            ),
+        ] = None,
+        public_url: Annotated[
+            str | None,
+            typer.Option(
+                "--public-url", help="https-adres van deze service (standaard OPSCHAAL_PUBLIC_URL)."
+            ),
+        ] = None,
+        privacy_url: Annotated[
+            str | None,
+            typer.Option("--privacy-url", help="Privacyverklaring (standaard het publieke adres)."),
+        ] = None,
+        terms_url: Annotated[
+            str | None,
+            typer.Option("--terms-url", help="Gebruiksvoorwaarden (standaard het publieke adres)."),
+        ] = None,
+        version: Annotated[
+            str | None,
+            typer.Option("--version", help="Versie x.y.z; verhoog die bij elke nieuwe upload."),
+        ] = None,
+        manifest: Annotated[
+            Path, typer.Option("--manifest", help="Eigen manifest-sjabloon (iconen ernaast).")
+        ] = MANIFEST,
     ) -> None:
         """Bouw het Teams-app-pakket (manifest.json + iconen) om te uploaden in Teams.
 
@@ -182,17 +219,31 @@ def register(app: typer.Typer) -> None:
 
         app_id = app_id or os.environ.get(ENV_CLIENT_ID)
         if not app_id:
-            raise CliError(f"geen App ID: geef --app-id of zet {ENV_CLIENT_ID} (de Microsoft App ID van je Azure Bot)")
+            raise CliError(
+                f"geen App ID: geef --app-id of zet {ENV_CLIENT_ID} (de Microsoft App ID van je Azure Bot)"
+            )
         if not public_url:
             configured = getattr(settings_for(), "public_url", None)
             public_url = str(configured) if configured else None
         if not public_url:
-            raise CliError("geen publiek adres: geef --public-url https://… of zet OPSCHAAL_PUBLIC_URL")
+            raise CliError(
+                "geen publiek adres: geef --public-url https://… of zet OPSCHAAL_PUBLIC_URL"
+            )
         try:
-            result = build_package(out, app_id, public_url, privacy_url, terms_url, version, manifest)
+            result = build_package(
+                out, app_id, public_url, privacy_url, terms_url, version, manifest
+            )
         except PackageError as exc:
             raise CliError(f"Teams-pakket niet gebouwd: {exc}") from None
-        console.print(f"Teams-pakket geschreven: {out} (app {result['id']}, versie {result['version']})",
-                      markup=False, highlight=False, soft_wrap=True)
-        console.print("Upload het in Teams via Apps → Apps beheren → Een app uploaden (zie docs/teams.md).",
-                      markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            f"Teams-pakket geschreven: {out} (app {result['id']}, versie {result['version']})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            "Upload het in Teams via Apps → Apps beheren → Een app uploaden (zie docs/teams.md).",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -20,10 +20,17 @@ def encode_png(width: int, height: int, pixels: list[list[tuple[int, int, int, i
     raw = b"".join(b"\x00" + bytes(v for px in row for v in px) for row in pixels)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -49,8 +56,10 @@ def _inked(x: float, y: float, size: int, margin: int) -> bool:
 
 
 def draw(size: int, margin: int, ink, background) -> bytes:
-    rows = [[ink if _inked(x + 0.5, y + 0.5, size, margin) else background for x in range(size)]
-            for y in range(size)]
+    rows = [
+        [ink if _inked(x + 0.5, y + 0.5, size, margin) else background for x in range(size)]
+        for y in range(size)
+    ]
     return encode_png(size, size, rows)
 
 

@@ -189,7 +189,11 @@ def create_app(
             default = f"het verzoek is te groot (maximaal {settings.max_body_bytes} bytes); stuur een kortere vraag"
         # Starlette's own details are English status phrases; users get the Dutch line. Routes
         # that raise with their own (Dutch, user-facing) detail keep it.
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _phrase(exc.status_code) else default
+        detail = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.detail != _phrase(exc.status_code)
+            else default
+        )
         return JSONResponse(
             {"error": code, "detail": detail}, status_code=exc.status_code, headers=exc.headers
         )

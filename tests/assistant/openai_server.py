@@ -91,7 +91,9 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send(reply.status, reply.raw)
                 return
             if reply.status != 200:
-                err = {"error": {"message": "scripted failure", "type": "server_error", "code": None}}
+                err = {
+                    "error": {"message": "scripted failure", "type": "server_error", "code": None}
+                }
                 self._send(reply.status, json.dumps(err).encode())
                 return
             model = body.get("model", "fake-model")
@@ -129,7 +131,9 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     "object": "chat.completion.chunk",
                     "created": created,
                     "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                    "choices": [
+                        {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+                    ],
                 }
                 self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
                 self.wfile.flush()

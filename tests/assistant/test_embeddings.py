@@ -129,7 +129,9 @@ def test_reference_cache_persists_passages_but_never_queries(tmp_path):
 
     path = tmp_path / "ref.npz"
     counting = _Counting()
-    first = ReferenceCache(counting, path).embed(["draagvlak bij de directie", "aanbesteden met drie gemeenten"])
+    first = ReferenceCache(counting, path).embed(
+        ["draagvlak bij de directie", "aanbesteden met drie gemeenten"]
+    )
     assert len(counting.seen) == 2 and path.exists()
     again = _Counting()
     cached = ReferenceCache(again, path)

@@ -57,8 +57,12 @@ def test_weighted_scores_equal_bm25s_for_unit_weights(index):
 def test_title_weight_counts(tmp_path):
     bodies = ["tekst over samenwerken", "samenwerken en nog eens iets anders"]
     titles = ["inkoop", "overig"]
-    plain = LexicalIndex.build(["x", "y"], bodies, titles, ["nl", "nl"], LexicalParams(title_weight=0))
-    heavy = LexicalIndex.build(["x", "y"], bodies, titles, ["nl", "nl"], LexicalParams(title_weight=3))
+    plain = LexicalIndex.build(
+        ["x", "y"], bodies, titles, ["nl", "nl"], LexicalParams(title_weight=0)
+    )
+    heavy = LexicalIndex.build(
+        ["x", "y"], bodies, titles, ["nl", "nl"], LexicalParams(title_weight=3)
+    )
     assert plain.scores("inkoop")[0] == 0.0
     assert heavy.scores("inkoop")[0] > 0.0
 

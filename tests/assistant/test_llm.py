@@ -82,9 +82,7 @@ def assert_contract_citations(answer) -> None:
 
 
 def test_normal_answer_is_the_models_text_with_valid_citations(llm_assistant, llm_server):
-    llm_server.default = lambda body: Reply(
-        GOOD.replace("[1]", f"[{_case_n(body)}]")
-    )
+    llm_server.default = lambda body: Reply(GOOD.replace("[1]", f"[{_case_n(body)}]"))
     a = llm_assistant.ask(QUESTION)
     assert isinstance(llm_assistant.answerer, LLMAnswerer)
     assert a.answerer == "llm:openai:gpt-4o-mini"
@@ -119,7 +117,9 @@ def test_citation_to_a_missing_source_is_removed(llm_assistant, llm_server):
 
 
 def test_only_missing_sources_cited_falls_back(llm_assistant, llm_server):
-    llm_server.push("Vier gemeenten deden één gezamenlijke aanbesteding met een raamovereenkomst [7][8].")
+    llm_server.push(
+        "Vier gemeenten deden één gezamenlijke aanbesteding met een raamovereenkomst [7][8]."
+    )
     a = llm_assistant.ask(QUESTION)
     assert a.answerer == "extractive (fallback: no_citations)"
     assert a.fallback_reason == "no_citations"
@@ -157,7 +157,9 @@ def test_model_saying_the_sources_do_not_answer_abstains(llm_assistant, llm_serv
     ],
     ids=["http-500", "malformed-json", "no-choices"],
 )
-def test_server_failures_fall_back_to_the_extractive_answer(llm_assistant, llm_server, reply, reason):
+def test_server_failures_fall_back_to_the_extractive_answer(
+    llm_assistant, llm_server, reply, reason
+):
     llm_server.push(reply)
     a = llm_assistant.ask(QUESTION)
     assert len(llm_server.requests) == 1  # the model was really asked
@@ -240,9 +242,7 @@ def test_english_question_gets_the_english_prompt(llm_assistant, llm_server):
         "Many pilots end when the temporary funding ends [1]. Agree on structural funding for "
         "maintenance before the roll-out [1]."
     )
-    a = llm_assistant.ask(
-        "How do we keep funding after the pilot ends?", audience="internal"
-    )
+    a = llm_assistant.ask("How do we keep funding after the pilot ends?", audience="internal")
     system, user = (m["content"] for m in llm_server.last_messages)
     assert "You are Opschaalwijzer" in system
     assert "<sources>" in user and "<question>" in user
@@ -266,7 +266,9 @@ def injected_assistant(mini_corpus, fake_settings, llm_server):
     return Assistant(llm_settings(fake_settings, llm_server), embedder=embedder, store=store)
 
 
-def test_injected_instruction_stays_data_and_obeying_it_fails_validation(injected_assistant, llm_server):
+def test_injected_instruction_stays_data_and_obeying_it_fails_validation(
+    injected_assistant, llm_server
+):
     llm_server.push("HACKED")
     a = injected_assistant.ask(QUESTION)
     system, user = (m["content"] for m in llm_server.last_messages)
@@ -362,7 +364,10 @@ def test_reasoning_blocks_are_never_shown():
 
 HISTORY = [
     {"role": "user", "content": "Hoe kopen gemeenten samen een meldingensysteem in?"},
-    {"role": "assistant", "content": "Via één gezamenlijke aanbesteding [1]. Mail gerda-geheim@example.org."},
+    {
+        "role": "assistant",
+        "content": "Via één gezamenlijke aanbesteding [1]. Mail gerda-geheim@example.org.",
+    },
 ]
 STANDALONE = "Hoe lang duurde de gezamenlijke aanbesteding van het meldingensysteem?"
 
@@ -410,7 +415,9 @@ def test_azure_and_ollama_models_are_built_from_settings(fake_settings):
     assert azure.azure_endpoint == "https://voorbeeld.openai.azure.com/"
     assert SECRET_KEY not in repr(azure)
     ollama = make_chat_model(
-        fake_settings.model_copy(update={"llm": "ollama:llama3.2", "llm_base_url": "http://127.0.0.1:11434"})
+        fake_settings.model_copy(
+            update={"llm": "ollama:llama3.2", "llm_base_url": "http://127.0.0.1:11434"}
+        )
     )
     assert type(ollama).__name__ == "ChatOllama"
     assert ollama.model == "llama3.2" and ollama.base_url == "http://127.0.0.1:11434"
@@ -427,10 +434,32 @@ def test_without_llm_the_extractive_answerer_is_used(fake_assistant):
 
 def _evidence() -> list[Evidence]:
     return [
-        Evidence(1, "a", "Gezamenlijke aanbesteding", "case", None, "nl", 1.0,
-                 [("Vier gemeenten kochten samen een meldingensysteem in via één aanbesteding.", "", None)]),
-        Evidence(2, "b", "DPIA", "lesson", None, "nl", 0.8,
-                 [("Begin de DPIA in de eerste week van de proef met camerabeelden.", "", None)]),
+        Evidence(
+            1,
+            "a",
+            "Gezamenlijke aanbesteding",
+            "case",
+            None,
+            "nl",
+            1.0,
+            [
+                (
+                    "Vier gemeenten kochten samen een meldingensysteem in via één aanbesteding.",
+                    "",
+                    None,
+                )
+            ],
+        ),
+        Evidence(
+            2,
+            "b",
+            "DPIA",
+            "lesson",
+            None,
+            "nl",
+            0.8,
+            [("Begin de DPIA in de eerste week van de proef met camerabeelden.", "", None)],
+        ),
     ]
 
 
@@ -480,20 +509,36 @@ def test_english_answer_from_dutch_sources_is_supported_semantically_with_e5():
 
     checker = SupportChecker(Analyzer(), make_embedder(Settings(_env_file=None, embedder="e5")))
     ev = [
-        Evidence(1, "a", "Haverdam Hackt", "case", None, "nl", 1.0, [(
-            "Van de veertien ideeën was er niet één verder ontwikkeld of ingevoerd. Drie teams "
-            "hadden contact gezocht met de gemeente en kregen geen antwoord waar ze iets mee konden.",
-            "", None,
-        )]),
+        Evidence(
+            1,
+            "a",
+            "Haverdam Hackt",
+            "case",
+            None,
+            "nl",
+            1.0,
+            [
+                (
+                    "Van de veertien ideeën was er niet één verder ontwikkeld of ingevoerd. Drie teams "
+                    "hadden contact gezocht met de gemeente en kregen geen antwoord waar ze iets mee konden.",
+                    "",
+                    None,
+                )
+            ],
+        ),
     ]
     good = check_answer(
         "None of the fourteen ideas was developed further or put into use [1]. Three teams "
-        "contacted the municipality but got no useful answer [1].", ev, checker,
+        "contacted the municipality but got no useful answer [1].",
+        ev,
+        checker,
     )
     assert (good.sentences, good.supported) == (2, 2) and good.ok
     bad = check_answer(
         "Open source code should be published on a shared platform so others can reuse it [1]. "
-        "Ministers must be held accountable for failed IT projects [1].", ev, checker,
+        "Ministers must be held accountable for failed IT projects [1].",
+        ev,
+        checker,
     )
     assert bad.supported == 0 and bad.problem == "unsupported"
 
@@ -511,12 +556,18 @@ def test_eval_runs_in_llm_mode(llm_assistant, llm_server):
     llm_server.default = reply
     questions = [
         Question(id="q1", question=QUESTION, expected_docs=[CASE]),
-        Question(id="q2", question="Wanneer begin je met de DPIA bij een camerapilot?",
-                 expected_docs=["lessons/dpia-op-tijd"]),
+        Question(
+            id="q2",
+            question="Wanneer begin je met de DPIA bij een camerapilot?",
+            expected_docs=["lessons/dpia-op-tijd"],
+        ),
     ]
     report = run_eval(llm_assistant, questions, baselines=False)
     answers = [r["answer"] for r in report["results"]]
-    assert [a["answerer"] for a in answers] == ["llm:openai:gpt-4o-mini", "extractive (fallback: http_error)"]
+    assert [a["answerer"] for a in answers] == [
+        "llm:openai:gpt-4o-mini",
+        "extractive (fallback: http_error)",
+    ]
     m = llm_metrics(answers, configured=llm_assistant.settings.llm)
     assert m["fallback_rate"] == 0.5 and m["fallback_reasons"] == {"http_error": 1}
     assert m["citation_validity"] == 1.0 and m["supported_ratio"] == 1.0

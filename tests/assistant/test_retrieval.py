@@ -60,7 +60,9 @@ def test_public_audience_never_sees_internal_documents(mini):
     q = "budget after the pilot"
     assert NOTE in retriever.search(q, audience="internal").doc_ids
     assert NOTE not in retriever.search(q, audience="public").doc_ids
-    only_lessons = retriever.search("aanbesteding", audience="internal", filters=Filters(type=["lesson"]))
+    only_lessons = retriever.search(
+        "aanbesteding", audience="internal", filters=Filters(type=["lesson"])
+    )
     assert CASE not in only_lessons.doc_ids
 
 
@@ -110,8 +112,12 @@ def test_dense_weight_moves_the_ranking(mini):
     lex_scores = np.zeros(len(ids), dtype=np.float32)
     lex_scores[0] = 3.0
     lex, dense = {ids[0]: 3.0}, {ids[1]: 0.9, ids[0]: 0.1}
-    lexical_heavy = Retriever(index, embedder, store, weight_lexical=2.0, weight_dense=0.5)._fuse(lex_scores, lex, dense)
-    dense_heavy = Retriever(index, embedder, store, weight_lexical=0.5, weight_dense=2.0)._fuse(lex_scores, lex, dense)
+    lexical_heavy = Retriever(index, embedder, store, weight_lexical=2.0, weight_dense=0.5)._fuse(
+        lex_scores, lex, dense
+    )
+    dense_heavy = Retriever(index, embedder, store, weight_lexical=0.5, weight_dense=2.0)._fuse(
+        lex_scores, lex, dense
+    )
     assert max(lexical_heavy, key=lexical_heavy.get) == ids[0]
     assert max(dense_heavy, key=dense_heavy.get) == ids[1]
 
@@ -120,7 +126,9 @@ def test_feedback_changes_scores_but_keeps_the_contract(mini):
     index, embedder, store = mini
     q = "camera privacy"
     plain = Retriever(index, embedder, store, prf_docs=0).search(q, audience="internal")
-    prf = Retriever(index, embedder, store, prf_docs=2, prf_terms=10, prf_weight=0.5).search(q, audience="internal")
+    prf = Retriever(index, embedder, store, prf_docs=2, prf_terms=10, prf_weight=0.5).search(
+        q, audience="internal"
+    )
     assert plain.doc_ids[0] == prf.doc_ids[0] == DPIA
     assert [d.score for d in plain.docs] != [d.score for d in prf.docs]
     assert "fuse" in prf.timings_ms
@@ -129,7 +137,9 @@ def test_feedback_changes_scores_but_keeps_the_contract(mini):
 
 def test_k_docs_limits_and_scores_descend(mini):
     index, embedder, store = mini
-    r = Retriever(index, embedder, store).search("pilot budget aanbesteding privacy", audience="internal", k_docs=2)
+    r = Retriever(index, embedder, store).search(
+        "pilot budget aanbesteding privacy", audience="internal", k_docs=2
+    )
     assert len(r.docs) == 2
     assert r.docs[0].score >= r.docs[1].score
     assert all(d.chunks == sorted(d.chunks, key=lambda c: -c[1]) for d in r.docs)

@@ -1,5 +1,7 @@
 def test_fake_assistant_answers_with_citations(fake_assistant):
-    a = fake_assistant.ask("Hoe kopen gemeenten samen een meldingensysteem in via een aanbesteding?")
+    a = fake_assistant.ask(
+        "Hoe kopen gemeenten samen een meldingensysteem in via een aanbesteding?"
+    )
     assert not a.abstained
     assert a.citations
     assert "cases/gedeelde-aanbesteding" in a.retrieved

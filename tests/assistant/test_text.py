@@ -43,7 +43,11 @@ def test_split_with_linking_n(analyzer):
 
 
 def test_split_three_parts(analyzer):
-    assert analyzer.split("informatiebeveiligingsplatform") == ("informatie", "beveiliging", "platform")
+    assert analyzer.split("informatiebeveiligingsplatform") == (
+        "informatie",
+        "beveiliging",
+        "platform",
+    )
 
 
 def test_no_split_for_unknown_or_short_words(analyzer):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.store import MemoryStore
 from assistant.embeddings import HashingEmbedder
+from assistant.store import MemoryStore
 from assistant.text import EN_STOP, NL_STOP, words
 from ingest.loaders import load_document
 from ingest.pipeline import ingest, scan
@@ -97,7 +97,9 @@ def test_taxonomy_sizes(people, obstacles, phases):
     assert len(obstacles) >= 10
     assert 4 <= len(phases) <= 5
     for o in obstacles:
-        assert o.get("label") and o.get("label_en") and o.get("description") and o.get("keywords"), o["key"]
+        assert (
+            o.get("label") and o.get("label_en") and o.get("description") and o.get("keywords")
+        ), o["key"]
     for p in phases:
         assert len(p.get("steps") or []) >= 3 and p.get("questions"), p["key"]
 
@@ -105,7 +107,9 @@ def test_taxonomy_sizes(people, obstacles, phases):
 def test_every_obstacle_covered_by_documents_and_consenting_people(docs, people, obstacles):
     for o in obstacles:
         n_docs = sum(1 for d in docs if o["key"] in d.meta.obstacles)
-        n_people = sum(1 for p in people if p["consent"] is True and o["key"] in (p.get("obstacles") or []))
+        n_people = sum(
+            1 for p in people if p["consent"] is True and o["key"] in (p.get("obstacles") or [])
+        )
         assert n_docs >= 2, f"{o['key']}: {n_docs} documents"
         assert n_people >= 2, f"{o['key']}: {n_people} consenting people"
 
@@ -127,9 +131,13 @@ def test_language_field_matches_text(docs):
     for d in docs:
         nl, en = _dutch_ratio(_body(d))
         if d.meta.language == "nl":
-            assert nl > 0.15 and nl > 2 * en, f"{d.path} does not read as Dutch ({nl:.2f} vs {en:.2f})"
+            assert nl > 0.15 and nl > 2 * en, (
+                f"{d.path} does not read as Dutch ({nl:.2f} vs {en:.2f})"
+            )
         else:
-            assert en > 0.15 and en > 2 * nl, f"{d.path} does not read as English ({en:.2f} vs {nl:.2f})"
+            assert en > 0.15 and en > 2 * nl, (
+                f"{d.path} does not read as English ({en:.2f} vs {nl:.2f})"
+            )
 
 
 def test_some_english_but_mostly_dutch(docs):

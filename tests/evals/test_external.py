@@ -87,7 +87,12 @@ def test_rerun_is_incremental(tiny):
     again = run_external("kamervragen", path, settings, systems=("lexical",))
     assert first["chunks_embedded"] > 0
     assert again["chunks_embedded"] == 0
-    assert again["systems"] == {"lexical": {**first["systems"]["lexical"], "ms_per_query": again["systems"]["lexical"]["ms_per_query"]}}
+    assert again["systems"] == {
+        "lexical": {
+            **first["systems"]["lexical"],
+            "ms_per_query": again["systems"]["lexical"]["ms_per_query"],
+        }
+    }
 
 
 def test_missing_file_raises_dutch_message(tmp_path):
@@ -121,11 +126,14 @@ def test_rank_metrics():
 
 
 @pytest.mark.slow
+@pytest.mark.external
 def test_kamervragen_goal(tmp_path_factory):
     """The real benchmark with the default embedder (builds an e5 index of 2,081 chunks: minutes)."""
     path = DEFAULT_PATHS["kamervragen"]
     if not path.is_file():
-        pytest.skip(f"Kamervragen-bestand {path} ontbreekt (staat in ../shared/data/); test overgeslagen")
+        pytest.skip(
+            f"Kamervragen-bestand {path} ontbreekt (staat in ../shared/data/); test overgeslagen"
+        )
     from assistant.embeddings import make_embedder
     from evals.external import _backend_label
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from bots.sharing.store import ContributionStore
@@ -21,9 +19,13 @@ def test_share_form_submits_a_pending_contribution(browser, server):  # noqa: F8
     form = page.locator("opschaal-widget form.share")
     form.wait_for(timeout=WAIT)
     page.get_by_label("Titel").fill("Samen inkopen met drie gemeenten")
-    page.get_by_label("Wat heb je geprobeerd?").fill("We deden één gezamenlijke aanbesteding voor het meldingensysteem.")
+    page.get_by_label("Wat heb je geprobeerd?").fill(
+        "We deden één gezamenlijke aanbesteding voor het meldingensysteem."
+    )
     page.get_by_label("Inkoop").check()
-    page.get_by_label("Wat heb je geleerd?").fill("Leg het beheer vooraf vast en begin met een marktconsultatie.")
+    page.get_by_label("Wat heb je geleerd?").fill(
+        "Leg het beheer vooraf vast en begin met een marktconsultatie."
+    )
     page.get_by_label("Organisatie").fill("Testgemeente Zuid")
     # Submitting without answering the consent question is refused with a visible message.
     page.get_by_role("button", name="Insturen").click()
@@ -35,5 +37,7 @@ def test_share_form_submits_a_pending_contribution(browser, server):  # noqa: F8
     page.screenshot(path=str(OUT / "widget-share.png"))
     rows = ContributionStore(Stores(server.db)).list("pending")
     assert [r["payload"]["title"] for r in rows] == ["Samen inkopen met drie gemeenten"]
-    assert rows[0]["payload"]["obstacles"] == ["inkoop"] and rows[0]["payload"]["contact_ok"] is False
+    assert (
+        rows[0]["payload"]["obstacles"] == ["inkoop"] and rows[0]["payload"]["contact_ok"] is False
+    )
     page.close()

@@ -32,8 +32,9 @@ GOOD = {
 
 @pytest.fixture
 def sharing(tmp_path, mini_corpus):
-    settings = make_settings(tmp_path / "index", embedder="fake", corpus_dir=mini_corpus,
-                             curator_keys=["geheim-sleutel"])
+    settings = make_settings(
+        tmp_path / "index", embedder="fake", corpus_dir=mini_corpus, curator_keys=["geheim-sleutel"]
+    )
     report, embedder, store = build(mini_corpus, settings)
     assert report.exit_code == 0
     assistant = Assistant(settings, embedder=embedder, store=store)
@@ -48,14 +49,20 @@ def test_round_trip_submit_approve_ingest_retrieve(sharing):
     text = path.read_text(encoding="utf-8")
     assert text.startswith("---\n") and "type: lesson" in text
     assert sharing.contributions.get(cid)["status"] == "published"
-    answer = sharing.assistant.ask("gezamenlijke marktconsultatie voor een zaaksysteem aanbesteding")
+    answer = sharing.assistant.ask(
+        "gezamenlijke marktconsultatie voor een zaaksysteem aanbesteding"
+    )
     doc_id = "bijdragen/" + path.stem
     assert doc_id in answer.retrieved[:3]
     # contact_ok=True made the contributor a consenting, recommendable person
     people = yaml.safe_load((sharing.corpus / "people.yaml").read_text(encoding="utf-8"))
     piet = next(p for p in people if p["name"] == "Piet Proef")
     assert piet["consent"] is True and "inkoop" in piet["obstacles"]
-    assert (sharing.corpus / "people.yaml").read_text(encoding="utf-8").startswith("# Fictional test people")
+    assert (
+        (sharing.corpus / "people.yaml")
+        .read_text(encoding="utf-8")
+        .startswith("# Fictional test people")
+    )
 
 
 def test_no_contact_means_no_person(sharing):
@@ -90,13 +97,18 @@ def test_validation_errors_are_clear(sharing, change, fragment):
 def test_crash_between_approval_and_ingest_is_recovered(sharing):
     cid = sharing.submit(GOOD, channel="test")
     # Simulate a crash right after the approval was recorded, before the file and ingest.
-    sharing.contributions.set_status(cid, "approved", expect=("pending",), doc_path="bijdragen/herstel.md")
+    sharing.contributions.set_status(
+        cid, "approved", expect=("pending",), doc_path="bijdragen/herstel.md"
+    )
     assert not (sharing.corpus / "bijdragen/herstel.md").exists()
     fresh = Sharing(sharing.assistant, Stores(sharing.stores.path), sharing.settings)
     assert fresh.recover() == [cid]
     assert (sharing.corpus / "bijdragen/herstel.md").exists()
     assert fresh.contributions.get(cid)["status"] == "published"
-    assert "bijdragen/herstel" in sharing.assistant.ask("gezamenlijke aanbesteding zaaksysteem buurgemeenten").retrieved
+    assert (
+        "bijdragen/herstel"
+        in sharing.assistant.ask("gezamenlijke aanbesteding zaaksysteem buurgemeenten").retrieved
+    )
     assert fresh.recover() == []
 
 
@@ -122,7 +134,10 @@ def test_curator_endpoints_need_a_key(sharing):
     h = {"Authorization": "Bearer geheim-sleutel"}
     page = client.get("/curator", headers=h)
     assert page.status_code == 200 and GOOD["title"] in page.text
-    assert client.post(f"/curator/api/contributions/{cid}/approve", headers=h).json()["status"] == "published"
+    assert (
+        client.post(f"/curator/api/contributions/{cid}/approve", headers=h).json()["status"]
+        == "published"
+    )
     assert client.post(f"/curator/api/contributions/{cid}/approve", headers=h).status_code == 409
     assert client.get("/curator/api/analytics", headers=h).status_code == 200
 
@@ -132,7 +147,10 @@ def test_cross_site_form_post_is_refused(sharing):
     mount(app, sharing.assistant, sharing.stores, sharing.settings)
     client = TestClient(app)
     cid = sharing.submit(GOOD, channel="test")
-    r = client.post(f"/curator/contributions/{cid}/reject", headers={"X-Curator-Key": "geheim-sleutel", "Origin": "https://evil.example"})
+    r = client.post(
+        f"/curator/contributions/{cid}/reject",
+        headers={"X-Curator-Key": "geheim-sleutel", "Origin": "https://evil.example"},
+    )
     assert r.status_code == 403
     assert sharing.contributions.get(cid)["status"] == "pending"
 
@@ -153,7 +171,9 @@ def test_gap_clustering_groups_questions_by_topic(bundled_assistant):
     items = [GapItem(q, (now - dt.timedelta(days=d)).isoformat(), "abstained") for q, d in qs]
     gaps = knowledge_gaps(bundled_assistant, items)
     groups = sorted(sorted(g.examples) for g in gaps)
-    assert groups == sorted([sorted(q for q, _ in qs[:3]), sorted(q for q, _ in qs[3:5]), [qs[5][0]]])
+    assert groups == sorted(
+        [sorted(q for q, _ in qs[:3]), sorted(q for q, _ in qs[3:5]), [qs[5][0]]]
+    )
     paspoort = gaps[0]
     assert paspoort.count == 3 and paspoort.last_7_days == 2 and paspoort.previous_7_days == 1
     assert paspoort.trend == "stijgend"
@@ -212,7 +232,9 @@ def test_person_export_and_delete(sharing):
     tomb = next(p for p in people if p["id"] == pid)
     assert tomb == {"id": pid, "name": "Piet Proef", "consent": False, "deleted": True}
     assert sharing.contributions.get(cid)["payload"]["email"] is None
-    answer = sharing.assistant.ask("Wie heeft ervaring met gezamenlijke inkoop van een zaaksysteem?")
+    answer = sharing.assistant.ask(
+        "Wie heeft ervaring met gezamenlijke inkoop van een zaaksysteem?"
+    )
     assert all(p.id != pid for p in answer.people)
     assert "Piet Proef" not in answer.answer
     with pytest.raises(SharingError):

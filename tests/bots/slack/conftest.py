@@ -63,8 +63,12 @@ class StubSlack:
                         params[key] = json.loads(params[key])
                 method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else url.path
                 status, payload = stub._respond(method, params)
-                record = {"method": method, "params": params, "auth": self.headers.get("Authorization"),
-                          "response": payload}
+                record = {
+                    "method": method,
+                    "params": params,
+                    "auth": self.headers.get("Authorization"),
+                    "response": payload,
+                }
                 with stub._cond:
                     stub.calls.append(record)
                     stub._cond.notify_all()
@@ -85,14 +89,30 @@ class StubSlack:
         if method in self.fail:
             return 200, {"ok": False, "error": self.fail[method]}
         if method == "auth.test":
-            return 200, {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "opschaal",
-                         "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+            return 200, {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test",
+                "user": "opschaal",
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+            }
         if method == "chat.postMessage":
             ts = f"1700000100.{next(self._ts):06d}"
-            return 200, {"ok": True, "channel": p.get("channel"), "ts": ts,
-                         "message": {"text": p.get("text"), "ts": ts, "bot_id": BOT_ID}}
+            return 200, {
+                "ok": True,
+                "channel": p.get("channel"),
+                "ts": ts,
+                "message": {"text": p.get("text"), "ts": ts, "bot_id": BOT_ID},
+            }
         if method == "chat.update":
-            return 200, {"ok": True, "channel": p.get("channel"), "ts": p.get("ts"), "text": p.get("text")}
+            return 200, {
+                "ok": True,
+                "channel": p.get("channel"),
+                "ts": p.get("ts"),
+                "text": p.get("text"),
+            }
         if method == "chat.delete":
             return 200, {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
         if method == "chat.postEphemeral":
@@ -130,7 +150,9 @@ class StubSlack:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [c["method"] for c in self.calls]
-                    raise AssertionError(f"expected {count}× {method} within {timeout}s; saw {seen}")
+                    raise AssertionError(
+                        f"expected {count}× {method} within {timeout}s; saw {seen}"
+                    )
                 self._cond.wait(left)
 
     def close(self) -> None:
@@ -165,8 +187,13 @@ def event_body(event: dict, event_id: str | None = None, **extra) -> str:
         "event_id": event_id or f"Ev{next(_event_ids):08d}",
         "event_time": int(time.time()),
         "authorizations": [
-            {"enterprise_id": None, "team_id": TEAM, "user_id": BOT_USER, "is_bot": True,
-             "is_enterprise_install": False}
+            {
+                "enterprise_id": None,
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
         ],
         "is_ext_shared_channel": False,
         "event_context": "4-eyJldCI6ImFwcF9tZW50aW9uIn0",
@@ -175,39 +202,82 @@ def event_body(event: dict, event_id: str | None = None, **extra) -> str:
     return json.dumps(body)
 
 
-def mention(text: str, channel: str = "C0GENERAL", ts: str = "1700000000.000100", thread_ts: str | None = None,
-            user: str = USER) -> dict:
-    ev = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts, "channel": channel,
-          "event_ts": ts, "team": TEAM}
+def mention(
+    text: str,
+    channel: str = "C0GENERAL",
+    ts: str = "1700000000.000100",
+    thread_ts: str | None = None,
+    user: str = USER,
+) -> dict:
+    ev = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "team": TEAM,
+    }
     if thread_ts:
         ev["thread_ts"] = thread_ts
     return ev
 
 
 def dm(text: str, channel: str = "D0ASKER1", ts: str = "1700000000.000200", **extra) -> dict:
-    ev = {"type": "message", "channel": channel, "user": USER, "text": text, "ts": ts, "event_ts": ts,
-          "channel_type": "im", "team": TEAM}
+    ev = {
+        "type": "message",
+        "channel": channel,
+        "user": USER,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "im",
+        "team": TEAM,
+    }
     ev.update(extra)
     return ev
 
 
 def command_body(text: str, response_url: str, channel: str = "C0GENERAL") -> str:
-    return urlencode({
-        "token": "legacy-verification-token", "team_id": TEAM, "team_domain": "test",
-        "channel_id": channel, "channel_name": "general", "user_id": USER, "user_name": "tessa",
-        "command": "/opschaal", "text": text, "api_app_id": "A0OPSCHAAL", "is_enterprise_install": "false",
-        "response_url": response_url, "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-    })
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": TEAM,
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": USER,
+            "user_name": "tessa",
+            "command": "/opschaal",
+            "text": text,
+            "api_app_id": "A0OPSCHAAL",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+    )
 
 
-def action_body(action: dict, response_url: str, channel: str = "C0GENERAL", message: dict | None = None) -> str:
-    message = message or {"type": "message", "ts": "1700000100.000001", "bot_id": BOT_ID, "text": "…"}
+def action_body(
+    action: dict, response_url: str, channel: str = "C0GENERAL", message: dict | None = None
+) -> str:
+    message = message or {
+        "type": "message",
+        "ts": "1700000100.000001",
+        "bot_id": BOT_ID,
+        "text": "…",
+    }
     payload = {
         "type": "block_actions",
         "user": {"id": USER, "username": "tessa", "name": "tessa", "team_id": TEAM},
         "api_app_id": "A0OPSCHAAL",
         "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
         "trigger_id": "13345224609.738474920.8088930838d88f008e0",
         "team": {"id": TEAM, "domain": "test"},
         "enterprise": None,
@@ -215,7 +285,9 @@ def action_body(action: dict, response_url: str, channel: str = "C0GENERAL", mes
         "channel": {"id": channel, "name": "general"},
         "message": message,
         "response_url": response_url,
-        "actions": [{"type": "button", "block_id": "b1", "action_ts": "1700000300.000001", **action}],
+        "actions": [
+            {"type": "button", "block_id": "b1", "action_ts": "1700000300.000001", **action}
+        ],
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -255,7 +327,13 @@ def make_service(assistant, stores, settings):
     return app
 
 
-def post(client, body: str, content_type: str = "application/json", headers: dict | None = None, **sign_kw):
+def post(
+    client,
+    body: str,
+    content_type: str = "application/json",
+    headers: dict | None = None,
+    **sign_kw,
+):
     h = {"Content-Type": content_type, **sign(body, **sign_kw), **(headers or {})}
     return client.post("/slack/events", content=body.encode(), headers=h)
 

@@ -32,7 +32,10 @@ def assert_valid_blocks(blocks: list[dict], max_blocks: int = bk.MAX_MESSAGE_BLO
             if el.get("type") == "overflow":
                 assert 1 <= len(el["options"]) <= bk.OVERFLOW_OPTIONS
                 for o in el["options"]:
-                    assert len(o["value"]) <= bk.OPTION_VALUE and len(o["text"]["text"]) <= bk.OPTION_TEXT
+                    assert (
+                        len(o["value"]) <= bk.OPTION_VALUE
+                        and len(o["text"]["text"]) <= bk.OPTION_TEXT
+                    )
 
 
 def _walk(obj):
@@ -52,11 +55,34 @@ def _answer(**kw) -> Answer:
         answer="Doe **één** aanbesteding [1]. Zie ook <script>alert(1)</script> & meer [2].",
         abstained=False,
         citations=[
-            Citation(n=1, doc_id="cases/a", title="Samen inkopen", url="https://example.org/a", type="case", snippet="…", score=0.9),
-            Citation(n=2, doc_id="lessons/b", title="Budget | borgen", type="lesson", snippet="…", score=0.5),
+            Citation(
+                n=1,
+                doc_id="cases/a",
+                title="Samen inkopen",
+                url="https://example.org/a",
+                type="case",
+                snippet="…",
+                score=0.9,
+            ),
+            Citation(
+                n=2,
+                doc_id="lessons/b",
+                title="Budget | borgen",
+                type="lesson",
+                snippet="…",
+                score=0.5,
+            ),
         ],
-        people=[PersonCard(id="kees-kort", name="Kees Kort", role="inkoper", organisation="Noord", reason="Kees deed dit.",
-                           contact={"email": "kees@example.org"})],
+        people=[
+            PersonCard(
+                id="kees-kort",
+                name="Kees Kort",
+                role="inkoper",
+                organisation="Noord",
+                reason="Kees deed dit.",
+                contact={"email": "kees@example.org"},
+            )
+        ],
         phase="uitrol",
         next_steps=["Maak afspraken over beheer.", "Rol uit in golven."],
         answer_id="a" * 32,
@@ -66,14 +92,18 @@ def _answer(**kw) -> Answer:
 
 
 def test_answer_blocks_have_text_numbered_sources_phase_people_and_feedback():
-    blocks = bk.answer_blocks(_answer(), public_url="https://opschaal.example.nl", phase_names={"uitrol": "Uitrol"})
+    blocks = bk.answer_blocks(
+        _answer(), public_url="https://opschaal.example.nl", phase_names={"uitrol": "Uitrol"}
+    )
     assert_valid_blocks(blocks)
     text = json.dumps(blocks, ensure_ascii=False)
     # Markdown became mrkdwn and user/corpus text is escaped.
     assert "*één*" in blocks[0]["text"]["text"]
     assert "&lt;script&gt;" in text and "<script>" not in text
     # Numbered sources: the citation's own url, else the web's source page.
-    sources = next(b for b in blocks if "Bronnen" in b.get("text", {}).get("text", ""))["text"]["text"]
+    sources = next(b for b in blocks if "Bronnen" in b.get("text", {}).get("text", ""))["text"][
+        "text"
+    ]
     assert "[1] <https://example.org/a|Samen inkopen>" in sources
     assert "[2] <https://opschaal.example.nl/bronnen/lessons/b|Budget / borgen>" in sources
     phase = next(b for b in blocks if b["type"] == "context")["elements"][0]["text"]
@@ -91,7 +121,9 @@ def test_answer_blocks_have_text_numbered_sources_phase_people_and_feedback():
 
 def test_source_without_url_or_public_url_is_named_not_linked():
     blocks = bk.answer_blocks(_answer())
-    sources = next(b for b in blocks if "Bronnen" in b.get("text", {}).get("text", ""))["text"]["text"]
+    sources = next(b for b in blocks if "Bronnen" in b.get("text", {}).get("text", ""))["text"][
+        "text"
+    ]
     assert "[2] *Budget | borgen*".replace("|", "/") in sources
 
 
@@ -100,8 +132,15 @@ def test_huge_answer_stays_within_slack_limits():
     answer = _answer(
         answer=long_text,
         citations=[
-            Citation(n=i, doc_id=f"d/{i}", title="T" * 500, url=f"https://example.org/{'x' * 200}/{i}", type="case",
-                     snippet="s", score=0.1)
+            Citation(
+                n=i,
+                doc_id=f"d/{i}",
+                title="T" * 500,
+                url=f"https://example.org/{'x' * 200}/{i}",
+                type="case",
+                snippet="s",
+                score=0.1,
+            )
             for i in range(1, 13)
         ],
         people=[PersonCard(id=f"p{i}", name="N" * 300, reason="r " * 2000) for i in range(6)],
@@ -124,11 +163,22 @@ def test_split_text_never_breaks_a_link():
 def test_help_intro_and_home_blocks_are_valid():
     assert_valid_blocks(bk.help_blocks("nl"))
     assert_valid_blocks(bk.help_blocks("en"))
-    intro = bk.intro_blocks({"name": "Kees Kort", "contact": {"email": "k@example.org", "slack": "U0KEES"}}, "Beste Kees,\n\nHoi")
+    intro = bk.intro_blocks(
+        {"name": "Kees Kort", "contact": {"email": "k@example.org", "slack": "U0KEES"}},
+        "Beste Kees,\n\nHoi",
+    )
     assert_valid_blocks(intro)
     assert "<@U0KEES>" in json.dumps(intro)
-    plan = [{"key": f"f{i}", "name": f"Fase {i}", "description": "d" * 500, "steps": ["s" * 400] * 6,
-             "questions": ["q?"] * 3} for i in range(80)]
+    plan = [
+        {
+            "key": f"f{i}",
+            "name": f"Fase {i}",
+            "description": "d" * 500,
+            "steps": ["s" * 400] * 6,
+            "questions": ["q?"] * 3,
+        }
+        for i in range(80)
+    ]
     view = bk.home_view(plan)
     assert view["type"] == "home"
     assert_valid_blocks(view["blocks"], max_blocks=bk.MAX_HOME_BLOCKS)

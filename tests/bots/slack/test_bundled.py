@@ -33,7 +33,9 @@ QUESTIONS = [
 
 
 @pytest.mark.slow
-def test_no_consent_false_person_reaches_slack_on_the_bundled_corpus(bundled_assistant, stub_slack, tmp_path):
+def test_no_consent_false_person_reaches_slack_on_the_bundled_corpus(
+    bundled_assistant, stub_slack, tmp_path
+):
     from fastapi.testclient import TestClient
 
     from bots.stores import Stores
@@ -63,8 +65,14 @@ def test_no_consent_false_person_reaches_slack_on_the_bundled_corpus(bundled_ass
         ]
         assert buttons, "expected people cards on the bundled corpus"
         for n, value in enumerate(buttons):
-            post(client, action_body({"action_id": bk.ACTION_INTRO, "value": value}, stub_slack.url + f"/response/{n}"),
-                 "application/x-www-form-urlencoded")
+            post(
+                client,
+                action_body(
+                    {"action_id": bk.ACTION_INTRO, "value": value},
+                    stub_slack.url + f"/response/{n}",
+                ),
+                "application/x-www-form-urlencoded",
+            )
             stub_slack.wait_for(f"/response/{n}", timeout=300)
         assert len(stub_slack.of("conversations.open")) == len(buttons)
     sent = all_text([c["params"] for c in stub_slack.calls])

@@ -34,9 +34,13 @@ def test_without_credentials_slack_is_off_and_says_so_once(fake_assistant, caplo
     from bots.stores import Stores
     from bots.web.app import create_app
 
-    settings = fake_assistant.settings.model_copy(update={"slack_bot_token": None, "slack_signing_secret": None})
+    settings = fake_assistant.settings.model_copy(
+        update={"slack_bot_token": None, "slack_signing_secret": None}
+    )
     caplog.set_level(logging.INFO, logger="bots.slack")
-    app = create_app(settings=settings, assistant=fake_assistant, stores=Stores.from_settings(settings))
+    app = create_app(
+        settings=settings, assistant=fake_assistant, stores=Stores.from_settings(settings)
+    )
     lines = [r for r in caplog.records if r.name.startswith("bots.slack")]
     assert len(lines) == 1 and "Slack staat uit" in lines[0].getMessage()
     assert getattr(app.state, "slack_bolt", None) is None
@@ -51,7 +55,9 @@ def test_mount_returns_true_only_with_both_credentials(fake_assistant):
     from bots.stores import Stores
 
     stores = Stores.from_settings(fake_assistant.settings)
-    half = fake_assistant.settings.model_copy(update={"slack_bot_token": SecretStr(BOT_TOKEN), "slack_signing_secret": None})
+    half = fake_assistant.settings.model_copy(
+        update={"slack_bot_token": SecretStr(BOT_TOKEN), "slack_signing_secret": None}
+    )
     assert bots.slack.mount(FastAPI(), fake_assistant, stores, half) is False
     full = half.model_copy(update={"slack_signing_secret": SecretStr(SIGNING_SECRET)})
     app = FastAPI()
@@ -65,8 +71,14 @@ def test_logs_hold_no_tokens_or_contact_details(slack_stack, caplog):
     post(client, event_body(dm("Hoe kopen we samen met andere gemeenten een meldingensysteem in?")))
     blocks = stub.wait_for("chat.update")[0]["blocks"]
     card = next(b for b in blocks if b.get("block_id", "").startswith("person:"))
-    post(client, action_body({"action_id": "opschaal_intro", "value": card["accessory"]["value"]},
-                             stub.url + "/response/log"), "application/x-www-form-urlencoded")
+    post(
+        client,
+        action_body(
+            {"action_id": "opschaal_intro", "value": card["accessory"]["value"]},
+            stub.url + "/response/log",
+        ),
+        "application/x-www-form-urlencoded",
+    )
     stub.wait_for("/response/log")
     intro = stub.of("chat.postMessage")[-1]
     assert "kees-kort@example.org" in json.dumps(intro)  # it was really sent…
@@ -77,7 +89,11 @@ def test_logs_hold_no_tokens_or_contact_details(slack_stack, caplog):
 def test_manifest_declares_events_scopes_command_and_interactivity():
     manifest = yaml.safe_load((ROOT / "bots/slack/manifest.yaml").read_text())
     settings = manifest["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) >= {"app_mention", "message.im", "app_home_opened"}
+    assert set(settings["event_subscriptions"]["bot_events"]) >= {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+    }
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "im:write"} <= scopes
     assert settings["interactivity"]["is_enabled"] is True
@@ -99,10 +115,27 @@ class LoopbackSocketMode:
         self.payload = payload
 
         def handler(ws):
-            ws.send(json.dumps({"type": "hello", "num_connections": 1,
-                                "connection_info": {"app_id": "A0OPSCHAAL"}}))
-            ws.send(json.dumps({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
-                                "retry_attempt": 0, "retry_reason": "", "payload": self.payload}))
+            ws.send(
+                json.dumps(
+                    {
+                        "type": "hello",
+                        "num_connections": 1,
+                        "connection_info": {"app_id": "A0OPSCHAAL"},
+                    }
+                )
+            )
+            ws.send(
+                json.dumps(
+                    {
+                        "envelope_id": "env-1",
+                        "type": "events_api",
+                        "accepts_response_payload": False,
+                        "retry_attempt": 0,
+                        "retry_reason": "",
+                        "payload": self.payload,
+                    }
+                )
+            )
             for message in ws:
                 data = json.loads(message)
                 if data.get("envelope_id"):
@@ -117,12 +150,20 @@ class LoopbackSocketMode:
         self.server.shutdown()
 
 
-def test_socket_mode_receives_an_event_acks_it_and_answers(fake_assistant, slack_settings, stub_slack):
+def test_socket_mode_receives_an_event_acks_it_and_answers(
+    fake_assistant, slack_settings, stub_slack
+):
     from bots.slack.cli import connect_socket_mode
     from bots.stores import Stores
 
-    payload = json.loads(event_body(dm("Hoe kopen we samen met andere gemeenten een meldingensysteem in?",
-                                       channel="D0SOCKET1")))
+    payload = json.loads(
+        event_body(
+            dm(
+                "Hoe kopen we samen met andere gemeenten een meldingensysteem in?",
+                channel="D0SOCKET1",
+            )
+        )
+    )
     ws = LoopbackSocketMode(payload)
     original = stub_slack._respond
 
@@ -132,7 +173,9 @@ def test_socket_mode_receives_an_event_acks_it_and_answers(fake_assistant, slack
         return original(method, params)
 
     stub_slack._respond = respond
-    settings = slack_settings.model_copy(update={"slack_app_token": SecretStr("xapp-1-test-not-real")})
+    settings = slack_settings.model_copy(
+        update={"slack_app_token": SecretStr("xapp-1-test-not-real")}
+    )
     fake_assistant.settings = settings
     handler = connect_socket_mode(settings, fake_assistant, Stores.from_settings(settings))
     try:
@@ -147,7 +190,9 @@ def test_socket_mode_receives_an_event_acks_it_and_answers(fake_assistant, slack
         ws.close()
 
 
-def test_socket_mode_with_a_refused_app_token_is_a_clean_error(fake_assistant, slack_settings, stub_slack):
+def test_socket_mode_with_a_refused_app_token_is_a_clean_error(
+    fake_assistant, slack_settings, stub_slack
+):
     from slack_sdk.errors import SlackApiError
 
     from bots.slack.cli import connect_socket_mode
@@ -164,7 +209,12 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSCHAAL_SLACK"))}
     clean.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bots.cli", *args], capture_output=True, text=True, cwd=ROOT, env=clean, timeout=120
+        [sys.executable, "-m", "bots.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=clean,
+        timeout=120,
     )
 
 

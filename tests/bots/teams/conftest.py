@@ -47,18 +47,26 @@ class StubConnector:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 parts = [unquote(p) for p in urlparse(self.path).path.strip("/").split("/")]
-                ok = len(parts) in (4, 5) and parts[:2] == ["v3", "conversations"] and parts[3] == "activities"
+                ok = (
+                    len(parts) in (4, 5)
+                    and parts[:2] == ["v3", "conversations"]
+                    and parts[3] == "activities"
+                )
                 if ok:
                     with stub._lock:
-                        stub.calls.append({
-                            "path": self.path,
-                            "conversation": parts[2],
-                            "reply_to": parts[4] if len(parts) == 5 else None,
-                            "activity": json.loads(raw or b"{}"),
-                            "auth": self.headers.get("Authorization"),
-                        })
+                        stub.calls.append(
+                            {
+                                "path": self.path,
+                                "conversation": parts[2],
+                                "reply_to": parts[4] if len(parts) == 5 else None,
+                                "activity": json.loads(raw or b"{}"),
+                                "auth": self.headers.get("Authorization"),
+                            }
+                        )
                         new_id = f"reply-{next(stub._ids)}"
-                data = json.dumps({"id": new_id} if ok else {"error": {"code": "NotFound"}}).encode()
+                data = json.dumps(
+                    {"id": new_id} if ok else {"error": {"code": "NotFound"}}
+                ).encode()
                 self.send_response(200 if ok else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -86,8 +94,12 @@ class StubConnector:
         return [a for a in self.activities(conversation) if a.get("type") == "message"]
 
     def cards(self, conversation: str | None = None) -> list[dict]:
-        return [att["content"] for m in self.messages(conversation)
-                for att in m.get("attachments") or [] if att.get("contentType") == CARD]
+        return [
+            att["content"]
+            for m in self.messages(conversation)
+            for att in m.get("attachments") or []
+            if att.get("contentType") == CARD
+        ]
 
     def clear(self) -> None:
         with self._lock:
@@ -107,9 +119,16 @@ def no_sdk_env(monkeypatch):
         monkeypatch.delenv(key, raising=False)
 
 
-def message(service_url: str, text: str | None = None, *, conversation: str | None = None,
-            personal: bool = True, mention: bool = False, value: dict | None = None,
-            channel_id: str = "msteams") -> dict:
+def message(
+    service_url: str,
+    text: str | None = None,
+    *,
+    conversation: str | None = None,
+    personal: bool = True,
+    mention: bool = False,
+    value: dict | None = None,
+    channel_id: str = "msteams",
+) -> dict:
     """A message activity as Teams sends it (Bot Framework schema, camelCase)."""
     conversation = conversation or f"a:personal-{uuid.uuid4().hex[:8]}"
     conv = {"id": conversation, "tenantId": TENANT}
@@ -123,7 +142,11 @@ def message(service_url: str, text: str | None = None, *, conversation: str | No
         "timestamp": "2026-11-28T10:00:00.000Z",
         "serviceUrl": service_url,
         "channelId": channel_id,
-        "from": {"id": USER_ID, "name": USER_NAME, "aadObjectId": "0f0f0f0f-aaaa-bbbb-cccc-000000000001"},
+        "from": {
+            "id": USER_ID,
+            "name": USER_NAME,
+            "aadObjectId": "0f0f0f0f-aaaa-bbbb-cccc-000000000001",
+        },
         "conversation": conv,
         "recipient": {"id": BOT_ID, "name": BOT_NAME},
         "channelData": {"tenant": {"id": TENANT}},
@@ -133,11 +156,13 @@ def message(service_url: str, text: str | None = None, *, conversation: str | No
         activity["text"] = f"<at>{BOT_NAME}</at> {text}" if mention else text
         activity["textFormat"] = "plain"
     if mention:
-        activity["entities"] = [{
-            "type": "mention",
-            "text": f"<at>{BOT_NAME}</at>",
-            "mentioned": {"id": BOT_ID, "name": BOT_NAME},
-        }]
+        activity["entities"] = [
+            {
+                "type": "mention",
+                "text": f"<at>{BOT_NAME}</at>",
+                "mentioned": {"id": BOT_ID, "name": BOT_NAME},
+            }
+        ]
     if value is not None:
         activity["value"] = value
     return activity

@@ -45,7 +45,9 @@ def post(client: TestClient, activity, **kw):
 
 
 def card_of(activity: dict) -> dict:
-    cards = [a["content"] for a in activity.get("attachments") or [] if a.get("contentType") == CARD]
+    cards = [
+        a["content"] for a in activity.get("attachments") or [] if a.get("contentType") == CARD
+    ]
     assert len(cards) == 1, activity
     return cards[0]
 
@@ -74,12 +76,17 @@ def texts(card: dict) -> str:
 
 # -- switched on or off --------------------------------------------------------------------------
 
-def test_unconfigured_teams_is_off_with_one_log_line(fake_assistant, fake_settings, no_sdk_env, caplog):
+
+def test_unconfigured_teams_is_off_with_one_log_line(
+    fake_assistant, fake_settings, no_sdk_env, caplog
+):
     from bots.teams import mount
 
     app = FastAPI()
     with caplog.at_level(logging.DEBUG, logger="bots.teams"):
-        assert mount(app, fake_assistant, Stores.from_settings(fake_settings), fake_settings) is False
+        assert (
+            mount(app, fake_assistant, Stores.from_settings(fake_settings), fake_settings) is False
+        )
     lines = [r for r in caplog.records if r.name.startswith("bots.teams")]
     assert len(lines) == 1
     assert "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID" in lines[0].getMessage()
@@ -99,7 +106,12 @@ def test_dev_mode_is_refused_off_loopback(fake_assistant, fake_settings, no_sdk_
     assert len(lines) == 1 and lines[0].levelno == logging.ERROR
     assert "OPSCHAAL_TEAMS_DEV" in lines[0].getMessage() and "loopback" in lines[0].getMessage()
     web = create_app(settings, fake_assistant, Stores.from_settings(settings))
-    assert TestClient(web).post("/api/messages", json=message("http://127.0.0.1:9/", "hoi")).status_code == 404
+    assert (
+        TestClient(web)
+        .post("/api/messages", json=message("http://127.0.0.1:9/", "hoi"))
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
@@ -110,13 +122,17 @@ def test_dev_mode_mounts_on_loopback(fake_assistant, fake_settings, no_sdk_env, 
     assert mount(FastAPI(), fake_assistant, Stores.from_settings(settings), settings) is True
 
 
-def test_half_configured_credentials_are_refused(fake_assistant, fake_settings, no_sdk_env, monkeypatch, caplog):
+def test_half_configured_credentials_are_refused(
+    fake_assistant, fake_settings, no_sdk_env, monkeypatch, caplog
+):
     from bots.teams import mount
 
     monkeypatch.setenv(SDK_ENV[0], "11111111-2222-3333-4444-555555555555")
     app = FastAPI()
     with caplog.at_level(logging.INFO, logger="bots.teams"):
-        assert mount(app, fake_assistant, Stores.from_settings(fake_settings), fake_settings) is False
+        assert (
+            mount(app, fake_assistant, Stores.from_settings(fake_settings), fake_settings) is False
+        )
     msg = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("bots.teams"))
     assert "CLIENTSECRET" in msg and "TENANTID" in msg
 
@@ -141,7 +157,9 @@ def test_without_a_valid_token_401(secured_client, connector, header):
     assert connector.calls == []
 
 
-def test_token_less_call_in_dev_mode_from_another_machine_401(fake_assistant, dev_settings, stores, no_sdk_env, connector):
+def test_token_less_call_in_dev_mode_from_another_machine_401(
+    fake_assistant, dev_settings, stores, no_sdk_env, connector
+):
     from bots.web.app import create_app
 
     app = create_app(dev_settings, fake_assistant, stores)
@@ -157,6 +175,7 @@ def test_token_less_call_in_dev_mode_may_not_reply_off_loopback(client, connecto
 
 
 # -- malformed input -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "body",
@@ -184,6 +203,7 @@ def test_malformed_activity_is_400_never_500(client, connector, body):
 
 # -- answering -----------------------------------------------------------------------------------
 
+
 def test_personal_chat_streams_and_ends_with_an_adaptive_card(client, connector, stores):
     activity = message(connector.url, DPIA)
     r = post(client, activity)
@@ -195,13 +215,16 @@ def test_personal_chat_streams_and_ends_with_an_adaptive_card(client, connector,
     typing = [a for a in sent if a["type"] == "typing"]
     assert typing and any(
         e.get("type") == "streaminfo" and e.get("streamType") == "informative"
-        for a in typing for e in a.get("entities") or []
+        for a in typing
+        for e in a.get("entities") or []
     )
     finals = connector.messages()
     assert len(finals) == 1
     final = finals[0]
     assert sent.index(final) > sent.index(typing[0])
-    assert any(e.get("type") == "streaminfo" and e.get("streamType") == "final" for e in final["entities"])
+    assert any(
+        e.get("type") == "streaminfo" and e.get("streamType") == "final" for e in final["entities"]
+    )
 
     card = card_of(final)
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
@@ -253,7 +276,10 @@ def test_channel_message_with_mention_gets_one_card_with_the_text(client, connec
 
 def test_channel_message_without_mention_is_ignored(client, connector, stores):
     conv = "19:quiet@thread.tacv2"
-    assert post(client, message(connector.url, DPIA, conversation=conv, personal=False)).status_code == 202
+    assert (
+        post(client, message(connector.url, DPIA, conversation=conv, personal=False)).status_code
+        == 202
+    )
     assert connector.messages() == []
     assert stores.history(stores.conversation_for("teams", conv)) == []
 
@@ -265,7 +291,11 @@ def test_follow_up_uses_the_conversation_history(client, connector, stores):
     post(client, message(connector.url, FOLLOW_UP, conversation=conv))
     with_history = card_of(connector.messages()[0])
     assert [t.role for t in stores.history(stores.conversation_for("teams", conv))] == [
-        "user", "assistant", "user", "assistant"]
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
     # the same follow-up in a fresh chat has nothing to refer to
     connector.clear()
     post(client, message(connector.url, FOLLOW_UP, conversation="a:fresh-chat"))
@@ -320,8 +350,11 @@ def test_no_consent_false_person_ever_appears(client, connector):
     post(client, message(connector.url, BUDGET, conversation="a:budget-chat"))
     card = card_of(connector.messages()[0])
     # a forged "introduce me" for her is refused like an unknown person
-    forged = {"opschaal": "intro", "answer_id": submits(card, "feedback")[0]["answer_id"],
-              "person_id": "geheim-persoon"}
+    forged = {
+        "opschaal": "intro",
+        "answer_id": submits(card, "feedback")[0]["answer_id"],
+        "person_id": "geheim-persoon",
+    }
     post(client, message(connector.url, None, conversation=conv, value=forged))
     everything = json.dumps(connector.activities(), ensure_ascii=False)
     assert len(connector.messages()) == 3
@@ -331,14 +364,18 @@ def test_no_consent_false_person_ever_appears(client, connector):
 
 
 def test_mention_only_gets_help_not_an_error(client, connector):
-    activity = message(connector.url, "", conversation="19:x@thread.tacv2", personal=False, mention=True)
+    activity = message(
+        connector.url, "", conversation="19:x@thread.tacv2", personal=False, mention=True
+    )
     assert post(client, activity).status_code == 202
     assert "vraag" in connector.messages()[0]["text"].lower()
 
 
 def test_too_long_question_gets_the_one_line_error(client, connector, dev_settings):
     long = "opschalen " * (dev_settings.max_question_chars // 10 + 5)
-    activity = message(connector.url, long.strip(), conversation="19:y@thread.tacv2", personal=False, mention=True)
+    activity = message(
+        connector.url, long.strip(), conversation="19:y@thread.tacv2", personal=False, mention=True
+    )
     assert post(client, activity).status_code == 202
     text = connector.messages()[0]["text"]
     assert "te lang" in text and "\n" not in text
@@ -353,8 +390,16 @@ def test_welcome_when_installed_in_personal_scope(client, connector):
 
 def test_connector_down_is_not_a_500(client):
     # Nothing listens on this loopback port: the reply cannot be delivered.
-    r = post(client, message("http://127.0.0.1:9/", DPIA, conversation="19:z@thread.tacv2",
-                             personal=False, mention=True))
+    r = post(
+        client,
+        message(
+            "http://127.0.0.1:9/",
+            DPIA,
+            conversation="19:z@thread.tacv2",
+            personal=False,
+            mention=True,
+        ),
+    )
     assert r.status_code != 500
 
 
@@ -369,11 +414,18 @@ def test_deel_sends_the_contribution_form_and_a_submit_is_stored(client, connect
     submit = card["actions"][0]["data"]
     assert submit == {"opschaal": "share"}
     connector.clear()
-    value = dict(submit, title="Samen inkopen met drie gemeenten",
-                 tried="We deden één gezamenlijke aanbesteding voor het meldingensysteem.",
-                 obstacles="inkoop,budget", learned="Leg het beheer vooraf vast en begin met een marktconsultatie.",
-                 organisation="Testgemeente Zuid", contact_ok="nee")
-    post(client, message(connector.url, None, conversation=conv, value=dict(value, contact_ok="ja")))
+    value = dict(
+        submit,
+        title="Samen inkopen met drie gemeenten",
+        tried="We deden één gezamenlijke aanbesteding voor het meldingensysteem.",
+        obstacles="inkoop,budget",
+        learned="Leg het beheer vooraf vast en begin met een marktconsultatie.",
+        organisation="Testgemeente Zuid",
+        contact_ok="nee",
+    )
+    post(
+        client, message(connector.url, None, conversation=conv, value=dict(value, contact_ok="ja"))
+    )
     assert "nog niet verstuurd" in connector.messages()[0]["text"]  # ja without name/email
     assert ContributionStore(stores).list() == []
     connector.clear()

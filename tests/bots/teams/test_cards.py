@@ -15,16 +15,40 @@ def make_answer(**kw) -> Answer:
         answer="Doe één aanbesteding met een raamovereenkomst [1]. Leg het budget vast [2].",
         abstained=False,
         citations=[
-            Citation(n=1, doc_id="cases/gedeelde-aanbesteding", title="Vier gemeenten [samen]", url="https://example.org/case",
-                     type="case", snippet="…", score=0.9),
-            Citation(n=2, doc_id="lessons/budget", title="Budget", url=None, type="lesson", snippet="…", score=0.5),
+            Citation(
+                n=1,
+                doc_id="cases/gedeelde-aanbesteding",
+                title="Vier gemeenten [samen]",
+                url="https://example.org/case",
+                type="case",
+                snippet="…",
+                score=0.9,
+            ),
+            Citation(
+                n=2,
+                doc_id="lessons/budget",
+                title="Budget",
+                url=None,
+                type="lesson",
+                snippet="…",
+                score=0.5,
+            ),
         ],
         people=[
-            PersonCard(id="kees-kort", name="Kees Kort", role="inkoper", organisation="Testgemeente Noord",
-                       reason="Kees deed een gezamenlijke aanbesteding.", contact={"teams": "kees.kort@example.org",
-                                                                                   "email": "kees@example.org"}),
-            PersonCard(id="lotte-lang", name="Lotte Lang", reason="Lotte kent de AVG.",
-                       contact={"email": "lotte-lang@example.org"}),
+            PersonCard(
+                id="kees-kort",
+                name="Kees Kort",
+                role="inkoper",
+                organisation="Testgemeente Noord",
+                reason="Kees deed een gezamenlijke aanbesteding.",
+                contact={"teams": "kees.kort@example.org", "email": "kees@example.org"},
+            ),
+            PersonCard(
+                id="lotte-lang",
+                name="Lotte Lang",
+                reason="Lotte kent de AVG.",
+                contact={"email": "lotte-lang@example.org"},
+            ),
             PersonCard(id="zonder-contact", name="Zonder Contact", reason="Weet veel."),
         ],
         phase="uitrol",
@@ -62,8 +86,16 @@ def test_card_structure_text_sources_people_steps_feedback():
     assert any(t.startswith("Volgende stappen") and "uitrol" in t for t in texts)
     assert "→ Spreek een trekker af." in texts
     assert card["actions"] == [
-        {"type": "Action.Submit", "title": "👍 Nuttig", "data": {"opschaal": "feedback", "answer_id": "a1b2c3", "rating": "up"}},
-        {"type": "Action.Submit", "title": "👎 Niet nuttig", "data": {"opschaal": "feedback", "answer_id": "a1b2c3", "rating": "down"}},
+        {
+            "type": "Action.Submit",
+            "title": "👍 Nuttig",
+            "data": {"opschaal": "feedback", "answer_id": "a1b2c3", "rating": "up"},
+        },
+        {
+            "type": "Action.Submit",
+            "title": "👎 Niet nuttig",
+            "data": {"opschaal": "feedback", "answer_id": "a1b2c3", "rating": "down"},
+        },
     ]
 
 
@@ -75,7 +107,11 @@ def test_people_have_reason_intro_and_contact_link():
     assert kees["items"][0]["text"] == "Kees Kort"
     assert any(i.get("text") == "Kees deed een gezamenlijke aanbesteding." for i in kees["items"])
     kees_actions = actions_in(kees)
-    assert kees_actions[0]["data"] == {"opschaal": "intro", "answer_id": "a1b2c3", "person_id": "kees-kort"}
+    assert kees_actions[0]["data"] == {
+        "opschaal": "intro",
+        "answer_id": "a1b2c3",
+        "person_id": "kees-kort",
+    }
     link = urlsplit(kees_actions[1]["url"])
     assert (link.scheme, link.netloc, link.path) == ("https", "teams.microsoft.com", "/l/chat/0/0")
     assert parse_qs(link.query)["users"] == ["kees.kort@example.org"]
@@ -95,7 +131,9 @@ def test_english_labels_and_no_links_without_urls():
 def test_streamed_card_leaves_the_text_to_the_message():
     card = cards.answer_card(make_answer(), include_text=False)
     assert all(b.get("text") != make_answer().answer for b in card["body"])
-    bare = cards.answer_card(make_answer(citations=[], people=[], next_steps=[]), include_text=False)
+    bare = cards.answer_card(
+        make_answer(citations=[], people=[], next_steps=[]), include_text=False
+    )
     assert bare["body"][0]["text"] == make_answer().answer  # never an empty card
 
 

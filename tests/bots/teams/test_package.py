@@ -27,7 +27,9 @@ def cli():
 def test_package_from_env_app_id(cli, tmp_path, monkeypatch, no_sdk_env):
     monkeypatch.setenv(SDK_ENV[0], APP_ID)
     out = tmp_path / "teams.zip"
-    result = CliRunner().invoke(cli, ["teams-package", "--out", str(out), "--public-url", "https://opschaal.example.nl/"])
+    result = CliRunner().invoke(
+        cli, ["teams-package", "--out", str(out), "--public-url", "https://opschaal.example.nl/"]
+    )
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(out) as zf:
         assert sorted(zf.namelist()) == ["color.png", "manifest.json", "outline.png"]
@@ -41,8 +43,16 @@ def test_package_from_env_app_id(cli, tmp_path, monkeypatch, no_sdk_env):
 
 
 def test_package_without_app_id_is_a_clean_error(cli, tmp_path, no_sdk_env):
-    result = CliRunner().invoke(cli, ["teams-package", "--out", str(tmp_path / "x.zip"),
-                                      "--public-url", "https://opschaal.example.nl"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "teams-package",
+            "--out",
+            str(tmp_path / "x.zip"),
+            "--public-url",
+            "https://opschaal.example.nl",
+        ],
+    )
     assert result.exit_code != 0
     assert "App ID" in str(result.exception)
     assert not (tmp_path / "x.zip").exists()
@@ -68,9 +78,16 @@ def test_bad_inputs_are_refused_and_nothing_written(tmp_path, kwargs, needle):
 def good_manifest() -> tuple[dict, dict]:
     from bots.teams.cli import fill
 
-    manifest = fill(json.loads(MANIFEST.read_text()), {
-        "APP_ID": APP_ID, "WEBSITE_URL": "https://a.example", "PRIVACY_URL": "https://a.example/p",
-        "TERMS_URL": "https://a.example/t", "PUBLIC_DOMAIN": "a.example"})
+    manifest = fill(
+        json.loads(MANIFEST.read_text()),
+        {
+            "APP_ID": APP_ID,
+            "WEBSITE_URL": "https://a.example",
+            "PRIVACY_URL": "https://a.example/p",
+            "TERMS_URL": "https://a.example/t",
+            "PUBLIC_DOMAIN": "a.example",
+        },
+    )
     files = {n: (MANIFEST.parent / n).read_bytes() for n in ("color.png", "outline.png")}
     return manifest, files
 
@@ -80,7 +97,9 @@ def test_shipped_manifest_is_valid():
     assert validate_manifest(manifest, files) == []
 
 
-@pytest.mark.parametrize("field", ["id", "version", "developer", "name", "description", "icons", "accentColor", "bots"])
+@pytest.mark.parametrize(
+    "field", ["id", "version", "developer", "name", "description", "icons", "accentColor", "bots"]
+)
 def test_missing_required_field_is_reported(field):
     manifest, files = good_manifest()
     del manifest[field]
@@ -93,7 +112,9 @@ def test_wrong_icon_size_is_reported(tmp_path):
 
     template = tmp_path / "manifest.json"
     shutil.copy(MANIFEST, template)
-    shutil.copy(MANIFEST.parent / "outline.png", tmp_path / "color.png")  # 32x32 where 192x192 belongs
+    shutil.copy(
+        MANIFEST.parent / "outline.png", tmp_path / "color.png"
+    )  # 32x32 where 192x192 belongs
     shutil.copy(MANIFEST.parent / "outline.png", tmp_path / "outline.png")
     with pytest.raises(PackageError, match="192x192"):
         build_package(tmp_path / "x.zip", APP_ID, "https://a.example", template=template)

@@ -25,16 +25,31 @@ def free_port() -> int:
 
 def serve(settings, host: str):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SDK_ENV and not k.startswith("OPSCHAAL_")}
-    env.update({
-        "OPSCHAAL_TEAMS_DEV": "1",
-        "OPSCHAAL_EMBEDDER": "fake",
-        "OPSCHAAL_INDEX_DIR": str(settings.index_dir),
-        "OPSCHAAL_DATA_DIR": str(settings.data_dir),
-        "HF_HUB_OFFLINE": "1",
-    })
-    cmd = [sys.executable, "-c", "from bots.cli import main; main()", "serve", "--host", host, "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        k: v for k, v in os.environ.items() if k not in SDK_ENV and not k.startswith("OPSCHAAL_")
+    }
+    env.update(
+        {
+            "OPSCHAAL_TEAMS_DEV": "1",
+            "OPSCHAAL_EMBEDDER": "fake",
+            "OPSCHAAL_INDEX_DIR": str(settings.index_dir),
+            "OPSCHAAL_DATA_DIR": str(settings.data_dir),
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-c",
+        "from bots.cli import main; main()",
+        "serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 240  # generous: CI machines can be busy
     while time.monotonic() < deadline:
         if proc.poll() is not None:
