@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="documents of the bundled corpus for the e5 ingest figures (default all)",
     )
-    parser.add_argument("--load-seconds", type=float, default=10)
+    parser.add_argument("--load-seconds", type=float, default=30)
     args = parser.parse_args(argv)
 
     from assistant.config import BUNDLED_CORPUS
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             attempt(
                 "web_load",
                 lambda: web_load.serve_and_load(
-                    clients=8, seconds=args.load_seconds, index_dir=default_index
+                    clients=32, seconds=args.load_seconds, index_dir=default_index
                 ),
             )
     finally:
