@@ -772,7 +772,7 @@ def person_card(person: Person, reason: str, obstacles: list[str]) -> PersonCard
 # redaction
 
 
-_PARTICLES = {
+NAME_PARTICLES = {
     "van",
     "de",
     "der",
@@ -847,7 +847,7 @@ class Redactor:
             if len(parts) > 1:
                 surname = " ".join(parts[1:])
                 variants.append((surname, True))
-                core = " ".join(w for w in parts[1:] if w.lower() not in _PARTICLES)
+                core = " ".join(w for w in parts[1:] if w.lower() not in NAME_PARTICLES)
                 if core and core != surname and len(core) >= 3:
                     variants.append((core, True))
                 if len(parts[0]) >= 3:
@@ -876,7 +876,7 @@ class Redactor:
     @staticmethod
     def _capitalised(m: re.Match) -> bool:
         name = m.group("name")
-        core = [w for w in name.split() if w.lower() not in _PARTICLES] or name.split()
+        core = [w for w in name.split() if w.lower() not in NAME_PARTICLES] or name.split()
         return core[-1][:1].isupper()
 
     def _protect_shown(self, text: str) -> tuple[str, list[str]]:

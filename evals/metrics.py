@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from assistant.people import NAME_PARTICLES
+
 KS = (1, 5, 10)
 RETRIEVAL_KEYS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 
@@ -117,22 +119,8 @@ def citation_precision(answer: dict, expected: Sequence[str]) -> float | None:
 
 
 # -- consent -------------------------------------------------------------------------------------
-_PARTICLES = {
-    "van",
-    "de",
-    "der",
-    "den",
-    "het",
-    "ten",
-    "ter",
-    "te",
-    "el",
-    "la",
-    "le",
-    "di",
-    "da",
-    "von",
-}
+# Tussenvoegsels; shared with the redactor so both read names the same way.
+_PARTICLES = NAME_PARTICLES
 
 
 class LeakFinder:
