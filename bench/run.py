@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.load import QUESTIONS as LOAD_QUESTIONS
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -41,14 +43,7 @@ CACHE = ROOT / ".opschaal" / "bench"
 RESULTS = ROOT / "bench" / "results.json"
 
 QUESTIONS = [
-    "Hoe creëer ik draagvlak voor opschaling?",
-    "Hoe kopen we samen met andere gemeenten in?",
-    "Wanneer moet ik met een DPIA beginnen?",
-    "Hoe regel ik structureel budget na de pilot?",
-    "Wie heeft ervaring met het overdragen van een pilot aan beheer?",
-    "How do we get funding after the pilot ends?",
-    "Wat zijn de stappen van pilot naar uitrol?",
-    "Hoe voorkom ik dat een pilot blijft hangen?",
+    *LOAD_QUESTIONS,
     "Welke rol speelt de inkoper bij innovatie?",
     "What did other municipalities learn about scaling a chatbot?",
 ]
