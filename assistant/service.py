@@ -51,6 +51,14 @@ class PersonUnavailable(UserError):
     pass
 
 
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class _Runtime:
     """Everything derived from one index generation; rebuilt when ingest commits a new one."""
 
@@ -102,6 +110,7 @@ class Assistant:
         self.store = store or make_store(self.settings, self.embedder)
         self._answerer = answerer
         self._rt: _Runtime | None = None
+        self._manifest_stamp: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -153,6 +162,11 @@ class Assistant:
     @property
     def runtime(self) -> _Runtime:
         rt = self._rt
+        # Ingest replaces the manifest atomically, so a changed stat means a new generation
+        # may be live. Parsing the manifest on every question cost ~60 ms at 10k chunks.
+        stamp = _stat_key(Path(self.settings.index_dir) / "manifest.json")
+        if rt is not None and stamp == self._manifest_stamp:
+            return rt
         manifest = read_manifest(Path(self.settings.index_dir))
         if rt is None or (manifest and manifest.get("generation") != rt.generation):
             with self._lock:
@@ -166,6 +180,7 @@ class Assistant:
                     if isinstance(fallback, ExtractiveAnswerer):
                         fallback.analyzer = self._rt.analyzer
             rt = self._rt
+        self._manifest_stamp = stamp
         return rt
 
     def warm(self) -> None:
