@@ -31,8 +31,11 @@ CREATE INDEX IF NOT EXISTS contributions_status ON contributions(status, created
 class ContributionStore:
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
+        # Channels build one per submission: create the table once per database handle.
         # executescript commits on its own, so it runs outside Stores.tx().
-        stores._conn().executescript(SCHEMA)
+        if not getattr(stores, "_contributions_ready", False):
+            stores._conn().executescript(SCHEMA)
+            stores._contributions_ready = True
 
     def add(self, payload: dict, channel: str) -> str:
         cid = uuid.uuid4().hex[:12]

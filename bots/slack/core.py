@@ -261,6 +261,15 @@ class SlackBot:
             )
 
     # -- people ----------------------------------------------------------------------------------
+    def post_help(self, client: WebClient, channel: str, thread_ts: str | None) -> None:
+        """What the bot can do, in the channel or thread where someone asked for help."""
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text="Opschaalwijzer: hulp",
+            blocks=bk.help_blocks(),
+        )
+
     def tell(self, client: WebClient, body: dict, text: str, respond=None) -> None:
         """A short private note to whoever clicked, in the place they clicked."""
         user = (body.get("user") or {}).get("id")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from . import blocks as bk
 from .core import Reply, SlackBot, is_help, split_private, strip_mentions
 
 
@@ -25,12 +24,7 @@ def register(app: App) -> None:
         _, question = split_private(strip_mentions(event.get("text", "")))
         thread = event.get("thread_ts")
         if is_help(question):
-            client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread,
-                text="Opschaalwijzer: hulp",
-                blocks=bk.help_blocks(),
-            )
+            bot.post_help(client, channel, thread)
             return
         reply = Reply(
             channel=channel,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from . import blocks as bk
 from .core import Reply, SlackBot, is_help, split_private, strip_mentions
 
 
@@ -22,12 +21,7 @@ def register(app: App) -> None:
         existing_thread = event.get("thread_ts")
         root = existing_thread or ts
         if is_help(question):
-            client.chat_postMessage(
-                channel=channel,
-                thread_ts=root,
-                text="Opschaalwijzer: hulp",
-                blocks=bk.help_blocks(),
-            )
+            bot.post_help(client, channel, root)
             return
         reply = Reply(
             channel=channel,

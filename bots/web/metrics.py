@@ -6,6 +6,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from assistant.models import Answer
 
+#: Seconds; answers take tens of milliseconds warm and seconds with a model.
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -22,7 +25,7 @@ class Metrics:
             "Time to the end of the response, by route.",
             ["route"],
             registry=r,
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            buckets=LATENCY_BUCKETS,
         )
         self.answers = Counter(
             "opschaal_answers",
@@ -41,7 +44,7 @@ class Metrics:
             "Time the assistant took per answer.",
             ["channel"],
             registry=r,
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            buckets=LATENCY_BUCKETS,
         )
         self.feedback = Counter(
             "opschaal_feedback",
