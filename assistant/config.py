@@ -48,11 +48,13 @@ class Settings(BaseSettings):
     # --- retrieval ---------------------------------------------------------------------
     top_k: int = 5
     candidates: int = 60
-    #: Weights of min-max-normalised scores in the fusion; chosen by measurement, see
+    #: Weights of the standardised (z-scored) scores in the fusion; chosen by measurement, see
     #: docs/retrieval.md. Empty ``weight_dense`` means the measured default for the embedder
     #: (e5 strong, the English MiniLM weak on Dutch).
     weight_lexical: float = 1.0
     weight_dense: float | None = None
+    #: Weight of the character-5-gram BM25 view in hybrid fusion; 0 switches it off.
+    weight_ngram: float = 0.5
     chunk_size: int = 1100
     chunk_overlap: int = 120
 

@@ -21,13 +21,13 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from .text import Analyzer
+from .text import Analyzer, char_ngrams
 
 log = logging.getLogger(__name__)
 
 #: Bumped whenever analysis or scoring changes what a saved index contains; an index saved by
 #: another version is rebuilt in memory from its chunks (see ``retrieval.LoadedIndex``).
-VERSION = 2
+VERSION = 3
 
 
 @dataclass
@@ -40,6 +40,10 @@ class LexicalParams:
     title_weight: int = 2
     #: Words seen this often in the corpus count as known parts for compound splitting.
     min_count: int = 1
+    #: Length of the character n-grams of the second lexical view; 0 builds none. 5 beat 4 on
+    #: Kamervragen (docs/retrieval.md); that view keeps bm25s's textbook b = 0.75.
+    ngram: int = 5
+    ngram_b: float = 0.75
 
 
 class LexicalIndex:
@@ -50,10 +54,13 @@ class LexicalIndex:
         analyzer: Analyzer,
         params: LexicalParams | None = None,
         version: int = VERSION,
+        grams: bm25s.BM25 | None = None,
     ):
         self.ids = ids
         self.pos = {cid: i for i, cid in enumerate(ids)}
         self.retriever = retriever
+        #: BM25 over character n-grams of the same chunks (``None`` when disabled or empty).
+        self.grams = grams
         self.analyzer = analyzer
         self.params = params or LexicalParams()
         self.version = version
@@ -81,16 +88,25 @@ class LexicalIndex:
             toks = analyzer.terms(body, lang)
             toks += analyzer.terms(title, lang) * params.title_weight
             corpus_tokens.append(toks or ["__leeg__"])
-        retriever = None
+        retriever = grams = None
         if ids:
             retriever = bm25s.BM25(k1=params.k1, b=params.b)
             retriever.index(corpus_tokens, show_progress=False)
-        return cls(list(ids), retriever, analyzer, params)
+            if params.ngram:
+                gram_tokens = [
+                    char_ngrams(f"{title} {body}", params.ngram) or ["__leeg__"]
+                    for body, title in zip(bodies, titles, strict=True)
+                ]
+                grams = bm25s.BM25(k1=params.k1, b=params.ngram_b)
+                grams.index(gram_tokens, show_progress=False)
+        return cls(list(ids), retriever, analyzer, params, grams=grams)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if self.retriever is not None:
             self.retriever.save(str(folder / "bm25"), show_progress=False)
+        if self.grams is not None:
+            self.grams.save(str(folder / "grams"), show_progress=False)
         (folder / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         (folder / "vocab.json").write_text(
             json.dumps(self.analyzer.vocab, ensure_ascii=False), encoding="utf-8"
@@ -109,7 +125,12 @@ class LexicalIndex:
         known = {f.name for f in fields(LexicalParams)}
         params = LexicalParams(**{k: v for k, v in meta.items() if k in known})
         retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
-        return cls(ids, retriever, Analyzer(Counter(vocab), min_count=1), params, version)
+        grams = None
+        if ids and (folder / "grams").is_dir():
+            grams = bm25s.BM25.load(str(folder / "grams"))
+        return cls(
+            ids, retriever, Analyzer(Counter(vocab), min_count=1), params, version, grams=grams
+        )
 
     # -- scoring ------------------------------------------------------------------------------
     def query_weights(self, query: str) -> dict[str, float]:
@@ -123,11 +144,27 @@ class LexicalIndex:
         self, weights: Mapping[str, float], allowed: Sequence[str] | None = None
     ) -> np.ndarray:
         """BM25 score per chunk for a weighted bag of index terms; disallowed chunks score 0."""
-        if self.retriever is None:
+        return self._scores(self.retriever, weights, allowed)
+
+    def ngram_scores(self, query: str, allowed: Sequence[str] | None = None) -> np.ndarray:
+        """BM25 score per chunk over character n-grams (all zero when the index has none)."""
+        if self.grams is None:
+            return np.zeros(len(self.ids) if self.retriever is not None else 0, dtype=np.float32)
+        vocab = self.grams.vocab_dict
+        wanted = dict.fromkeys(g for g in char_ngrams(query, self.params.ngram) if g in vocab)
+        return self._scores(self.grams, dict.fromkeys(wanted, 1.0), allowed)
+
+    def _scores(
+        self,
+        retriever: bm25s.BM25 | None,
+        weights: Mapping[str, float],
+        allowed: Sequence[str] | None,
+    ) -> np.ndarray:
+        if retriever is None:
             return np.zeros(0, dtype=np.float32)
-        mat = self.retriever.scores
+        mat = retriever.scores
         data, indices, indptr = mat["data"], mat["indices"], mat["indptr"]
-        vocab = self.retriever.vocab_dict
+        vocab = retriever.vocab_dict
         s = np.zeros(len(self.ids), dtype=np.float32)
         for term, w in weights.items():
             t = vocab.get(term)

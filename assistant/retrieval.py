@@ -172,10 +172,9 @@ class Retriever:
 
     1. BM25 over every allowed chunk (a full score vector; cheap with bm25s) and the dense top
        ``candidates`` from the vector store;
-    2. candidate pool = lexical top ∪ dense top. Every pooled chunk gets its exact BM25 score;
-       a chunk the store did not return gets the lowest dense score that it did return (it
-       ranked below all of them), instead of zero;
-    3. fusion: weighted sum of min-max-normalised scores over the pool;
+    2. candidate pool = lexical top ∪ dense top ∪ character-n-gram top. Every pooled chunk gets
+       its exact BM25 and n-gram scores and, from its stored vector, its exact dense similarity;
+    3. fusion: weighted sum of the scores standardised over the pool (z-scores);
     4. pseudo-relevance feedback (``prf_docs`` > 0): the top fused chunks propose expansion terms
        (RM3-style), the expanded query is scored with BM25 once more, and step 3 is repeated;
     5. chunks are grouped per document: best chunk plus a little for a second good chunk.
@@ -190,6 +189,7 @@ class Retriever:
         candidates: int = 60,
         weight_lexical: float = 1.0,
         weight_dense: float | None = None,
+        weight_ngram: float = 0.5,
         prf_docs: int = PRF_DOCS,
         prf_terms: int = PRF_TERMS,
         prf_weight: float = PRF_WEIGHT,
@@ -204,6 +204,7 @@ class Retriever:
             if weight_dense is not None
             else default_dense_weight(getattr(embedder, "name", ""))
         )
+        self.weight_ngram = weight_ngram
         self.prf_docs = prf_docs
         self.prf_terms = prf_terms
         self.prf_weight = prf_weight
@@ -248,11 +249,14 @@ class Retriever:
         lex_scores = np.zeros(0, dtype=np.float32)
         lex: dict[str, float] = {}
         qweights: dict[str, float] = {}
+        gram_scores: np.ndarray | None = None
         if mode in ("hybrid", "lexical", "rrf"):
             t = time.perf_counter()
             qweights = lexical.query_weights(query)
             lex_scores = lexical.weighted_scores(qweights, allowed_chunks)
             lex = dict(lexical.top_of(lex_scores, self.candidates))
+            if mode == "hybrid" and self.weight_ngram and lexical.grams is not None:
+                gram_scores = lexical.ngram_scores(query, allowed_chunks)
             timings["lexical"] = (time.perf_counter() - t) * 1000
         dense: dict[str, float] = {}
         vec = None
@@ -279,7 +283,7 @@ class Retriever:
             fused = _rrf(lex, dense)
         else:
             t = time.perf_counter()
-            fused = self._fuse(lex_scores, lex, dense, vec)
+            fused = self._fuse(lex_scores, lex, dense, vec, gram_scores)
             if self.prf_docs > 0 and qweights and fused:
                 feedback = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[: self.prf_docs]
                 expansion = lexical.expansion(feedback, self.prf_terms)
@@ -291,7 +295,7 @@ class Retriever:
                         weights[term] = weights.get(term, 0.0) + scale * w
                     lex_scores = lexical.weighted_scores(weights, allowed_chunks)
                     lex = dict(lexical.top_of(lex_scores, self.candidates))
-                    fused = self._fuse(lex_scores, lex, dense, vec)
+                    fused = self._fuse(lex_scores, lex, dense, vec, gram_scores)
             timings["fuse"] = (time.perf_counter() - t) * 1000
 
         per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
@@ -318,8 +322,11 @@ class Retriever:
         lex: dict[str, float],
         dense: dict[str, float],
         query_vector: np.ndarray | None = None,
+        gram_scores: np.ndarray | None = None,
     ) -> dict[str, float]:
         pool = set(lex) | set(dense)
+        if gram_scores is not None and gram_scores.size:
+            pool |= {cid for cid, _ in self.index.lexical.top_of(gram_scores, self.candidates)}
         if not pool:
             return {}
         pos = self.index.lexical.pos
@@ -339,7 +346,12 @@ class Retriever:
             dense_full.setdefault(cid, floor)
         nl = _zscore(lex_full) if any(lex_full.values()) else dict.fromkeys(pool, 0.0)
         nd = _zscore(dense_full) if dense else dict.fromkeys(pool, 0.0)
-        return {cid: self.weight_lexical * nl[cid] + self.weight_dense * nd[cid] for cid in pool}
+        fused = {cid: self.weight_lexical * nl[cid] + self.weight_dense * nd[cid] for cid in pool}
+        if gram_scores is not None and gram_scores.size:
+            ng = _zscore({cid: float(gram_scores[pos[cid]]) if cid in pos else 0.0 for cid in pool})
+            for cid in pool:
+                fused[cid] += self.weight_ngram * ng[cid]
+        return fused
 
     def _vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored chunk vectors, cached per index generation (≈1.5 kB per chunk)."""

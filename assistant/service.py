@@ -80,6 +80,7 @@ class _Runtime:
             candidates=settings.candidates,
             weight_lexical=settings.weight_lexical,
             weight_dense=settings.weight_dense,
+            weight_ngram=settings.weight_ngram,
         )
         know = self.index.knowledge
         # Reference texts (obstacles, expertise, phases) are embedded once per index folder.

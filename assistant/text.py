@@ -201,6 +201,25 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+def char_ngrams(text: str, n: int = 5) -> list[str]:
+    """Character n-grams of the non-stop words, each word padded with ``_`` at both ends.
+
+    A second lexical view for Dutch: ``aanbestedingsprocedure`` and ``aanbesteding`` share most
+    of their 5-grams without any compound rule, and so do a word and its typo (``aanbestedng``).
+    Words no longer than ``n - 2`` letters stay whole.
+    """
+    out: list[str] = []
+    for w in words(text):
+        if len(w) < 2 or w in ALL_STOP:
+            continue
+        w = f"_{w}_"
+        if len(w) <= n:
+            out.append(w)
+        else:
+            out += [w[i : i + n] for i in range(len(w) - n + 1)]
+    return out
+
+
 def detect_language(text: str, default: str = "nl") -> str:
     """``nl`` or ``en`` by marker words; ties and empty text go to ``default``."""
     toks = [t for t in words(text)]

@@ -211,6 +211,7 @@ def run_external(
         candidates=settings.candidates,
         weight_lexical=settings.weight_lexical,
         weight_dense=settings.weight_dense,
+        weight_ngram=settings.weight_ngram,
     )
     queries = [q for q, _ in pairs]
     t0 = time.perf_counter()
@@ -249,6 +250,7 @@ def run_external(
         "weights": {
             "lexical": retriever.weight_lexical,
             "dense": retriever.weight_dense,
+            "ngram": retriever.weight_ngram,
             "candidates": retriever.candidates,
         },
         "systems": results,

@@ -112,3 +112,28 @@ def test_expansion_comes_from_feedback_chunks(index):
     assert int(np.argmax(s)) == 2
     # Unknown chunks and zero weights are ignored.
     assert index.expansion([("nope", 1.0), ("a#1", 0.0)]) == {}
+
+
+def test_char_ngrams_match_a_typo_that_word_bm25_misses(index):
+    # 'aanbestedng' is no word of the corpus: the stemmed view finds nothing, the 5-grams
+    # ('_aanb', 'aanbe', 'anbes', …) still point at the two procurement chunks.
+    assert index.top("aanbestedng", 4) == []
+    grams = index.ngram_scores("aanbestedng")
+    assert grams.shape == (4,)
+    assert set(np.argsort(-grams)[:2]) == {0, 1}
+    assert grams[2] == 0.0 and grams[3] == 0.0
+
+
+def test_char_ngrams_respect_allowed_and_can_be_switched_off(index):
+    masked = index.ngram_scores("aanbesteding", allowed=["b#1", "c#1"])
+    assert masked[0] == 0.0 and masked[1] > 0.0
+    off = LexicalIndex.build(IDS, BODIES, TITLES, LANGS, LexicalParams(ngram=0))
+    assert off.grams is None
+    assert not off.ngram_scores("aanbesteding").any()
+
+
+def test_char_ngrams_survive_save_and_load(index, tmp_path):
+    index.save(tmp_path / "lex")
+    loaded = LexicalIndex.load(tmp_path / "lex")
+    assert loaded.grams is not None
+    assert np.allclose(loaded.ngram_scores("inkoopadviseur"), index.ngram_scores("inkoopadviseur"))

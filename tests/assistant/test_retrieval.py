@@ -165,3 +165,35 @@ def test_dense_weight_defaults_per_embedder(mini):
     assert DENSE_WEIGHTS["minilm"] < DENSE_WEIGHTS["e5"]
     assert Retriever(index, embedder, store).weight_dense == DENSE_WEIGHTS["other"]
     assert Retriever(index, embedder, store, weight_dense=0.7).weight_dense == 0.7
+
+
+def test_ngram_view_lets_a_typo_reach_the_document(mini):
+    index, embedder, store = mini
+    # The fake embedder hashes words, so a typo gets no dense help and no stemmed match:
+    # only the character n-grams connect 'aanbestedng' with 'aanbesteding'.
+    q = "aanbestedng"
+    assert not index.lexical.scores(q).any()
+    with_grams = Retriever(index, embedder, store, weight_dense=0.0, weight_ngram=1.0)
+    hit = with_grams.search(q, audience="internal")
+    assert hit.doc_ids[0] == CASE and hit.docs[0].score > hit.docs[1].score
+    without = Retriever(index, embedder, store, weight_dense=0.0, weight_ngram=0.0)
+    fused_without = without.search(q, audience="internal")
+    assert all(d.score == pytest.approx(0.0) for d in fused_without.docs)
+
+
+def test_ngram_weight_enters_the_fusion(mini):
+    index, embedder, store = mini
+    ids = index.lexical.ids
+    lex_scores = np.zeros(len(ids), dtype=np.float32)
+    grams = np.zeros(len(ids), dtype=np.float32)
+    grams[2] = 5.0
+    lex = {ids[0]: 1.0}
+    lex_scores[0] = 1.0
+    r = Retriever(index, embedder, store, weight_dense=0.0, weight_ngram=2.0)
+    fused = r._fuse(lex_scores, lex, {}, None, grams)
+    # The n-gram top joins the pool and, weighted 2 : 1, outranks the lexical hit.
+    assert ids[2] in fused
+    assert max(fused, key=fused.get) == ids[2]
+    plain = Retriever(index, embedder, store, weight_dense=0.0, weight_ngram=0.0)
+    unweighted = plain._fuse(lex_scores, lex, {}, None, grams)
+    assert max(unweighted, key=unweighted.get) == ids[0]

@@ -143,7 +143,8 @@ def test_kamervragen_goal(tmp_path_factory):
     result = run_external("kamervragen", path, settings, systems=("hybrid", "lexical"))
     assert result["n_docs"] == 1814 and result["n_queries"] == 2033
     hybrid, lexical = result["systems"]["hybrid"], result["systems"]["lexical"]
-    # Reached so far: 0.724 / 0.608 (docs/retrieval.md). The goal is 0.75 / 0.63; this
-    # gate guards what is reached and must beat the best simple fusion (0.708 / 0.596).
-    assert hybrid["R@10"] >= 0.715 and hybrid["MRR@10"] >= 0.600, hybrid
+    # Reached: 0.729 / 0.614 (docs/retrieval.md). The goal is 0.75 / 0.63, out of reach
+    # for these two models (see "The ceiling" there); this gate guards what is reached, a hair
+    # below it because Chroma's HNSW build is not bit-for-bit stable.
+    assert hybrid["R@10"] >= 0.725 and hybrid["MRR@10"] >= 0.610, hybrid
     assert hybrid["R@10"] > lexical["R@10"] and hybrid["MRR@10"] > lexical["MRR@10"]
