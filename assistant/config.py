@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 120
     #: Seconds a web answer to the same question (no history) is reused; 0 turns it off.
     answer_cache_seconds: int = 60
+    #: Seconds an idle HTTP keep-alive connection stays open. Longer than the idle timeout of
+    #: clients and proxies in front (nginx/ALB 60 s), so they always close first: a server that
+    #: closes first races a request already on its way (a reset on the client).
+    keep_alive_seconds: int = 75
+    #: Worker processes of ``opschaal serve``; 0 means one per CPU core (at most 4).
+    workers: int = 0
     retention_days: int = 90
     #: Folder inside the corpus where approved contributions are written as Markdown.
     contributions_subdir: str = "bijdragen"

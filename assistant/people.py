@@ -235,10 +235,13 @@ class ObstacleDetector:
                 out[o.key] = hits
         return out
 
-    def keyword_scores(self, text: str) -> dict[str, float]:
-        """0..1 per obstacle: one keyword is a clear signal, more keywords make it surer."""
+    def keyword_scores(
+        self, text: str, found: dict[str, list[str]] | None = None
+    ) -> dict[str, float]:
+        """0..1 per obstacle: one keyword is a clear signal, more keywords make it surer.
+        ``found``: ``keyword_hits(text)`` when the caller already has it."""
         out = {}
-        for key, hits in self.keyword_hits(text).items():
+        for key, hits in (self.keyword_hits(text) if found is None else found).items():
             # A phrase of several words is more specific than a single word.
             miss = 1.0
             for h in hits:
@@ -285,7 +288,7 @@ class ObstacleDetector:
         """Obstacles of the question, best first, with their combined score."""
         sig = ObstacleSignals()
         sig.matched = self.keyword_hits(question)
-        sig.keyword = self.keyword_scores(question)
+        sig.keyword = self.keyword_scores(question, sig.matched)
         sig.similarity = self.similarity_scores(query_vector)
         sig.documents = self.document_scores(retrieved)
         # Earlier user turns count when the question builds on them ("en wie kan ik daarover
@@ -793,6 +796,17 @@ NAME_PARTICLES = {
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|0)[\s-]?(?:\d[\s-]?){8}\d(?!\d)")
 _PROTECT = "\ue000{}\ue001"
+_DIGIT = re.compile(r"\d")
+_WORDLIKE = re.compile(r"\w+")
+
+
+def _any_word(words: list[str]) -> re.Pattern | None:
+    """One case-insensitive pass that finds any of ``words`` as a whole word (the name rules
+    only ever match whole words, so this never misses one of their matches); None for none."""
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?![\w-])", re.I)
 
 
 @dataclass
@@ -825,11 +839,17 @@ class Redactor:
             re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, n.split())) + r"(?![\w-])", re.I)
             for n in sorted(shown, key=len, reverse=True)
         ]
+        # Every protected name contains its first word and every rule's match contains its
+        # variant's last word (same engine, same re.I), so a text without any of them is left
+        # unchanged by the loops below; these one-pass checks skip them for most passages.
+        self._protect_any = _any_word([n.split()[0] for n in shown])
+        self._protect_first = [n.split()[0].lower() for n in sorted(shown, key=len, reverse=True)]
         self.contacts: set[str] = set()
         for p in people:
             for v in (p.get("contact") or {}).values():
                 if v and len(str(v)) >= 5:
                     self.contacts.add(str(v))
+        rule_words: list[str] = []
         for p in self.hidden:
             name = p["name"].strip()
             org, role = p.get("organisation"), p.get("role")
@@ -863,6 +883,7 @@ class Redactor:
             lead = rf"(?:(?:de|het|the|onze|our)\s+)?(?:{role_alt})\s+" if role_alt else ""
             mine = []
             for v, cap in variants:
+                rule_words.append(v.split()[-1])
                 body = r"\s+".join(re.escape(w) for w in v.split())
                 pat = (
                     rf"(?<![\w-])(?:{lead})?(?P<name>{body})(?![\w-])"
@@ -872,6 +893,7 @@ class Redactor:
                 mine.append(_Rule(re.compile(pat, re.I), cap, nl, en))
             self.rules += mine
             self.person_rules.append((name, mine))
+        self._rules_any = _any_word(rule_words)
 
     @staticmethod
     def _capitalised(m: re.Match) -> bool:
@@ -881,12 +903,27 @@ class Redactor:
 
     def _protect_shown(self, text: str) -> tuple[str, list[str]]:
         kept: list[str] = []
+        found = (
+            {m.group(0).lower() for m in self._protect_any.finditer(text)}
+            if self._protect_any is not None
+            else set()
+        )
+        if not found:
+            return text, kept
+        patterns = self._protect
+        # Only the names whose first word occurs can match. Matches are whole words, so a
+        # missed overlapping occurrence needs a found word with a non-word character (or a
+        # case form lower() does not map back): then all patterns run.
+        if found <= set(self._protect_first) and all(_WORDLIKE.fullmatch(w) for w in found):
+            patterns = [
+                p for p, w in zip(self._protect, self._protect_first, strict=True) if w in found
+            ]
 
         def keep(m: re.Match) -> str:
             kept.append(m.group(0))
             return _PROTECT.format(len(kept) - 1)
 
-        for pat in self._protect:
+        for pat in patterns:
             text = pat.sub(keep, text)
         return text, kept
 
@@ -901,13 +938,16 @@ class Redactor:
         for c in sorted(self.contacts, key=len, reverse=True):
             if c in text:
                 text = text.replace(c, repl)
-        text = _EMAIL.sub(repl, text)
-        return _PHONE.sub(repl, text)
+        if "@" in text:
+            text = _EMAIL.sub(repl, text)
+        return _PHONE.sub(repl, text) if _DIGIT.search(text) else text
 
     def __call__(self, text: str | None, language: str = "nl") -> str | None:
         if not text:
             return text
         text, kept = self._protect_shown(text)
+        if self._rules_any is None or not self._rules_any.search(text):
+            return self.strip_contacts(self._restore(text, kept), language)
         for rule in self.rules:
 
             def sub(m: re.Match, rule: _Rule = rule, s: str = text) -> str:

@@ -245,6 +245,24 @@ class Stores:
             )
             return int(cur.lastrowid)
 
+    def add_feedback_comment(self, feedback_id: int, answer_id: str, comment: str) -> bool:
+        """Attach a comment to feedback given earlier (the widget sends 👎 at once and the
+        comment after). The answer id must match, so feedback ids cannot be guessed into.
+        False when that feedback already has a comment; NotFound when it does not exist."""
+        with self.tx() as db:
+            cur = db.execute(
+                "UPDATE feedback SET comment = ? WHERE id = ? AND answer_id = ? AND comment IS NULL",
+                (comment, feedback_id, answer_id),
+            )
+            if cur.rowcount:
+                return True
+            found = db.execute(
+                "SELECT 1 FROM feedback WHERE id = ? AND answer_id = ?", (feedback_id, answer_id)
+            ).fetchone()
+        if found is None:
+            raise NotFound(f"feedback {feedback_id}")
+        return False
+
     def feedback_for(self, answer_id: str) -> list[dict]:
         rows = (
             self._conn()

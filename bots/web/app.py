@@ -26,7 +26,7 @@ from .cache import AnswerCache
 from .metrics import Metrics
 from .routers import ask, conversations, feedback, health, intro, pages
 from .routers.pages import STATIC
-from .security import ApiError, GuardMiddleware, RateLimiter
+from .security import ApiError, GuardMiddleware, make_rate_limiter
 
 log = logging.getLogger("opschaal.web")
 
@@ -139,6 +139,8 @@ def _start_warming(app: FastAPI) -> None:
             log.error("de kennisbank kon niet laden: %s", exc)
         else:
             state.warm_status = "ready"
+            # Set here, not only on a scrape: with several workers the scrape reaches one of them.
+            state.metrics.ready.set(1)
 
     threading.Thread(target=run, name="opschaal-warm", daemon=True).start()
 
@@ -209,9 +211,7 @@ def create_app(
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    limiter = (
-        RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute > 0 else None
-    )
+    limiter = make_rate_limiter(settings)
     # Added inner to outer: the guard turns errors into JSON, metrics counts what it answered,
     # CORS wraps everything so even a 413/429/500 reaches a cross-origin widget readably.
     app.add_middleware(
@@ -232,3 +232,9 @@ def create_app(
 
     _mount_channels(app, assistant, stores, settings)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """App factory for uvicorn's worker processes (``opschaal serve --workers N``): settings
+    come from the environment that ``opschaal serve`` prepared."""
+    return create_app(Settings())

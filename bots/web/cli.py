@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Annotated
@@ -24,10 +25,18 @@ def serve(
         Path | None,
         typer.Option("--index", help="Indexmap (env OPSCHAAL_INDEX_DIR).", show_default=False),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Aantal werkprocessen (env OPSCHAAL_WORKERS; 0 = één per CPU-kern, hoogstens 4).",
+        ),
+    ] = None,
 ) -> None:
     """Start de webservice: chatwidget, demopagina, REST API en de Slack- en Teams-koppelingen.
 
-    Voorbeeld: opschaal serve --host 0.0.0.0 --port 8000
+    Voorbeeld: opschaal serve --host 0.0.0.0 --port 8000 --workers 2
     """
     import uvicorn
 
@@ -39,6 +48,7 @@ def serve(
     settings = settings_for(index)
     host = host or settings.host
     port = port or settings.port
+    n = resolve_workers(settings.workers if workers is None else workers)
     if read_manifest(Path(settings.index_dir)) is None:
         raise CliError(
             f"geen index gevonden in {settings.index_dir}; bouw hem eerst met 'opschaal ingest'"
@@ -46,7 +56,8 @@ def serve(
     _check_port(host, port)
 
     # The app must know the real bind address: Teams' dev mode is only allowed on loopback.
-    app = create_app(settings.model_copy(update={"host": host, "port": port}))
+    settings = settings.model_copy(update={"host": host, "port": port, "workers": n})
+    prepare_worker_env(settings, n)
     shown = "localhost" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
     out.print(
         f"Opschaalwijzer draait op http://{shown}:{port}/  (API: /docs, gereed: /readyz)",
@@ -54,15 +65,70 @@ def serve(
         highlight=False,
     )
     err.print(
-        "De kennisbank wordt op de achtergrond geladen; stop met Ctrl+C.",
+        f"{n} werkproces{'sen' if n > 1 else ''}; de kennisbank wordt op de achtergrond geladen; "
+        "stop met Ctrl+C.",
         markup=False,
         highlight=False,
     )
+    options = uvicorn_options(settings)
+    if n == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Several processes need an import string: each worker builds its own app from the
+        # environment that prepare_worker_env() filled in.
+        uvicorn.run("bots.web.app:create_app_from_env", factory=True, workers=n, **options)
+
+
+def resolve_workers(requested: int) -> int:
+    """``requested``, or for 0 one worker per CPU this process may use, at most 4 (each worker
+    holds its own copy of the model, ~300 MB)."""
+    if requested > 0:
+        return requested
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def prepare_worker_env(settings, workers: int) -> None:
+    """Environment for the server process and the workers it spawns.
+
+    The embedding engine uses OpenMP. Its threads busy-wait between calls, so with several
+    processes (or other work) on the same cores they burn CPU and stall each other; a worker
+    gets its share of the cores and waits passively. Values an admin set win.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    if workers > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cpus // workers)))
+        # Workers are fresh processes: they read their settings from the environment.
+        os.environ["OPSCHAAL_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
+        os.environ["OPSCHAAL_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+        os.environ["OPSCHAAL_HOST"] = settings.host
+        os.environ["OPSCHAAL_PORT"] = str(settings.port)
+        os.environ["OPSCHAAL_WORKERS"] = str(workers)
+        # Prometheus counters live in files that /metrics sums over all workers.
+        from .metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(Path(settings.data_dir))
+
+
+def uvicorn_options(settings) -> dict:
+    """What every ``opschaal serve`` passes to uvicorn, whatever the number of workers."""
     # proxy_headers (uvicorn's default) trusts X-Forwarded-For from 127.0.0.1 only, so behind a
     # local reverse proxy the rate limit still sees the real client.
-    uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=False, server_header=False
-    )
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": False,
+        "server_header": False,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+    }
 
 
 def _check_port(host: str, port: int) -> None:

@@ -1,8 +1,15 @@
-"""Prometheus metrics, one registry per app so several apps (tests) never collide."""
+"""Prometheus metrics, one registry per app so several apps (tests) never collide.
+
+With several worker processes (``opschaal serve --workers N``) each worker counts into files in
+``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` sums them, whichever worker answers the scrape.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from assistant.models import Answer
 
@@ -62,9 +69,24 @@ class Metrics:
             "Answers reused from the short-lived answer cache.",
             registry=r,
         )
+        # With several workers: ready only when every live worker is.
         self.ready = Gauge(
-            "opschaal_ready", "1 when the index is loaded and the model is warm.", registry=r
+            "opschaal_ready",
+            "1 when the index is loaded and the model is warm.",
+            registry=r,
+            multiprocess_mode="livemin",
         )
+
+    def exposition(self) -> bytes:
+        """The Prometheus text for ``/metrics``: this app's registry, or the sum over all
+        workers when they count into a shared folder."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
 
     def answer(self, answer: Answer, channel: str = "web") -> None:
         """Count one answer; Slack and Teams call this too when they mount into the web app."""
@@ -74,3 +96,14 @@ class Metrics:
         total = answer.timings_ms.get("total")
         if total is not None:
             self.answer_seconds.labels(channel).observe(total / 1000)
+
+
+def prepare_multiprocess_dir(data_dir: Path) -> Path:
+    """An empty folder for the workers' metric files (counts restart with the server), named
+    in the environment the workers inherit."""
+    folder = Path(data_dir) / "prometheus"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    return folder

@@ -47,6 +47,13 @@ class FeedbackRequest(BaseModel):
     )
 
 
+class FeedbackCommentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_id: str = Field(min_length=1, max_length=64)
+    comment: str = Field(min_length=1, max_length=2000)
+
+
 class IntroRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

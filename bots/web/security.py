@@ -7,13 +7,16 @@ widget and scripts can branch on ``error`` and show ``detail``.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -83,8 +86,8 @@ def key_is_valid(key: str, keys: Iterable) -> bool:
 class RateLimiter:
     """Token bucket per client: ``per_minute`` requests, refilled evenly, bursts up to the same.
 
-    In memory and per process, which fits one ``opschaal serve`` process; behind several
-    processes put the limit in the reverse proxy instead.
+    In memory and per process, for ``opschaal serve`` with one worker; several workers share
+    a :class:`SharedRateLimiter` instead.
     """
 
     def __init__(self, per_minute: int, max_clients: int = 50_000) -> None:
@@ -119,6 +122,96 @@ class RateLimiter:
             del self._buckets[c]
 
 
+class SharedRateLimiter:
+    """The same token bucket, kept in a small SQLite file so that every worker process of one
+    ``opschaal serve`` draws from one bucket per client: with N workers a client still gets
+    ``per_minute`` requests, not N times as many, whichever worker the kernel hands it to.
+
+    One short ``BEGIN IMMEDIATE`` transaction per request serialises the workers (~60 µs). It
+    runs on the event loop, so the wait for the file lock is capped at 2 s, and any SQLite error
+    lets the request through (fail open). The file holds only buckets; it is safe to delete
+    while the server is down.
+    """
+
+    def __init__(self, per_minute: int, path: Path, max_clients: int = 50_000) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_clients = max_clients
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            self.path, timeout=2, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # Buckets are not worth an fsync: after a crash clients at worst get a fresh bucket.
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS buckets "
+            "(client TEXT PRIMARY KEY, tokens REAL NOT NULL, last REAL NOT NULL)"
+        )
+        self._hits = 0
+
+    def hit(self, client: str) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until the next token."""
+        # Wall-clock time, because workers and restarts share the file; a clock step back
+        # counts as no time passed.
+        now = time.time()
+        try:
+            return self._hit(client, now)
+        except sqlite3.Error as exc:
+            # Fail open: a broken limiter file must not take the service down with it.
+            log.warning("rate limit niet bij te houden (%s); verzoek doorgelaten", exc)
+            return 0.0
+
+    def _hit(self, client: str, now: float) -> float:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT tokens, last FROM buckets WHERE client = ?", (client,)
+                ).fetchone()
+                tokens, last = row if row else (self.capacity, now)
+                tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
+                allowed = tokens >= 1.0
+                if allowed:
+                    tokens -= 1.0
+                db.execute(
+                    "INSERT INTO buckets (client, tokens, last) VALUES (?, ?, ?) "
+                    "ON CONFLICT(client) DO UPDATE SET tokens = excluded.tokens, last = excluded.last",
+                    (client, tokens, now),
+                )
+                self._hits += 1
+                if self._hits % 1000 == 0:
+                    self._evict(now)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return 0.0 if allowed else (1.0 - tokens) / self.rate
+
+    def _evict(self, now: float) -> None:
+        (count,) = self._db.execute("SELECT count(*) FROM buckets").fetchone()
+        if count > self.max_clients:
+            # A bucket that has refilled completely carries no information: drop those.
+            self._db.execute(
+                "DELETE FROM buckets WHERE tokens + (? - last) * ? >= ?",
+                (now, self.rate, self.capacity),
+            )
+
+
+def make_rate_limiter(settings) -> RateLimiter | SharedRateLimiter | None:
+    """None when the limit is off; a bucket shared through the data folder when the server
+    runs several workers; else the in-memory one."""
+    per_minute = settings.rate_limit_per_minute
+    if per_minute <= 0:
+        return None
+    if settings.workers > 1:
+        return SharedRateLimiter(per_minute, Path(settings.data_dir) / "ratelimit.sqlite3")
+    return RateLimiter(per_minute)
+
+
 class BodyTooLarge(HTTPException):
     """Raised while reading a body past the limit. An HTTPException so FastAPI's body parser
     passes it on as-is instead of turning it into a 400."""
@@ -132,7 +225,11 @@ class GuardMiddleware:
     ASGI so streaming responses are not buffered)."""
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, rate_limiter: RateLimiter | None, metrics=None
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        rate_limiter: RateLimiter | SharedRateLimiter | None,
+        metrics=None,
     ) -> None:
         self.app = app
         self.max_body = max_body_bytes
@@ -162,7 +259,13 @@ class GuardMiddleware:
             and path.startswith(RATE_LIMITED_PREFIXES)
         ):
             key = presented_key(headers)
-            client = f"key:{hash(key)}" if key else f"ip:{(scope.get('client') or ('?',))[0]}"
+            # A stable digest, not hash(): str hashes differ per process, and workers must agree
+            # on the bucket. The key itself is never stored.
+            client = (
+                f"key:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+                if key
+                else f"ip:{(scope.get('client') or ('?',))[0]}"
+            )
             wait = self.limiter.hit(client)
             if wait > 0:
                 if self.metrics is not None:

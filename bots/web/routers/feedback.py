@@ -8,7 +8,7 @@ from bots.stores import NotFound
 
 from ..answering import CHANNEL
 from ..deps import MetricsDep, StoresDep
-from ..schemas import FeedbackRequest
+from ..schemas import FeedbackCommentRequest, FeedbackRequest
 from ..security import ApiError
 
 router = APIRouter(prefix="/api", tags=["feedback"])
@@ -29,3 +29,23 @@ def feedback(body: FeedbackRequest, stores: StoresDep, metrics: MetricsDep) -> d
         ) from exc
     metrics.feedback.labels(body.rating, CHANNEL).inc()
     return {"ok": True, "feedback_id": fid}
+
+
+@router.post("/feedback/{feedback_id}/comment", summary="Voeg een toelichting toe aan feedback")
+def feedback_comment(feedback_id: int, body: FeedbackCommentRequest, stores: StoresDep) -> dict:
+    """Een toelichting bij eerder gegeven feedback (de widget stuurt 👎 meteen en de toelichting
+    daarna). `answer_id` moet bij de feedback horen; één toelichting per feedback."""
+    comment = body.comment.strip()
+    if not comment:
+        raise ApiError(422, "comment_empty", "de toelichting is leeg; typ wat je miste")
+    try:
+        added = stores.add_feedback_comment(feedback_id, body.answer_id, comment)
+    except NotFound as exc:
+        raise ApiError(
+            404,
+            "feedback_not_found",
+            "deze feedback is onbekend; geef eerst 👍 of 👎 op het antwoord",
+        ) from exc
+    if not added:
+        raise ApiError(409, "comment_exists", "bij deze feedback staat al een toelichting")
+    return {"ok": True, "feedback_id": feedback_id}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..deps import MetricsDep
 
@@ -41,4 +41,4 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", summary="Prometheus-metrics", response_class=Response)
 async def metrics(request: Request, m: MetricsDep) -> Response:
     m.ready.set(1 if is_ready(request) else 0)
-    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(m.exposition(), media_type=CONTENT_TYPE_LATEST)

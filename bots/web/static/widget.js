@@ -52,6 +52,12 @@
       up: "Nuttig",
       down: "Niet nuttig",
       thanks: "Bedankt voor je feedback!",
+      commentLabel: "Wat miste je? (optioneel)",
+      commentHint: "Laat persoonsgegevens weg. Escape slaat over.",
+      commentSend: "Verstuur toelichting",
+      commentSkip: "Overslaan",
+      commentEmpty: "Typ eerst wat je miste, of kies Overslaan.",
+      commentThanks: "Dank je, je toelichting is opgeslagen.",
       error: "Er ging iets mis. Probeer het nog eens.",
       network: "Geen verbinding met Opschaalwijzer. Controleer je netwerk en probeer het opnieuw.",
       rateLimited: (s) => `Even rustig aan: probeer het over ${s} seconden opnieuw.`,
@@ -103,6 +109,12 @@
       up: "Helpful",
       down: "Not helpful",
       thanks: "Thank you for your feedback!",
+      commentLabel: "What was missing? (optional)",
+      commentHint: "Leave out personal details. Escape skips.",
+      commentSend: "Send comment",
+      commentSkip: "Skip",
+      commentEmpty: "Type what was missing first, or choose Skip.",
+      commentThanks: "Thank you, your comment has been saved.",
       error: "Something went wrong. Please try again.",
       network: "Cannot reach Opschaalwijzer. Check your network and try again.",
       rateLimited: (s) => `Slow down a little: try again in ${s} seconds.`,
@@ -182,6 +194,12 @@ details p { margin: 6px 0; font-size: 14px; color: #333; white-space: pre-line; 
 .feedback button:hover:not(:disabled) { background: #e1eaf5; }
 .feedback button[aria-pressed="true"] { background: #154273; border-color: #154273; color: #fff; opacity: 1; }
 .feedback .thanks { font-size: 14px; color: #1f5f2a; }
+form.comment { display: block; margin-top: 8px; max-width: 100%; padding: 0; border: 0; background: transparent; }
+.comment label { display: block; font-size: 14px; font-weight: 700; color: #1a1a1a; }
+.comment .hint { margin: 0 0 4px; font-size: 13px; color: #3d3d3d; }
+.comment textarea { display: block; width: 100%; min-height: 72px; margin: 0 0 6px; padding: 6px; border: 2px solid #6b6b6b;
+  border-radius: 4px; color: #1a1a1a; background: #fff; font-size: 14px; resize: vertical; }
+.comment .err { color: #a4000f; font-weight: 700; font-size: 14px; margin: 4px 0 0; }
 .examples { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
 .share label, .share legend { display: block; font-size: 14px; font-weight: 700; margin-top: 8px; }
 .share input[type=text], .share input[type=email], .share textarea { width: 100%; padding: 6px; border: 1px solid #6b6b6b; border-radius: 4px; font: inherit; font-size: 14px; }
@@ -774,26 +792,98 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       const mk = (rating, label) => {
         const b = h("button", { type: "button", class: `fb-${rating}`, "aria-label": label, title: label, "aria-pressed": String(m.feedback === rating) }, icon(rating));
         b.disabled = Boolean(m.feedback);
-        b.addEventListener("click", () => this.sendFeedback(m, rating, bar, thanks));
+        b.addEventListener("click", () => this.sendFeedback(m, rating, wrap, thanks));
         return b;
       };
       const bar = h("div", { class: "feedback row", role: "group", "aria-label": t.feedbackLabel }, mk("up", t.up), mk("down", t.down), thanks);
-      return bar;
+      const wrap = h("div", { class: "feedback-wrap" }, bar);
+      if (m.comment && m.comment.state === "open") wrap.append(this.commentBox(m, wrap, false));
+      else if (m.comment && m.comment.state === "sent") thanks.textContent = t.commentThanks;
+      return wrap;
     }
 
-    async sendFeedback(m, rating, bar, thanks) {
-      const buttons = bar.querySelectorAll("button");
+    async sendFeedback(m, rating, wrap, thanks) {
+      const buttons = wrap.querySelectorAll(".feedback button");
       buttons.forEach((b) => (b.disabled = true));
       try {
         const res = await this.post("api/feedback", { answer_id: m.answer.answer_id, rating });
         if (!res.ok) throw Object.assign(new Error("feedback"), { response: res });
+        const data = await res.json();
         m.feedback = rating;
-        bar.querySelector(`.fb-${rating}`).setAttribute("aria-pressed", "true");
+        wrap.querySelector(`.fb-${rating}`).setAttribute("aria-pressed", "true");
         thanks.textContent = this.t.thanks;
+        // A 👎 is stored at once; what was missing is asked after, and may be skipped.
+        if (rating === "down" && data.feedback_id != null) {
+          m.comment = { state: "open", feedbackId: data.feedback_id, draft: "" };
+          wrap.append(this.commentBox(m, wrap, true));
+        }
       } catch (err) {
         buttons.forEach((b) => (b.disabled = false));
         thanks.textContent = err && err.response ? await this.errorText(err.response) : this.t.network;
       }
+    }
+
+    /** The optional "what was missing?" field after a 👎. User text only ever goes into the
+     * textarea's value, never into markup. */
+    commentBox(m, wrap, focus) {
+      const t = this.t;
+      const id = `ow-comment-${m.answer.answer_id}`.replace(/[^a-zA-Z0-9_-]/g, "");
+      const area = h("textarea", { id, rows: "3", maxlength: "2000", "aria-describedby": `${id}-hint` });
+      area.value = m.comment.draft || "";
+      area.addEventListener("input", () => (m.comment.draft = area.value));
+      const error = h("p", { class: "err", role: "alert", hidden: true });
+      const send = h("button", { type: "submit", class: "btn primary" }, t.commentSend);
+      const skip = h("button", { type: "button", class: "btn" }, t.commentSkip);
+      const box = h(
+        "form",
+        { class: "comment" },
+        h("label", { for: id }, t.commentLabel),
+        h("p", { class: "hint", id: `${id}-hint` }, t.commentHint),
+        area,
+        h("div", { class: "row" }, send, skip),
+        error,
+      );
+      const finish = (state) => {
+        m.comment.state = state;
+        box.remove();
+        this.input.focus();
+      };
+      skip.addEventListener("click", () => finish("skipped"));
+      box.addEventListener("keydown", (e) => {
+        if (e.key === "Escape") {
+          // Escape here skips the comment; it must not close the whole chat panel.
+          e.stopPropagation();
+          e.preventDefault();
+          finish("skipped");
+        }
+      });
+      box.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const comment = area.value.trim();
+        if (!comment) {
+          error.textContent = t.commentEmpty;
+          error.hidden = false;
+          area.focus();
+          return;
+        }
+        send.disabled = skip.disabled = true;
+        try {
+          const res = await this.post(`api/feedback/${encodeURIComponent(m.comment.feedbackId)}/comment`, {
+            answer_id: m.answer.answer_id,
+            comment,
+          });
+          if (!res.ok) throw Object.assign(new Error("comment"), { response: res });
+          wrap.querySelector(".thanks").textContent = t.commentThanks;
+          finish("sent");
+        } catch (err) {
+          error.textContent = err && err.response ? await this.errorText(err.response) : t.network;
+          error.hidden = false;
+          send.disabled = skip.disabled = false;
+          area.focus();
+        }
+      });
+      if (focus) requestAnimationFrame(() => area.focus());
+      return box;
     }
   }
 

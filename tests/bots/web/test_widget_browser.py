@@ -121,16 +121,31 @@ def test_ask_stream_follow_up_and_feedback(page, server):
     second.get_by_role("button", name="Niet nuttig").click()
     second.get_by_text("Bedankt voor je feedback!").wait_for()
 
+    # After 👎 the widget asks what was missing; the focus moves into that field.
+    comment = second.get_by_label("Wat miste je? (optioneel)")
+    comment.wait_for()
+    active = "document.querySelector('opschaal-widget').shadowRoot.activeElement"
+    page.wait_for_function(f"{active} && {active}.tagName === 'TEXTAREA'")
+    assert page.evaluate(f"{active}.id") == comment.get_attribute("id")
+    typed = "De prijs per gemeente <b>ontbrak</b>"
+    page.keyboard.type(typed)
     OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / "web-widget-comment.png"))
+    second.get_by_role("button", name="Verstuur toelichting").click()
+    second.get_by_text("Dank je, je toelichting is opgeslagen.").wait_for()
+    assert second.locator("form.comment").count() == 0
+    assert second.locator("b").count() == 0, "the comment never becomes markup"
+    assert page.evaluate(f"{active}.id") == "ow-q", "after sending, focus returns to the question"
+
     page.screenshot(path=str(OUT / "web-widget.png"))
 
     with sqlite3.connect(server.db) as db:
         rows = db.execute(
-            "SELECT f.rating, f.channel, a.question, a.conversation_id FROM feedback f JOIN answers a ON a.id = f.answer_id"
+            "SELECT f.rating, f.channel, a.question, a.conversation_id, f.comment FROM feedback f JOIN answers a ON a.id = f.answer_id"
             " WHERE a.question = ?",
             ("Hoeveel goedkoper werd het?",),
         ).fetchall()
-        assert [(r[0], r[1]) for r in rows] == [("down", "web")]
+        assert [(r[0], r[1], r[4]) for r in rows] == [("down", "web", typed)]
         turns = db.execute(
             "SELECT role FROM messages WHERE conversation_id = ? ORDER BY id", (rows[0][3],)
         ).fetchall()
@@ -180,6 +195,51 @@ def test_intro_language_switch_keyboard_and_360px(browser, server):
             page.get_by_role("button", name="Ask Opschaalwijzer").get_attribute("aria-expanded")
             == "false"
         )
+    finally:
+        context.close()
+
+
+def test_comment_box_by_keyboard_skips_with_escape_at_360px(browser, server):
+    """Keyboard only, on a 360 px screen, in English: 👎, the comment field takes the focus,
+    Escape skips it without closing the chat, and the 👎 is stored without a comment."""
+    from bots.stores import Stores
+
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    active = "document.querySelector('opschaal-widget').shadowRoot.activeElement"
+    try:
+        page.goto(server.url + "/")
+        page.get_by_role("button", name="Vraag het Opschaalwijzer").click()
+        page.get_by_role("button", name="EN – switch to English").click()
+        page.get_by_label("Your question").fill("When do we start the DPIA for camera images?")
+        page.keyboard.press("Enter")
+        answer = page.locator("article.msg.bot").first
+        answer.locator(".feedback").wait_for()
+
+        answer.get_by_role("button", name="Not helpful").focus()
+        page.keyboard.press("Enter")
+        field = answer.get_by_label("What was missing? (optional)")
+        field.wait_for()
+        page.wait_for_function(f"{active} && {active}.tagName === 'TEXTAREA'")
+        box = answer.locator("form.comment").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+        for name in ("Send comment", "Skip"):
+            b = answer.get_by_role("button", name=name).bounding_box()
+            assert b["x"] + b["width"] <= 360, (name, b)
+        page.screenshot(path=str(OUT / "web-widget-comment-360.png"))
+
+        page.keyboard.type("half a thought")
+        page.keyboard.press("Escape")
+        assert answer.locator("form.comment").count() == 0, "Escape skips the comment"
+        assert page.locator("#ow-panel").is_visible(), "Escape in the comment keeps the chat open"
+        assert page.evaluate(f"{active}.id") == "ow-q"
+
+        answer_id = page.evaluate(
+            "document.querySelector('opschaal-widget').messages.filter(m => m.answer).at(-1).answer.answer_id"
+        )
+        stored = Stores(server.db).feedback_for(answer_id)
+        assert [(f["rating"], f["comment"]) for f in stored] == [("down", None)]
     finally:
         context.close()
 
