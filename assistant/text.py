@@ -193,7 +193,10 @@ _EN_MARKERS = {
 
 def fold(text: str) -> str:
     """Lower-case and strip accents (``creëer`` → ``creeer``)."""
-    nfkd = unicodedata.normalize("NFKD", text.lower())
+    text = text.lower()
+    if text.isascii():  # most chunks: nothing to decompose, and this is on every question's path
+        return text
+    nfkd = unicodedata.normalize("NFKD", text)
     return "".join(c for c in nfkd if not unicodedata.combining(c))
 
 
