@@ -84,11 +84,15 @@ def resolve_workers(requested: int) -> int:
     holds its own copy of the model, ~300 MB)."""
     if requested > 0:
         return requested
+    return max(1, min(4, usable_cpus()))
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, where the OS tells)."""
     try:
-        cpus = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
+        return os.cpu_count() or 1
 
 
 def prepare_worker_env(settings, workers: int) -> None:
@@ -98,13 +102,9 @@ def prepare_worker_env(settings, workers: int) -> None:
     processes (or other work) on the same cores they burn CPU and stall each other; a worker
     gets its share of the cores and waits passively. Values an admin set win.
     """
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     if workers > 1:
-        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cpus // workers)))
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, usable_cpus() // workers)))
         # Workers are fresh processes: they read their settings from the environment.
         os.environ["OPSCHAAL_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
         os.environ["OPSCHAAL_DATA_DIR"] = str(Path(settings.data_dir).resolve())

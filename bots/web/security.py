@@ -131,12 +131,19 @@ class SharedRateLimiter:
     runs on the event loop, so the wait for the file lock is capped at 2 s, and any SQLite error
     lets the request through (fail open). The file holds only buckets; it is safe to delete
     while the server is down.
+
+    A bucket row holds the client's IP address, which is personal data (AVG). A row is only
+    needed until its bucket has refilled, so full buckets are deleted at least once a minute:
+    an address stays on disk for about a minute after its last request, never longer.
     """
 
-    def __init__(self, per_minute: int, path: Path, max_clients: int = 50_000) -> None:
+    #: Seconds between sweeps of refilled buckets.
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, per_minute: int, path: Path) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
-        self.max_clients = max_clients
+        self._swept = 0.0
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -150,7 +157,6 @@ class SharedRateLimiter:
             "CREATE TABLE IF NOT EXISTS buckets "
             "(client TEXT PRIMARY KEY, tokens REAL NOT NULL, last REAL NOT NULL)"
         )
-        self._hits = 0
 
     def hit(self, client: str) -> float:
         """Take one token; returns 0 when allowed, else the seconds until the next token."""
@@ -182,23 +188,21 @@ class SharedRateLimiter:
                     "ON CONFLICT(client) DO UPDATE SET tokens = excluded.tokens, last = excluded.last",
                     (client, tokens, now),
                 )
-                self._hits += 1
-                if self._hits % 1000 == 0:
-                    self._evict(now)
+                if now - self._swept >= self.SWEEP_SECONDS:
+                    self._sweep(now)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         return 0.0 if allowed else (1.0 - tokens) / self.rate
 
-    def _evict(self, now: float) -> None:
-        (count,) = self._db.execute("SELECT count(*) FROM buckets").fetchone()
-        if count > self.max_clients:
-            # A bucket that has refilled completely carries no information: drop those.
-            self._db.execute(
-                "DELETE FROM buckets WHERE tokens + (? - last) * ? >= ?",
-                (now, self.rate, self.capacity),
-            )
+    def _sweep(self, now: float) -> None:
+        # A bucket that has refilled completely carries no information: drop it.
+        self._db.execute(
+            "DELETE FROM buckets WHERE tokens + (? - last) * ? >= ?",
+            (now, self.rate, self.capacity),
+        )
+        self._swept = now
 
 
 def make_rate_limiter(settings) -> RateLimiter | SharedRateLimiter | None:

@@ -115,6 +115,30 @@ def test_shared_rate_limiter_is_one_bucket_for_all_processes(tmp_path):
     assert a.hit("ip:2") == 0.0, "other clients have their own bucket"
 
 
+def test_shared_rate_limiter_keeps_addresses_only_until_the_bucket_refills(tmp_path):
+    """IP addresses are personal data: a refilled bucket is swept from the file."""
+    import sqlite3
+
+    from bots.web.security import SharedRateLimiter
+
+    path = tmp_path / "ratelimit.sqlite3"
+    limiter = SharedRateLimiter(2, path)  # a token every 30 s
+    t0 = 1_000_000.0
+    limiter._hit("ip:198.51.100.7", t0)
+    limiter._hit("ip:198.51.100.8", t0 + 50)
+    limiter._hit("ip:198.51.100.8", t0 + 50)
+
+    def stored() -> set[str]:
+        with sqlite3.connect(path) as db:
+            return {c for (c,) in db.execute("SELECT client FROM buckets")}
+
+    assert stored() == {"ip:198.51.100.7", "ip:198.51.100.8"}
+    # A minute later the first bucket is full again and goes at the next sweep; the second,
+    # emptied 11 s ago, is still needed.
+    limiter._hit("ip:198.51.100.9", t0 + 61)
+    assert stored() == {"ip:198.51.100.8", "ip:198.51.100.9"}
+
+
 def test_shared_rate_limiter_fails_open_when_its_file_breaks(tmp_path, caplog):
     from bots.web.security import SharedRateLimiter
 
