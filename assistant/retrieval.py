@@ -210,6 +210,21 @@ class Retriever:
         self.prf_weight = prf_weight
         self._vec_cache: dict[str, np.ndarray] = {}
 
+    @classmethod
+    def from_settings(
+        cls, index: LoadedIndex, embedder: Embedder, store: VectorStore, settings
+    ) -> Retriever:
+        """The retriever as configured: candidates and fusion weights from ``Settings``."""
+        return cls(
+            index,
+            embedder,
+            store,
+            candidates=settings.candidates,
+            weight_lexical=settings.weight_lexical,
+            weight_dense=settings.weight_dense,
+            weight_ngram=settings.weight_ngram,
+        )
+
     def _dense_hits(
         self, vec: np.ndarray, allowed_docs: list[str] | None
     ) -> list[tuple[str, float]]:

@@ -73,15 +73,7 @@ class _Runtime:
         self.generation = self.index.manifest["generation"]
         analyzer = self.index.lexical.analyzer
         self.analyzer = analyzer
-        self.retriever = Retriever(
-            self.index,
-            embedder,
-            store,
-            candidates=settings.candidates,
-            weight_lexical=settings.weight_lexical,
-            weight_dense=settings.weight_dense,
-            weight_ngram=settings.weight_ngram,
-        )
+        self.retriever = Retriever.from_settings(self.index, embedder, store, settings)
         know = self.index.knowledge
         # Reference texts (obstacles, expertise, phases) are embedded once per index folder.
         tag = hashlib.sha1(embedder.name.encode()).hexdigest()[:8]

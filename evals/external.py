@@ -204,15 +204,7 @@ def run_external(
     ext, embedder, store, report = build_index(name, docs, settings, progress=progress)
     build_s = time.perf_counter() - t0
     index = LoadedIndex(ext.index_dir)
-    retriever = Retriever(
-        index,
-        embedder,
-        store,
-        candidates=settings.candidates,
-        weight_lexical=settings.weight_lexical,
-        weight_dense=settings.weight_dense,
-        weight_ngram=settings.weight_ngram,
-    )
+    retriever = Retriever.from_settings(index, embedder, store, settings)
     queries = [q for q, _ in pairs]
     t0 = time.perf_counter()
     vecs = query_vectors(embedder, queries, ext.index_dir.parent)

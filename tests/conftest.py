@@ -85,7 +85,8 @@ def bundled_assistant(bundled_index):
     return assistant
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
     import socket
 
     with socket.socket() as s:
@@ -104,7 +105,7 @@ def chroma_server(tmp_path_factory):
     exe = Path(sys.executable).with_name("chroma")
     if not exe.exists():
         pytest.fail(f"chroma CLI not found next to {sys.executable}; install chromadb in the venv")
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     log = open(data.parent / "chroma-server.log", "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(

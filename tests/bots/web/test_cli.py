@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import free_port
+
 OPSCHAAL = Path(sys.executable).with_name("opschaal")
 
 
@@ -25,14 +27,8 @@ def _env(settings) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_prints_url_and_serves_the_demo_page(fake_assistant):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(OPSCHAAL), "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=_env(fake_assistant.settings),
@@ -72,7 +68,7 @@ def test_serve_prints_url_and_serves_the_demo_page(fake_assistant):
 def test_serve_without_index_is_one_clean_line(tmp_path, fake_settings):
     settings = fake_settings.model_copy(update={"index_dir": tmp_path / "leeg"})
     r = subprocess.run(
-        [str(OPSCHAAL), "serve", "--port", str(_free_port())],
+        [str(OPSCHAAL), "serve", "--port", str(free_port())],
         env=_env(settings),
         capture_output=True,
         text=True,

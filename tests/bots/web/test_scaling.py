@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,50 +13,23 @@ from pathlib import Path
 import httpx
 import pytest
 
-OPSCHAAL = Path(sys.executable).with_name("opschaal")
+from bench.load import ServeProcess
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Serve:
-    """``opschaal serve`` as an admin starts it, over the fake index."""
-
-    def __init__(self, settings, *args: str, **env: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full = dict(os.environ)
-        full.update(
-            OPSCHAAL_INDEX_DIR=str(settings.index_dir),
-            OPSCHAAL_DATA_DIR=str(settings.data_dir),
-            OPSCHAAL_EMBEDDER="fake",
-            HF_HUB_OFFLINE="1",
+def serve(settings, workers: int, **env: str) -> ServeProcess:
+    """``opschaal serve --workers N`` in its own process over the fake index, as the load bench
+    starts it; entering waits until every worker is warm."""
+    return ServeProcess(
+        {
+            **os.environ,
+            "OPSCHAAL_INDEX_DIR": str(settings.index_dir),
+            "OPSCHAAL_DATA_DIR": str(settings.data_dir),
+            "OPSCHAAL_EMBEDDER": "fake",
+            "HF_HUB_OFFLINE": "1",
             **env,
-        )
-        self.cmd = [str(OPSCHAAL), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args]
-        self.env = full
-
-    def __enter__(self) -> Serve:
-        self.proc = subprocess.Popen(
-            self.cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(1200):
-            if self.proc.poll() is not None:
-                raise AssertionError(self.proc.stderr.read())
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("server not ready")
-
-    def __exit__(self, *exc) -> None:
-        self.proc.terminate()
-        _, self.stderr = self.proc.communicate(timeout=30)
+        },
+        workers=workers,
+    )
 
 
 def _request(sock: socket.socket, path: str = "/healthz") -> bytes:
@@ -92,7 +63,7 @@ def test_serve_applies_keep_alive_to_idle_connections(fake_assistant, keep_alive
     request: the ReadErrors the load run saw.)"""
     env = {"OPSCHAAL_KEEP_ALIVE_SECONDS": keep_alive} if keep_alive else {}
     with (
-        Serve(fake_assistant.settings, "--workers", "1", **env) as srv,
+        serve(fake_assistant.settings, 1, **env) as srv,
         socket.create_connection(("127.0.0.1", srv.port), timeout=10) as sock,
     ):
         assert _request(sock).startswith(b"HTTP/1.1 200")
@@ -179,7 +150,7 @@ def test_two_workers_share_the_rate_limit_and_the_metrics(fake_assistant):
     """``opschaal serve --workers 2``: a client gets its limit once, not once per worker, and
     /metrics counts the refusals of both workers, whichever worker answers the scrape."""
     settings = fake_assistant.settings
-    with Serve(settings, "--workers", "2", OPSCHAAL_RATE_LIMIT_PER_MINUTE="5") as srv:
+    with serve(settings, 2, OPSCHAAL_RATE_LIMIT_PER_MINUTE="5") as srv:
         # Wait until both workers are warm: opschaal_ready is the minimum over live workers.
         for _ in range(600):
             text = httpx.get(srv.url + "/metrics", timeout=5).text
