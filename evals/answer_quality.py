@@ -48,10 +48,9 @@ def _prefix_holds(prefix: str, vocab: Sequence[str], joined: str) -> bool:
         return True
     if len(parts) == 1:
         return any(w.startswith(parts[0]) for w in vocab)
-    # A prefix of several words ("40.000", "drie maanden") must begin consecutive words.
-    pattern = (
-        r"(?:^| )" + r"\S* ".join(re.escape(p) for p in parts[:-1]) + r"\S* " + re.escape(parts[-1])
-    )
+    # A prefix of several words ("40.000", "drie maand", "bij de start") must begin consecutive
+    # words: the earlier ones whole, the last one as a prefix.
+    pattern = r"(?:^| )" + "".join(re.escape(p) + " " for p in parts[:-1]) + re.escape(parts[-1])
     return re.search(pattern, joined) is not None
 
 

@@ -31,6 +31,9 @@ from evals.answer_quality import (
         ([["beheer"]], "Regel het ict-beheer vooraf.", True),  # hyphenated parts count
         ([["drie maand"]], "Na drie maanden stopte de pilot.", True),  # consecutive words
         ([["drie maand"]], "Drie teams, twaalf maanden.", False),
+        ([["drie maand"]], "Driemaal in drie maanden.", True),
+        ([["bij de start"]], "Bij de starters hoort de rest.", True),  # the last word is a prefix
+        ([["4 procent"]], "Het daalde 40 procent.", False),  # earlier words are whole words
         ([["40.000"]], "Het kostte 40.000 euro.", True),
         ([["40.000"]], "Het kostte 40 euro voor 000 mensen.", False),
         ([["3"]], "Zie de bron [3].", False),  # citation markers are not facts
