@@ -26,6 +26,7 @@ def _print_metrics(run: dict, report: Path | None) -> None:
     table.add_column("waarde", justify="right")
     for key, label in METRIC_ROWS:
         table.add_row(label, fmt(m.get(key)))
+    table.add_row("  van de gegeven antwoorden", fmt(m["n"].get("answered")))
     for key, label in DEFECT_LABELS.items():
         table.add_row(f"  leesfout: {label}", fmt((m.get("defects_by_kind") or {}).get(key)))
     for lang, v in m.get("by_language", {}).items():
