@@ -105,6 +105,8 @@ def test_clean_answers_have_no_defects(text: str) -> None:
         ("## Wat je kunt doen\n- Begin klein [1].", "raw_markdown"),
         ("Waarom deze checklist Een pilot met een start-up eindigt vaak [1].", "glued_heading"),
         ("Wat je kunt doen Maak een businesscase met gemeten cijfers [1].", "glued_heading"),
+        ("Wat je kunt doen Maak een plan\n- Begin klein [1].", "glued_heading"),  # short line
+        ("Waarom deze checklist Een pilot\nDe gemeente … [1].", "glued_heading"),
         ("Why this matters The pilot ended after a year [1].", "glued_heading"),
         ("Zet dat bedrag in het voorstel [1]. Daarom wacht de raad [2].", "dangling_reference"),
         ("Dat bedrag kwam uit het innovatiebudget [1].", "dangling_reference"),
