@@ -16,7 +16,7 @@ from bots.stores import NotFound
 from bots.web.schemas import error_responses, unencodable_path
 from bots.web.security import ApiError, api_error_response
 
-from .models import EMAIL_PATTERN, Contribution, ContributionError
+from .models import Contribution, ContributionError
 from .service import Sharing, SharingError
 
 
@@ -100,7 +100,8 @@ def contribution_body_schema(known_obstacles: list[str]) -> dict:
         if low is None:
             for option in prop.get("anyOf", ()):
                 if option.get("type") == "string" and name == "email":
-                    option["pattern"] = EMAIL_PATTERN
+                    # Empty means no address (only allowed when contact_ok is false).
+                    option["pattern"] = r"^\s*$|^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
             continue
         # Text is stripped before its length is checked: at least `low` characters between the
         # first and the last one that is not whitespace.
@@ -112,7 +113,7 @@ def contribution_body_schema(known_obstacles: list[str]) -> dict:
         "required": ["name", "email"],
         "properties": {
             "name": {"type": "string", "pattern": r"\S"},
-            "email": {"type": "string", "pattern": EMAIL_PATTERN},
+            "email": {"type": "string", "pattern": r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"},
         },
     }
     return schema

@@ -277,6 +277,23 @@ def create_app(
     return app
 
 
+def _add_links(schema: dict) -> None:
+    """A comment belongs to feedback *and* its answer: the link says to send both, as the
+    widget does (a mismatched answer id is answered like an unknown feedback id)."""
+    paths = schema.get("paths", {})
+    comment = paths.get("/api/feedback/{feedback_id}/comment", {}).get("post")
+    created = paths.get("/api/feedback", {}).get("post", {}).get("responses", {}).get("201")
+    if comment is None or created is None:
+        return
+    created["links"] = {
+        "AddComment": {
+            "operationId": comment["operationId"],
+            "parameters": {"feedback_id": "$response.body#/feedback_id"},
+            "requestBody": {"answer_id": "$request.body#/answer_id"},
+        }
+    }
+
+
 def _openapi(app: FastAPI, settings: Settings) -> dict:
     """FastAPI's schema, made true to what the server sends: the one error shape for 422, the
     errors the middleware answers on every route it guards, and the question length limit."""
@@ -323,6 +340,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
                 responses.setdefault("429", error(429))
                 if not path.startswith("/curator"):
                     responses.setdefault("401", error(401))
+    _add_links(schema)
     for name in ("AskRequest", "MessageRequest", "IntroRequest"):
         question = components.get(name, {}).get("properties", {}).get("question")
         if question is not None:

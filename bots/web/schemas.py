@@ -206,7 +206,7 @@ class ValidationErrorBody(ErrorBody):
 ERROR_TEXT = {
     400: "De body kon niet worden gelezen (geen JSON, geen UTF-8).",
     401: "De API-sleutel in `Authorization: Bearer` of `X-API-Key` is onbekend.",
-    403: "Geweigerd: een formulier van een andere site.",
+    403: "Geweigerd: een ander antwoord dan waar de feedback bij hoort, of een formulier van een andere site.",
     404: "Niet gevonden (of niet zichtbaar zonder sleutel).",
     409: "Conflict met wat er al is opgeslagen.",
     413: "De body is groter dan OPSCHAAL_MAX_BODY_BYTES.",
@@ -227,10 +227,42 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-#: What an SSE route answers with 200.
+def _event(name: str, content: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": content,
+            },
+        },
+    }
+
+
+#: What an SSE route answers with 200: each event, as the schema of one event (OpenAPI 3.1).
 SSE_RESPONSE = {
     200: {
-        "description": "Server-Sent Events: `delta`, dan `answer` (of `error`).",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "description": "Server-Sent Events: `delta`-events met tekst, dan één `answer` (of `error`).",
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "oneOf": [
+                        _event(
+                            "delta",
+                            {
+                                "type": "object",
+                                "required": ["text"],
+                                "properties": {"text": {"type": "string"}},
+                            },
+                        ),
+                        _event("answer", {"$ref": "#/components/schemas/AnswerResponse"}),
+                        _event("error", {"$ref": "#/components/schemas/ErrorBody"}),
+                    ]
+                }
+            }
+        },
     }
 }

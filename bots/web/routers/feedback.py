@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from bots.stores import NotFound
+from bots.stores import AnswerMismatch, NotFound
 
 from ..answering import CHANNEL
 from ..deps import MetricsDep, StoresDep
@@ -46,7 +46,7 @@ def feedback(body: FeedbackRequest, stores: StoresDep, metrics: MetricsDep) -> d
     "/feedback/{feedback_id}/comment",
     summary="Voeg een toelichting toe aan feedback",
     response_model=FeedbackSaved,
-    responses=error_responses(404, 409),
+    responses=error_responses(403, 404, 409),
 )
 def feedback_comment(
     feedback_id: FeedbackId, body: FeedbackCommentRequest, stores: StoresDep
@@ -63,6 +63,12 @@ def feedback_comment(
             404,
             "feedback_not_found",
             "deze feedback is onbekend; geef eerst 👍 of 👎 op het antwoord",
+        ) from exc
+    except AnswerMismatch as exc:
+        raise ApiError(
+            403,
+            "answer_mismatch",
+            "deze feedback hoort bij een ander antwoord; stuur het answer_id van het antwoord waarop je 👍 of 👎 gaf",
         ) from exc
     if not added:
         raise ApiError(409, "comment_exists", "bij deze feedback staat al een toelichting")
