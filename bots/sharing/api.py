@@ -90,6 +90,12 @@ def obstacles(sharing: SharingDep) -> list[dict]:
     ]
 
 
+# pydantic strips what Rust calls whitespace (JSON Schema's ``\s`` here); the address is then
+# checked with Python's ``re``, whose ``\s`` also covers U+001C–U+001F.
+_ADDRESS = r"[^@\s\x1c-\x1f\x85]+"
+EMAIL = rf"^\s*{_ADDRESS}@{_ADDRESS}\.{_ADDRESS}\s*$"
+
+
 def contribution_body_schema(known_obstacles: list[str]) -> dict:
     """The JSON Schema of a contribution as :func:`parse_contribution` checks it: lengths after
     stripping, known obstacles, and name and email once ``contact_ok`` is true."""
@@ -101,7 +107,7 @@ def contribution_body_schema(known_obstacles: list[str]) -> dict:
             for option in prop.get("anyOf", ()):
                 if option.get("type") == "string" and name == "email":
                     # Empty means no address (only allowed when contact_ok is false).
-                    option["pattern"] = r"^\s*$|^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
+                    option["pattern"] = f"^\\s*$|{EMAIL}"
             continue
         # Text is stripped before its length is checked: at least `low` characters between the
         # first and the last one that is not whitespace.
@@ -113,7 +119,7 @@ def contribution_body_schema(known_obstacles: list[str]) -> dict:
         "required": ["name", "email"],
         "properties": {
             "name": {"type": "string", "pattern": r"\S"},
-            "email": {"type": "string", "pattern": r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"},
+            "email": {"type": "string", "pattern": EMAIL},
         },
     }
     return schema

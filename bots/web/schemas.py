@@ -10,9 +10,10 @@ from pydantic_core import PydanticCustomError
 
 from assistant.models import Answer, Filters, Turn
 
-#: Text must contain something besides whitespace (the server strips it first). Spelled so
-#: that JSON Schema (ECMA), pydantic (Rust) and Python's ``str.strip`` agree on "whitespace".
-NOT_BLANK = r"[^\s\x1c-\x1f\x85]|\ufeff"
+#: Text must contain something besides whitespace, as Python's ``str.strip`` (which the server
+#: applies first) sees it; spelled for JSON Schema validators (Rust and Python regexes), whose
+#: ``\s`` leaves out the separators U+001C–U+001F that ``strip`` removes.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 
 def unencodable_path(value: Any, path: str = "") -> str | None:
