@@ -74,6 +74,7 @@ def test_schemathesis_finds_nothing_against_opschaal_serve(index, tmp_path):
             capture_output=True,
             text=True,
             timeout=600,
+            cwd=tmp_path,  # schemathesis keeps a .schemathesis/ folder where it runs
         )
     result = json.loads(report.read_text(encoding="utf-8"))
     cases = result["test_cases"]
