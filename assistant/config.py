@@ -120,7 +120,9 @@ class Settings(BaseSettings):
     #: In Slack channels, post only answers that cite sources; the rest goes only to the asker.
     slack_cited_only: bool = False
 
-    @field_validator("allowed_origins", "api_keys", "curator_keys", "trusted_proxies", mode="before")
+    @field_validator(
+        "allowed_origins", "api_keys", "curator_keys", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _comma_list(cls, v):
         if isinstance(v, str):
