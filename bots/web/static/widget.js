@@ -196,7 +196,7 @@ details p { margin: 6px 0; font-size: 14px; color: #333; white-space: pre-line; 
 .feedback { margin-top: 10px; }
 .feedback button { display: inline-flex; align-items: center; justify-content: center; min-width: 44px; min-height: 40px;
   border: 1px solid #6b6b6b; border-radius: 6px; background: #fff; color: #154273; cursor: pointer; }
-.feedback button:hover:not(:disabled) { background: #e1eaf5; }
+.feedback button:hover:not(:disabled):not([aria-disabled="true"]) { background: #e1eaf5; }
 .feedback button[aria-disabled="true"], .btn[aria-disabled="true"] { cursor: default; }
 .feedback button[aria-pressed="true"] { background: #154273; border-color: #154273; color: #fff; opacity: 1; }
 .feedback .thanks { font-size: 14px; color: #1f5f2a; }

@@ -99,7 +99,10 @@ PROPERTY = settings(
 
 
 def has_surrogate(*texts: str) -> bool:
-    return any(0xD800 <= ord(c) <= 0xDFFF for t in texts for c in t)
+    """Whether the server receives a lone surrogate: a high one followed by a low one arrives as
+    one valid character, since JSON writes both as escapes and the decoder pairs them."""
+    received = (json.loads(json.dumps(t)) for t in texts)
+    return any(0xD800 <= ord(c) <= 0xDFFF for t in received for c in t)
 
 
 @pytest.fixture(scope="module")
