@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import MINI_CORPUS, build, make_settings
 
-#: Test cases per operation and phase: about 1,400 requests, 15–40 s on two busy cores.
+#: Test cases per operation and phase: about 1,400 test cases, 25–65 s on two busy cores.
 MAX_EXAMPLES = 20
 ST = Path(sys.executable).with_name("st")
 
