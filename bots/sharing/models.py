@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 class ContributionError(ValueError):
@@ -18,18 +20,40 @@ class ContributionError(ValueError):
         self.fields = fields or {}
 
 
+MAX_CHARS = {
+    "title": 160,
+    "tried": 6000,
+    "learned": 6000,
+    "organisation": 160,
+    "name": 120,
+    "email": 200,
+}
+
+
 class Contribution(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=5, max_length=160)
-    tried: str = Field(min_length=20, max_length=6000)
+    # Minimum lengths count what is left after stripping; maximum lengths count what was sent,
+    # so the limit means the same to a client, a JSON Schema validator and this model.
+    title: str = Field(min_length=5, json_schema_extra={"maxLength": MAX_CHARS["title"]})
+    tried: str = Field(min_length=20, json_schema_extra={"maxLength": MAX_CHARS["tried"]})
     obstacles: list[str] = Field(min_length=1, max_length=5)
-    learned: str = Field(min_length=20, max_length=6000)
-    organisation: str = Field(min_length=2, max_length=160)
+    learned: str = Field(min_length=20, json_schema_extra={"maxLength": MAX_CHARS["learned"]})
+    organisation: str = Field(
+        min_length=2, json_schema_extra={"maxLength": MAX_CHARS["organisation"]}
+    )
     #: Must be given explicitly; there is no default, so silence never counts as consent.
     contact_ok: bool
-    name: str | None = Field(default=None, max_length=120)
-    email: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_CHARS["name"]})
+    email: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_CHARS["email"]})
+
+    @field_validator(*MAX_CHARS, mode="before")
+    @classmethod
+    def _not_too_long(cls, v, info):
+        limit = MAX_CHARS[info.field_name]
+        if isinstance(v, str) and len(v) > limit:
+            raise PydanticCustomError("string_too_long", "is te lang", {"max_length": limit})
+        return v
 
     @field_validator("contact_ok", mode="before")
     @classmethod

@@ -26,7 +26,16 @@ from .cache import AnswerCache
 from .metrics import Metrics
 from .routers import ask, conversations, feedback, health, intro, pages
 from .routers.pages import STATIC
-from .security import ApiError, GuardMiddleware, make_rate_limiter
+from .schemas import ERROR_TEXT, ErrorBody, FieldError, ValidationErrorBody
+from .security import (
+    ApiError,
+    GuardMiddleware,
+    RefusedOriginLog,
+    SecurityHeadersMiddleware,
+    api_error_response,
+    is_rate_limited,
+    make_rate_limiter,
+)
 
 log = logging.getLogger("opschaal.web")
 
@@ -43,6 +52,15 @@ STATUS_CODES = {
     405: ("method_not_allowed", "deze methode is hier niet toegestaan"),
     413: ("body_too_large", "het verzoek is te groot; stuur een kortere vraag"),
     415: ("unsupported_media_type", "stuur JSON (Content-Type: application/json)"),
+}
+#: FastAPI's own English details, replaced by the Dutch line of their status.
+FRAMEWORK_DETAILS = {"There was an error parsing the body"}
+NOT_JSON = "de body is geen geldige JSON in UTF-8; zie /docs voor het formaat"
+#: A blank text field gets the code the routes give it after stripping.
+BLANK_CODES = {"question": "question_empty", "comment": "comment_empty"}
+BLANK_DETAILS = {
+    "question": "de vraag is leeg; typ een vraag over opschalen",
+    "comment": "de toelichting is leeg; typ wat je miste",
 }
 
 
@@ -78,8 +96,10 @@ class MetricsMiddleware:
             self.metrics.latency.labels(label).observe(time.perf_counter() - start)
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
+def _validation_detail(exc: RequestValidationError) -> tuple[str, str, list[dict]]:
+    """The error code, one Dutch line and the fields of a 422."""
     fields = []
+    code = "invalid_request"
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         kind = err.get("type", "")
@@ -89,12 +109,26 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
             msg = "is onbekend"
         elif kind == "json_invalid":
             loc, msg = "body", "is geen geldige JSON"
+        elif kind == "invalid_text":
+            path = (err.get("ctx") or {}).get("path")
+            loc = ".".join(p for p in (loc, path) if p)
+            msg = err.get("msg", "is geen geldige UTF-8-tekst")
+            code = "invalid_text"
+        elif kind in ("string_too_short", "string_pattern_mismatch") and loc in BLANK_CODES:
+            code = BLANK_CODES[loc] if code == "invalid_request" else code
+            msg = "is leeg"
         else:
             msg = err.get("msg", "is ongeldig")
         # Never echo the input back: it may be large, or be the thing an attacker injected.
         fields.append({"field": loc or "body", "message": msg})
     first = fields[0] if fields else {"field": "body", "message": "is ongeldig"}
-    return f"veld '{first['field']}' {first['message']}; zie /docs voor het formaat", fields
+    if code in BLANK_CODES.values() and len(fields) == 1:
+        return code, BLANK_DETAILS[first["field"]], fields
+    if code == "invalid_text":
+        detail = f"veld '{first['field']}' {first['message']}; stuur gewone tekst"
+    else:
+        detail = f"veld '{first['field']}' {first['message']}; zie /docs voor het formaat"
+    return code, detail, fields
 
 
 def _phrase(status: int) -> str:
@@ -176,11 +210,7 @@ def create_app(
     app.state.warm_status = "not_started"
     app.state.start_warming = lambda: _start_warming(app)
 
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            {"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=exc.headers
-        )
+    app.add_exception_handler(ApiError, api_error_response)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -191,9 +221,13 @@ def create_app(
             default = f"het verzoek is te groot (maximaal {settings.max_body_bytes} bytes); stuur een kortere vraag"
         # Starlette's own details are English status phrases; users get the Dutch line. Routes
         # that raise with their own (Dutch, user-facing) detail keep it.
+        if exc.status_code == 400:
+            default = NOT_JSON
         detail = (
             exc.detail
-            if isinstance(exc.detail, str) and exc.detail != _phrase(exc.status_code)
+            if isinstance(exc.detail, str)
+            and exc.detail != _phrase(exc.status_code)
+            and exc.detail not in FRAMEWORK_DETAILS
             else default
         )
         return JSONResponse(
@@ -202,10 +236,8 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail, fields = _validation_detail(exc)
-        return JSONResponse(
-            {"error": "invalid_request", "detail": detail, "fields": fields}, status_code=422
-        )
+        code, detail, fields = _validation_detail(exc)
+        return JSONResponse({"error": code, "detail": detail, "fields": fields}, status_code=422)
 
     for module in (ask, conversations, feedback, intro, health, pages):
         app.include_router(module.router)
@@ -213,25 +245,108 @@ def create_app(
 
     limiter = make_rate_limiter(settings)
     # Added inner to outer: the guard turns errors into JSON, metrics counts what it answered,
-    # CORS wraps everything so even a 413/429/500 reaches a cross-origin widget readably.
+    # the headers go on everything, CORS wraps all that so even a 413/429/500 reaches a
+    # cross-origin widget readably, and the proxy headers are read before anyone looks at the
+    # client address.
     app.add_middleware(
         GuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
         rate_limiter=limiter,
         metrics=metrics,
+        api_keys=settings.api_keys,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
+    origins = [o.rstrip("/") for o in settings.allowed_origins]
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=[o.rstrip("/") for o in settings.allowed_origins],
+        allow_origins=origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization", "X-API-Key"],
         expose_headers=["Retry-After"],
         max_age=600,
     )
+    app.add_middleware(RefusedOriginLog, allowed_origins=origins)
+    if settings.trusted_proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     _mount_channels(app, assistant, stores, settings)
+    app.openapi = lambda: _openapi(app, settings)
     return app
+
+
+def _add_links(schema: dict) -> None:
+    """A comment belongs to feedback *and* its answer: the link says to send both, as the
+    widget does (a mismatched answer id is answered like an unknown feedback id)."""
+    paths = schema.get("paths", {})
+    comment = paths.get("/api/feedback/{feedback_id}/comment", {}).get("post")
+    created = paths.get("/api/feedback", {}).get("post", {}).get("responses", {}).get("201")
+    if comment is None or created is None:
+        return
+    created["links"] = {
+        "AddComment": {
+            "operationId": comment["operationId"],
+            "parameters": {"feedback_id": "$response.body#/feedback_id"},
+            "requestBody": {"answer_id": "$request.body#/answer_id"},
+        }
+    }
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict:
+    """FastAPI's schema, made true to what the server sends: the one error shape for 422, the
+    errors the middleware answers on every route it guards, and the question length limit."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (ErrorBody, FieldError, ValidationErrorBody):
+        js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        js.pop("$defs", None)
+        components[model.__name__] = js
+    # FastAPI's own 422 shape is never sent: the validation handler answers ValidationErrorBody.
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    # Channels add schemas of bodies they parse themselves (a contribution, for one).
+    for name, build in getattr(app.state, "openapi_components", {}).items():
+        components[name] = build()
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+
+    def error(code: int) -> dict:
+        ref = {"$ref": "#/components/schemas/ValidationErrorBody"} if code == 422 else error_ref
+        return {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": ref}}}
+
+    for path, operations in schema.get("paths", {}).items():
+        for op in operations.values():
+            responses = op.setdefault("responses", {})
+            for status, resp in responses.items():
+                if status == "422":
+                    responses[status] = error(422)
+                elif "$ref" in str(resp) and "HTTPValidationError" in str(resp):
+                    responses[status] = error(int(status))
+            if "requestBody" in op:
+                responses.setdefault("400", error(400))
+                responses.setdefault("413", error(413))
+                responses.setdefault("422", error(422))
+            if is_rate_limited(path):
+                responses.setdefault("429", error(429))
+                if not path.startswith("/curator"):
+                    responses.setdefault("401", error(401))
+    _add_links(schema)
+    for name in ("AskRequest", "MessageRequest", "IntroRequest"):
+        question = components.get(name, {}).get("properties", {}).get("question")
+        if question is not None:
+            question["maxLength"] = settings.max_question_chars
+    app.openapi_schema = schema
+    return schema
 
 
 def create_app_from_env() -> FastAPI:

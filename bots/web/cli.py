@@ -119,9 +119,11 @@ def prepare_worker_env(settings, workers: int) -> None:
 
 def uvicorn_options(settings) -> dict:
     """What every ``opschaal serve`` passes to uvicorn, whatever the number of workers."""
-    # proxy_headers (uvicorn's default) trusts X-Forwarded-For from 127.0.0.1 only, so behind a
-    # local reverse proxy the rate limit still sees the real client.
+    # uvicorn's own proxy_headers would trust X-Forwarded-For from 127.0.0.1, so any local
+    # process could name its own rate-limit bucket. The app reads the header itself, from
+    # OPSCHAAL_TRUSTED_PROXIES only.
     return {
+        "proxy_headers": False,
         "host": settings.host,
         "port": settings.port,
         "log_level": "warning",

@@ -12,7 +12,7 @@ from bots.stores import Stores
 
 from .cache import AnswerCache
 from .metrics import Metrics
-from .security import ApiError, key_is_valid, presented_key
+from .security import INVALID_KEY, ApiError, key_is_valid, presented_key
 
 
 async def get_settings(request: Request) -> Settings:
@@ -43,12 +43,7 @@ async def get_audience(request: Request) -> Literal["public", "internal"]:
         return "public"
     if key_is_valid(key, request.app.state.settings.api_keys):
         return "internal"
-    raise ApiError(
-        401,
-        "invalid_key",
-        "de API-sleutel is onbekend; controleer de sleutel in Authorization: Bearer of X-API-Key",
-        {"WWW-Authenticate": "Bearer"},
-    )
+    raise ApiError(401, "invalid_key", INVALID_KEY, {"WWW-Authenticate": "Bearer"})
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

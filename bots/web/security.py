@@ -27,13 +27,19 @@ log = logging.getLogger("opschaal.web")
 #: purpose: their traffic comes from a few vendor addresses and is authenticated by signature.
 CHANNEL_WEBHOOKS = ("/slack/events", "/api/messages")
 CHANNEL_MAX_BODY = 1_000_000
-RATE_LIMITED_PREFIXES = (
-    "/api/ask",
-    "/api/conversations",
-    "/api/feedback",
-    "/api/intro",
-    "/api/documents",
+#: Everything public that does work per request is limited: the API, the source pages and the
+#: curator page (whose key must not be guessable at full speed). The widget script, static files
+#: and the demo page are files; health and metrics are for monitoring.
+RATE_LIMITED_PREFIXES = ("/api/", "/bronnen/", "/curator")
+#: The curator routes check their own keys (``OPSCHAAL_CURATOR_KEYS``), not the API keys.
+OWN_KEYS = ("/curator",)
+INVALID_KEY = (
+    "de API-sleutel is onbekend; controleer de sleutel in Authorization: Bearer of X-API-Key"
 )
+
+
+def is_rate_limited(path: str) -> bool:
+    return path.startswith(RATE_LIMITED_PREFIXES) and not path.startswith(CHANNEL_WEBHOOKS)
 
 
 class ApiError(Exception):
@@ -47,6 +53,15 @@ class ApiError(Exception):
         self.code = code
         self.detail = detail
         self.headers = headers or {}
+
+
+async def api_error_response(request, exc: ApiError):
+    """The exception handler for :class:`ApiError`: the one JSON error shape."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(
+        {"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=exc.headers
+    )
 
 
 def error_body(code: str, detail: str, **extra) -> bytes:
@@ -225,8 +240,11 @@ class BodyTooLarge(HTTPException):
 
 
 class GuardMiddleware:
-    """Body-size limit, rate limit and the generic 500, as one plain ASGI middleware (plain
-    ASGI so streaming responses are not buffered)."""
+    """Body-size limit, API keys, rate limit and the generic 500, as one plain ASGI middleware
+    (plain ASGI so streaming responses are not buffered).
+
+    The bucket is keyed on a *verified* key, else on the client address: a client that sends
+    a fresh made-up key on every request gets a 401 each time, from its address's bucket."""
 
     def __init__(
         self,
@@ -234,11 +252,13 @@ class GuardMiddleware:
         max_body_bytes: int,
         rate_limiter: RateLimiter | SharedRateLimiter | None,
         metrics=None,
+        api_keys: Iterable = (),
     ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.limiter = rate_limiter
         self.metrics = metrics
+        self.api_keys = list(api_keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -257,17 +277,15 @@ class GuardMiddleware:
             await send_json_error(send, 413, "body_too_large", too_large)
             return
 
-        if (
-            self.limiter is not None
-            and scope.get("method") != "OPTIONS"
-            and path.startswith(RATE_LIMITED_PREFIXES)
-        ):
-            key = presented_key(headers)
+        guarded = scope.get("method") != "OPTIONS" and is_rate_limited(path)
+        key = presented_key(headers) if guarded and not path.startswith(OWN_KEYS) else None
+        verified = key is not None and key_is_valid(key, self.api_keys)
+        if guarded and self.limiter is not None:
             # A stable digest, not hash(): str hashes differ per process, and workers must agree
             # on the bucket. The key itself is never stored.
             client = (
                 f"key:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
-                if key
+                if verified
                 else f"ip:{(scope.get('client') or ('?',))[0]}"
             )
             wait = self.limiter.hit(client)
@@ -283,6 +301,13 @@ class GuardMiddleware:
                     {"Retry-After": retry},
                 )
                 return
+        if key is not None and not verified:
+            # Refused on every route, also those that would not need a key: a wrong key is a
+            # mistake to report, never a reason to answer as if it were absent.
+            await send_json_error(
+                send, 401, "invalid_key", INVALID_KEY, {"WWW-Authenticate": "Bearer"}
+            )
+            return
 
         received = 0
 
@@ -318,3 +343,70 @@ class GuardMiddleware:
                     "internal_error",
                     "er ging iets mis aan onze kant; probeer het later opnieuw of meld het bij de beheerder",
                 )
+
+
+# -- response headers ----------------------------------------------------------------------------
+class SecurityHeadersMiddleware:
+    """``X-Content-Type-Options: nosniff`` on every response (JSON, SSE, errors), and
+    ``Cache-Control: no-store`` on the API: answers carry people's contact details and must not
+    sit in a shared or browser cache. Headers a route set itself win."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope.get("path", "").startswith("/api/")
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(b"x-content-type-options", b"nosniff")]
+                if api:
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in extra if k not in present
+                ]
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
+class RefusedOriginLog:
+    """Logs a cross-origin request whose origin CORS refuses, once per origin: the browser
+    only tells the page's user, so the administrator would otherwise never learn that a site
+    embeds the widget without being in ``OPSCHAAL_ALLOWED_ORIGINS``."""
+
+    MAX_REMEMBERED = 1000
+
+    def __init__(self, app: ASGIApp, allowed_origins: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = {o.rstrip("/") for o in allowed_origins}
+        self.logged: set[str] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "*" not in self.allowed:
+            self._check(scope)
+        await self.app(scope, receive, send)
+
+    def _check(self, scope: Scope) -> None:
+        origin = host = None
+        for k, v in scope.get("headers", []):
+            if k == b"origin":
+                origin = v.decode("latin-1")
+            elif k == b"host":
+                host = v.decode("latin-1")
+        if not origin or origin in self.allowed or origin in self.logged:
+            return
+        # Browsers send Origin on same-origin POSTs too; those need no CORS.
+        if origin.split("://", 1)[-1] == host:
+            return
+        if len(self.logged) < self.MAX_REMEMBERED:
+            self.logged.add(origin)
+            log.warning(
+                "CORS: verzoek van %s geweigerd; zet die origin in OPSCHAAL_ALLOWED_ORIGINS als "
+                "deze site Opschaalwijzer mag gebruiken",
+                origin[:200],
+            )

@@ -227,3 +227,26 @@ def test_server_mode_ingest_and_ask_two_indexes(chroma_server, tmp_path) -> None
     assert r.returncode == 0, r.stderr
     again = json.loads(opschaal("ask", q, "--json", "--index", "index", cwd=two, env=env).stdout)
     assert again["retrieved"] == a2["retrieved"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["db"], "No such command 'db'"),
+        (["--bogus"], "No such option: --bogus"),
+        (["ask", "--bogus", "hoi"], "No such option: --bogus"),
+        (["serve", "--port", "abc"], "--port"),
+    ],
+    ids=["unknown-command", "unknown-root-option", "unknown-option", "bad-value"],
+)
+def test_usage_errors_get_usage_and_exit_2_not_a_bug_report(tmp_path, args, says):
+    r = opschaal(*args, cwd=tmp_path)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert "meld het als issue" not in r.stderr and "onverwachte fout" not in r.stderr
+    assert r.stderr.startswith("Usage: opschaal"), r.stderr
+    assert says in r.stderr
+    if args[0].startswith("-") or args == ["db"]:
+        commands = next(ln for ln in r.stderr.splitlines() if ln.startswith("Commando's:"))
+        for name in ("ingest", "ask", "serve", "eval"):
+            assert name in commands

@@ -7,12 +7,17 @@ from sse_starlette import EventSourceResponse
 
 from ..answering import ask_and_store, check_question, stream_and_store
 from ..deps import AnswerCacheDep, AssistantDep, AudienceDep, MetricsDep, SettingsDep, StoresDep
-from ..schemas import AskRequest
+from ..schemas import SSE_RESPONSE, AnswerResponse, AskRequest, error_responses
 
 router = APIRouter(prefix="/api", tags=["vragen"])
 
 
-@router.post("/ask", summary="Stel één vraag")
+@router.post(
+    "/ask",
+    summary="Stel één vraag",
+    response_model=AnswerResponse,
+    responses=error_responses(503),
+)
 def ask(
     body: AskRequest,
     assistant: AssistantDep,
@@ -43,6 +48,7 @@ def ask(
     "/ask/stream",
     summary="Stel één vraag, antwoord als Server-Sent Events",
     response_class=EventSourceResponse,
+    responses={**SSE_RESPONSE, **error_responses(503)},
 )
 def ask_stream(
     body: AskRequest,

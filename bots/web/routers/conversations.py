@@ -9,7 +9,15 @@ from bots.stores import NotFound
 
 from ..answering import CHANNEL, ask_and_store, check_question, stream_and_store
 from ..deps import AssistantDep, AudienceDep, MetricsDep, SettingsDep, StoresDep
-from ..schemas import ConversationRequest, MessageRequest
+from ..schemas import (
+    SSE_RESPONSE,
+    Conversation,
+    ConversationAnswer,
+    ConversationCreated,
+    ConversationRequest,
+    MessageRequest,
+    error_responses,
+)
 from ..security import ApiError
 
 router = APIRouter(prefix="/api/conversations", tags=["gesprekken"])
@@ -32,7 +40,7 @@ def _conversation(stores, conversation_id: str, audience: str) -> dict:
     return conv
 
 
-@router.post("", status_code=201, summary="Begin een gesprek")
+@router.post("", status_code=201, summary="Begin een gesprek", response_model=ConversationCreated)
 def create_conversation(
     stores: StoresDep, audience: AudienceDep, body: ConversationRequest | None = None
 ) -> dict:
@@ -40,7 +48,12 @@ def create_conversation(
     return {"conversation_id": cid, "audience": audience}
 
 
-@router.get("/{conversation_id}", summary="Lees een gesprek terug")
+@router.get(
+    "/{conversation_id}",
+    summary="Lees een gesprek terug",
+    response_model=Conversation,
+    responses=error_responses(404),
+)
 def get_conversation(conversation_id: str, stores: StoresDep, audience: AudienceDep) -> dict:
     conv = _conversation(stores, conversation_id, audience)
     return {
@@ -50,7 +63,12 @@ def get_conversation(conversation_id: str, stores: StoresDep, audience: Audience
     }
 
 
-@router.post("/{conversation_id}/messages", summary="Stel een (vervolg)vraag in een gesprek")
+@router.post(
+    "/{conversation_id}/messages",
+    summary="Stel een (vervolg)vraag in een gesprek",
+    response_model=ConversationAnswer,
+    responses=error_responses(404, 503),
+)
 def add_message(
     conversation_id: str,
     body: MessageRequest,
@@ -82,6 +100,7 @@ def add_message(
     "/{conversation_id}/messages/stream",
     summary="Vervolgvraag, antwoord als Server-Sent Events",
     response_class=EventSourceResponse,
+    responses={**SSE_RESPONSE, **error_responses(404, 503)},
 )
 def add_message_stream(
     conversation_id: str,

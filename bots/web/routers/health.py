@@ -7,11 +7,12 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..deps import MetricsDep
+from ..schemas import Health, Readiness
 
 router = APIRouter(tags=["beheer"])
 
 
-@router.get("/healthz", summary="Leeft het proces?")
+@router.get("/healthz", summary="Leeft het proces?", response_model=Health)
 async def healthz() -> dict:
     return {"status": "ok"}
 
@@ -24,7 +25,12 @@ def is_ready(request: Request) -> bool:
     return state.warm_status == "not_started" and state.assistant.ready
 
 
-@router.get("/readyz", summary="Is de index geladen en het model warm?")
+@router.get(
+    "/readyz",
+    summary="Is de index geladen en het model warm?",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Nog niet gereed; `Retry-After`."}},
+)
 async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     if is_ready(request):
@@ -38,7 +44,12 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus-metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus-metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request, m: MetricsDep) -> Response:
     m.ready.set(1 if is_ready(request) else 0)
     return Response(m.exposition(), media_type=CONTENT_TYPE_LATEST)

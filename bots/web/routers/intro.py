@@ -8,13 +8,18 @@ from assistant.service import PersonUnavailable, UserError
 
 from ..answering import check_question
 from ..deps import AssistantDep, SettingsDep
-from ..schemas import IntroRequest
+from ..schemas import IntroRequest, IntroResponse, error_responses
 from ..security import ApiError
 
 router = APIRouter(prefix="/api", tags=["mensen"])
 
 
-@router.post("/intro", summary="Schrijf een introductie aan een aanbevolen persoon")
+@router.post(
+    "/intro",
+    summary="Schrijf een introductie aan een aanbevolen persoon",
+    response_model=IntroResponse,
+    responses=error_responses(404),
+)
 def intro(body: IntroRequest, assistant: AssistantDep, settings: SettingsDep) -> dict:
     """Alleen voor mensen die toestemming gaven; voor anderen (en onbekende ids) een 404
     met dezelfde tekst, zodat niets uitlekt."""

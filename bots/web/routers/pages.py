@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ..deps import AssistantDep, AudienceDep
+from ..schemas import Document, error_responses
 from ..security import ApiError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -72,6 +73,7 @@ async def demo(request: Request) -> HTMLResponse:
 
 
 @router.get("/widget.js", include_in_schema=False)
+@router.get("/static/widget.js", include_in_schema=False)
 async def widget() -> FileResponse:
     return FileResponse(
         STATIC / "widget.js",
@@ -84,7 +86,13 @@ async def widget() -> FileResponse:
     )
 
 
-@router.get("/api/documents/{doc_id:path}", tags=["bronnen"], summary="Tekst van een bron")
+@router.get(
+    "/api/documents/{doc_id:path}",
+    tags=["bronnen"],
+    summary="Tekst van een bron",
+    response_model=Document,
+    responses=error_responses(404),
+)
 def document_json(doc_id: str, assistant: AssistantDep, audience: AudienceDep) -> dict:
     """Anoniem alleen openbare documenten; interne alleen met een API-sleutel."""
     doc = assistant.document(doc_id, audience)

@@ -26,6 +26,7 @@
       switchLang: "EN",
       switchLabel: "EN – switch to English",
       newChat: "Nieuw gesprek",
+      newShort: "Nieuw",
       label: "Je vraag",
       placeholder: "Bijv.: hoe krijg ik draagvlak?",
       send: "Verstuur",
@@ -60,6 +61,8 @@
       commentThanks: "Dank je, je toelichting is opgeslagen.",
       error: "Er ging iets mis. Probeer het nog eens.",
       network: "Geen verbinding met Opschaalwijzer. Controleer je netwerk en probeer het opnieuw.",
+      corsRefused:
+        "Deze site mag deze Opschaalwijzer niet gebruiken; de beheerder van Opschaalwijzer zet dit adres in OPSCHAAL_ALLOWED_ORIGINS.",
       rateLimited: (s) => `Even rustig aan: probeer het over ${s} seconden opnieuw.`,
       empty: "Typ eerst een vraag.",
       share: "Deel je ervaring",
@@ -83,6 +86,7 @@
       switchLang: "NL",
       switchLabel: "NL – wissel naar Nederlands",
       newChat: "New conversation",
+      newShort: "New",
       label: "Your question",
       placeholder: "E.g.: how do I build support?",
       send: "Send",
@@ -117,6 +121,7 @@
       commentThanks: "Thank you, your comment has been saved.",
       error: "Something went wrong. Please try again.",
       network: "Cannot reach Opschaalwijzer. Check your network and try again.",
+      corsRefused: "This site is not allowed to use this Opschaalwijzer; the administrator sets OPSCHAAL_ALLOWED_ORIGINS.",
       rateLimited: (s) => `Slow down a little: try again in ${s} seconds.`,
       empty: "Type a question first.",
       share: "Share your experience",
@@ -150,12 +155,12 @@ button, textarea { font: inherit; }
   height: min(680px, calc(100vh - 96px)); display: flex; flex-direction: column; background: #fff; border: 1px solid #8a8a8a;
   border-radius: 10px; box-shadow: 0 6px 28px rgba(0,0,0,.3); overflow: hidden; }
 .panel[hidden] { display: none; }
-header { display: flex; align-items: center; gap: 6px; padding: 8px 8px 8px 14px; background: #154273; color: #fff; }
-header h2 { flex: 1; margin: 0; font-size: 17px; font-weight: 700; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-header button { min-width: 40px; min-height: 40px; padding: 4px 8px; border: 1px solid rgba(255,255,255,.7); border-radius: 6px;
+.head { display: flex; align-items: center; gap: 6px; padding: 8px 8px 8px 14px; background: #154273; color: #fff; }
+.head h2 { flex: 1; margin: 0; font-size: 17px; font-weight: 700; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.head button { min-width: 40px; min-height: 40px; padding: 4px 8px; border: 1px solid rgba(255,255,255,.7); border-radius: 6px;
   background: transparent; color: #fff; cursor: pointer; font-size: 14px; }
-header button:hover { background: rgba(255,255,255,.15); }
-header .x { font-size: 22px; line-height: 1; }
+.head button:hover { background: rgba(255,255,255,.15); }
+.head .x { font-size: 22px; line-height: 1; }
 .log { flex: 1; overflow-y: auto; padding: 12px 14px; background: #f5f7fa; overscroll-behavior: contain; }
 .msg { margin: 0 0 14px; padding: 10px 12px; border-radius: 8px; background: #fff; border: 1px solid #d0d7e1; overflow-wrap: anywhere; }
 .msg.user { margin-left: 32px; background: #e1eaf5; border-color: #b6c7dc; }
@@ -191,7 +196,8 @@ details p { margin: 6px 0; font-size: 14px; color: #333; white-space: pre-line; 
 .feedback { margin-top: 10px; }
 .feedback button { display: inline-flex; align-items: center; justify-content: center; min-width: 44px; min-height: 40px;
   border: 1px solid #6b6b6b; border-radius: 6px; background: #fff; color: #154273; cursor: pointer; }
-.feedback button:hover:not(:disabled) { background: #e1eaf5; }
+.feedback button:hover:not(:disabled):not([aria-disabled="true"]) { background: #e1eaf5; }
+.feedback button[aria-disabled="true"], .btn[aria-disabled="true"] { cursor: default; }
 .feedback button[aria-pressed="true"] { background: #154273; border-color: #154273; color: #fff; opacity: 1; }
 .feedback .thanks { font-size: 14px; color: #1f5f2a; }
 form.comment { display: block; margin-top: 8px; max-width: 100%; padding: 0; border: 0; background: transparent; }
@@ -220,6 +226,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
 @media (max-width: 480px) {
   .panel { right: 0; bottom: 0; width: 100vw; height: 100dvh; border-radius: 0; border: 0; }
   .launcher { right: 12px; bottom: 12px; }
+  /* Full screen, the panel is modal: the launcher it covers leaves the tab order. */
+  .launcher[aria-expanded="true"] { display: none; }
   .msg.user { margin-left: 16px; }
 }
 `;
@@ -313,7 +321,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       );
       this.heading = h("h2", { id: "ow-title" }, title);
       this.langButton = h("button", { type: "button", class: "lang", onclick: () => this.switchLang() });
-      this.newButton = h("button", { type: "button", class: "new", onclick: () => this.reset() }, "↺");
+      // The visible word is part of the accessible name (WCAG 2.5.3); the arrow is decoration.
+      this.newButton = h("button", { type: "button", class: "new", onclick: () => this.reset() }, h("span", { "aria-hidden": "true" }, "↺ "), h("span", { class: "new-label" }));
       this.closeButton = h("button", { type: "button", class: "x", onclick: () => this.close() }, "×");
       this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-labelledby": "ow-title", tabindex: "0" });
       this.input = h("textarea", { id: "ow-q", rows: "2", maxlength: "2000", autocomplete: "off" });
@@ -335,7 +344,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       this.panel = h(
         "section",
         { class: "panel", id: "ow-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "ow-title", hidden: true },
-        h("header", {}, this.heading, this.langButton, this.newButton, this.closeButton),
+        // A div, not <header>: inside the dialog it is no page banner landmark.
+        h("div", { class: "head" }, this.heading, this.langButton, this.newButton, this.closeButton),
         this.log,
         this.form,
         this.status,
@@ -344,8 +354,15 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         if (e.key === "Escape") {
           e.stopPropagation();
           this.close();
+        } else if (e.key === "Tab" && this.fullScreen.matches) {
+          this.trapFocus(e);
         }
       });
+      // Below 480 px the panel covers the page: then it is a modal dialog with a focus trap.
+      this.fullScreen = window.matchMedia("(max-width: 480px)");
+      const syncModal = () => this.panel.setAttribute("aria-modal", String(this.fullScreen.matches));
+      syncModal();
+      this.fullScreen.addEventListener?.("change", syncModal);
       this.wrapper = h("div", { class: "root" }, this.launcher, this.panel);
       root.append(this.wrapper);
       this.applyStrings();
@@ -361,6 +378,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       this.langButton.setAttribute("aria-label", t.switchLabel);
       this.langButton.setAttribute("lang", this.uiLang === "nl" ? "en" : "nl");
       this.newButton.setAttribute("aria-label", t.newChat);
+      this.newButton.querySelector(".new-label").textContent = t.newShort;
       this.newButton.title = t.newChat;
       this.closeButton.setAttribute("aria-label", t.close);
       this.closeButton.title = t.close;
@@ -379,6 +397,37 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         else if (m.answer) this.renderAnswer(m);
       }
       this.langButton.focus();
+    }
+
+    /** Tab and Shift+Tab cycle inside the full-screen panel instead of reaching the page. */
+    trapFocus(e) {
+      const focusable = [...this.panel.querySelectorAll("button, a[href], textarea, input, select, summary, [tabindex]")].filter(
+        (el) => !el.disabled && el.tabIndex >= 0 && !el.closest("[hidden]") && el.getClientRects().length,
+      );
+      if (!focusable.length) return;
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      const active = this.shadowRoot.activeElement;
+      if (e.shiftKey && (active === first || !this.panel.contains(active))) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && (active === last || !this.panel.contains(active))) {
+        e.preventDefault();
+        first.focus();
+      }
+    }
+
+    /** A fetch that failed without an answer: the network, or CORS refusing this page? An
+     * opaque no-cors request reaches a server that CORS refuses, but not one that is down. */
+    async networkText() {
+      const t = this.t;
+      if (new URL(base).origin === location.origin) return t.network;
+      try {
+        await fetch(new URL("healthz", base), { mode: "no-cors", credentials: "omit", cache: "no-store" });
+        return t.corsRefused;
+      } catch {
+        return t.network;
+      }
     }
 
     toggle() {
@@ -481,7 +530,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
             error.focus?.();
           }
         } catch {
-          error.textContent = t.network;
+          error.textContent = await this.networkText();
         } finally {
           send.disabled = false;
         }
@@ -538,7 +587,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         return;
       }
       this.busy = true;
-      this.sendButton.disabled = true;
+      // aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>.
+      this.sendButton.setAttribute("aria-disabled", "true");
       this.input.value = "";
       this.lastQuestion = question;
 
@@ -585,11 +635,11 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         });
         if (!m.answer && !m.failed) this.fail(m, this.t.error);
       } catch (err) {
-        this.fail(m, err && err.response ? await this.errorText(err.response) : this.t.network);
+        this.fail(m, err && err.response ? await this.errorText(err.response) : await this.networkText());
       } finally {
         botEl.setAttribute("aria-busy", "false");
         this.busy = false;
-        this.sendButton.disabled = false;
+        this.sendButton.removeAttribute("aria-disabled");
       }
     }
 
@@ -779,7 +829,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         }
         box.hidden = false;
       } catch {
-        box.replaceChildren(h("p", { class: "error", role: "alert" }, t.network));
+        box.replaceChildren(h("p", { class: "error", role: "alert" }, await this.networkText()));
         box.hidden = false;
       } finally {
         button.disabled = false;
@@ -791,7 +841,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       const thanks = h("span", { class: "thanks", role: "status" }, m.feedback ? t.thanks : "");
       const mk = (rating, label) => {
         const b = h("button", { type: "button", class: `fb-${rating}`, "aria-label": label, title: label, "aria-pressed": String(m.feedback === rating) }, icon(rating));
-        b.disabled = Boolean(m.feedback);
+        // aria-disabled keeps the pressed button focusable: disabling it would drop the focus.
+        if (m.feedback) b.setAttribute("aria-disabled", "true");
         b.addEventListener("click", () => this.sendFeedback(m, rating, wrap, thanks));
         return b;
       };
@@ -804,7 +855,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
 
     async sendFeedback(m, rating, wrap, thanks) {
       const buttons = wrap.querySelectorAll(".feedback button");
-      buttons.forEach((b) => (b.disabled = true));
+      if (buttons[0] && buttons[0].getAttribute("aria-disabled") === "true") return;
+      buttons.forEach((b) => b.setAttribute("aria-disabled", "true"));
       try {
         const res = await this.post("api/feedback", { answer_id: m.answer.answer_id, rating });
         if (!res.ok) throw Object.assign(new Error("feedback"), { response: res });
@@ -818,8 +870,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
           wrap.append(this.commentBox(m, wrap, true));
         }
       } catch (err) {
-        buttons.forEach((b) => (b.disabled = false));
-        thanks.textContent = err && err.response ? await this.errorText(err.response) : this.t.network;
+        buttons.forEach((b) => b.removeAttribute("aria-disabled"));
+        thanks.textContent = err && err.response ? await this.errorText(err.response) : await this.networkText();
       }
     }
 
@@ -876,7 +928,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
           wrap.querySelector(".thanks").textContent = t.commentThanks;
           finish("sent");
         } catch (err) {
-          error.textContent = err && err.response ? await this.errorText(err.response) : t.network;
+          error.textContent = err && err.response ? await this.errorText(err.response) : await this.networkText();
           error.hidden = false;
           send.disabled = skip.disabled = false;
           area.focus();

@@ -196,7 +196,7 @@ def test_feedback_comment_is_stored_once_and_only_with_its_answer(web):
     wrong = web.client.post(
         f"/api/feedback/{fid}/comment", json={"answer_id": "0" * 32, "comment": "x"}
     )
-    assert wrong.status_code == 404 and wrong.json()["error"] == "feedback_not_found"
+    assert wrong.status_code == 403 and wrong.json()["error"] == "answer_mismatch"
     empty = web.client.post(
         f"/api/feedback/{fid}/comment", json={"answer_id": aid, "comment": "  "}
     )
