@@ -191,7 +191,7 @@ def test_endpoint_down_is_skipped_after_repeated_timeouts(fake_assistant, llm_se
     )
     llm_server.default = Reply(GOOD, delay=5)
     reasons = [assistant.ask(QUESTION).fallback_reason for _ in range(3)]
-    assert reasons == ["timeout", "timeout", "unavailable"]
+    assert reasons == ["timeout", "timeout", "breaker_open"]
     assert len(llm_server.requests) == 2  # the third user did not wait for a dead endpoint
 
 
