@@ -74,6 +74,8 @@ class CircuitBreaker:
         self.opens = 0
         self.last_reason: str | None = None
         self.changes: list[Change] = []
+        #: All changes ever, also those dropped from ``changes``.
+        self.change_count = 0
 
     # -- queries --------------------------------------------------------------------------
     @property
@@ -178,6 +180,7 @@ class CircuitBreaker:
         self._state = new
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.changes.append(Change(at, old, new, reason))
+        self.change_count += 1
         del self.changes[:-MAX_CHANGES]
         if new == "closed":
             log.warning("taalmodel %s weer in gebruik (%s)", self.name, REASON_TEXT.get(reason))

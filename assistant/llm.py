@@ -398,6 +398,8 @@ class LLMAnswerer:
         )
         #: The last model calls, for the eval report (no text: it may hold personal data).
         self.records: deque[Generation] = deque(maxlen=MAX_RECORDS)
+        #: All calls ever recorded, also those dropped from ``records``.
+        self.record_count = 0
         self._model = chat_model
         self._injected = chat_model
         self._condenser: Any = None
@@ -501,6 +503,7 @@ class LLMAnswerer:
             self.breaker.success()
         finally:
             self.records.append(gen)
+            self.record_count += 1
 
     # -- answering -----------------------------------------------------------------------------
     def answer(self, question: str, language: str, evidence: list[Evidence]) -> Draft:
