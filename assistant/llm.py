@@ -467,18 +467,20 @@ class LLMAnswerer:
     def _redact(self, text: str, language: str) -> str:
         return (self.redact(text, language) if self.redact else text) or ""
 
-    def _call(
+    def generate_text(
         self,
         messages: Any,
         *,
-        purpose: str,
-        language: str,
-        timeout: float,
+        purpose: str = "answer",
+        language: str = "nl",
+        timeout: float | None = None,
         cancel: threading.Event | None = None,
         record: Generation | None = None,
     ) -> Iterator[str]:
-        """:func:`generate` with this model's stops, recording the call and telling the
-        breaker how it went. Raises what ``generate`` raises (and :class:`LLMUnavailable`)."""
+        """One model call: :func:`generate` with this model's stops (for answers), recorded in
+        :attr:`records`, its outcome told to the breaker (the caller asked ``allow()``).
+        Raises what ``generate`` raises, and :class:`LLMUnavailable`."""
+        timeout = self.timeout if timeout is None else timeout
         model = self._get_model(condense=purpose == "condense")
         stop = (
             stop_sequences(self.provider, self.model_name, language)
@@ -494,10 +496,12 @@ class LLMAnswerer:
             gen.outcome = "cancelled"
             self.breaker.release()
             raise
-        except BaseException as exc:
-            gen.outcome = classify(exc) if isinstance(exc, Exception) else "closed"
-            if gen.outcome == "closed":
-                self.breaker.release()
+        except Exception as exc:
+            gen.outcome = self._failed(exc)
+            raise
+        except BaseException:  # GeneratorExit: the caller stopped reading
+            gen.outcome = "closed"
+            self.breaker.release()
             raise
         else:
             self.breaker.success()
@@ -531,7 +535,7 @@ class LLMAnswerer:
             messages = answer_messages(question, language, evidence, self._redact)
             gen = Generation(purpose="answer")
             try:
-                for piece in self._call(
+                for piece in self.generate_text(
                     messages,
                     purpose="answer",
                     language=language,
@@ -551,8 +555,8 @@ class LLMAnswerer:
             except LLMUnavailable:
                 reason = "unavailable"
                 self.breaker.release()
-            except Exception as exc:
-                reason = self._failed(exc) if not isinstance(exc, Cancelled) else "cancelled"
+            except Exception as exc:  # already logged and told to the breaker
+                reason = classify(exc)
         draft = self._finish(question, language, evidence, raw, reason)
         if truncated:
             draft.extra["truncated"] = True
@@ -616,7 +620,7 @@ class LLMAnswerer:
             return None
         try:
             out = "".join(
-                self._call(
+                self.generate_text(
                     condense_messages(question, history, language, self._redact),
                     purpose="condense",
                     language=language,
@@ -626,8 +630,7 @@ class LLMAnswerer:
         except LLMUnavailable:
             self.breaker.release()
             return None
-        except Exception as exc:
-            self._failed(exc)
+        except Exception:  # logged and told to the breaker in generate_text
             return None
         out = visible(out)
         line = next((ln.strip() for ln in out.splitlines() if ln.strip()), "")

@@ -572,5 +572,6 @@ def test_eval_runs_in_llm_mode(llm_assistant, llm_server):
     assert m["fallback_rate"] == 0.5 and m["fallback_reasons"] == {"http_error": 1}
     assert m["citation_validity"] == 1.0 and m["supported_ratio"] == 1.0
     assert m["answer_citations_valid"] == 1.0
-    if "llm" in report["metrics"]:  # once evals/runner.py reports it
-        assert report["metrics"]["llm"] == m
+    reported = report["metrics"]["llm"]
+    assert {k: reported[k] for k in m} == m
+    assert reported["measures_model"] is True  # evals/llm_run.py adds the model's own figures
