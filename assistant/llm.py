@@ -557,12 +557,12 @@ class LLMAnswerer:
                 self.breaker.release()
             except Exception as exc:  # already logged and told to the breaker
                 reason = classify(exc)
-        draft = self._finish(question, language, evidence, raw, reason)
+        draft = self.judge(question, language, evidence, raw, reason)
         if truncated:
             draft.extra["truncated"] = True
         yield draft
 
-    def _finish(
+    def judge(
         self,
         question: str,
         language: str,
@@ -570,6 +570,8 @@ class LLMAnswerer:
         raw: str | None,
         reason: str | None,
     ) -> Draft:
+        """The draft for a model's text ``raw``: the checked text, an abstention, or the
+        fallback's answer with ``fallback_reason`` (``reason`` when there is no text)."""
         extra: dict[str, Any] = {}
         if raw is not None:
             check = check_answer(
