@@ -25,9 +25,7 @@ def server():
 
 
 def test_a_run_where_the_model_answered_reports_its_speed(fake_assistant, server):
-    server.default = lambda body: Reply(
-        GOOD.replace("[1]", f"[{_case_n(body)}]"), chunk_delay=0.01
-    )
+    server.default = lambda body: Reply(GOOD.replace("[1]", f"[{_case_n(body)}]"), chunk_delay=0.01)
     run = run_eval(assistant_for(fake_assistant, server), QUESTIONS, baselines=False)
     llm = run["metrics"]["llm"]
     assert llm["measures_model"] is True and "not_a_measurement" not in llm
