@@ -140,7 +140,7 @@ class LocalLLMServer:
 
     def __enter__(self) -> LocalLLMServer:
         model_path()  # assemble before the clock starts; raises LocalModelMissing
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "evals.local_llm", "--port", str(self.port)]
