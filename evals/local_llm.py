@@ -18,6 +18,7 @@ Tests use :class:`LocalLLMServer`, which runs the same command as a subprocess.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -161,6 +162,7 @@ class LocalLLMServer:
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as r:
                     if r.status == 200:
+                        self._warm()
                         return self
             except OSError:
                 pass
@@ -168,6 +170,17 @@ class LocalLLMServer:
                 self.__exit__()
                 raise RuntimeError("llama.cpp-server was na 120 s niet bereikbaar")
             time.sleep(0.3)
+
+    def _warm(self) -> None:
+        """One token, so the first real request does not pay for paging the weights in."""
+        body = {"model": ALIAS, "messages": [{"role": "user", "content": "Hoi"}], "max_tokens": 1}
+        req = urllib.request.Request(
+            f"{self.base_url}/chat/completions",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=300) as r:
+            r.read()
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
