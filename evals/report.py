@@ -199,10 +199,15 @@ def _is_bad(key: str, value: object, gate: dict) -> bool:
     return value < t["value"] if t["kind"] == "min" else value > t["value"]
 
 
-def _p50_p95(stats: dict | None, unit: str = "") -> str:
+def _p50_p95(stats: dict | None) -> str:
     if not stats or not stats.get("n"):
         return "–"
-    return f"{fmt(stats['p50'])}{unit} / {fmt(stats['p95'])}{unit}"
+
+    def num(v: float) -> str:
+        # Whole numbers and milliseconds read better without three decimals.
+        return str(round(v)) if v >= 10 or float(v).is_integer() else f"{v:.2f}"
+
+    return f"{num(stats['p50'])} / {num(stats['p95'])}"
 
 
 def llm_run_rows(llm: dict) -> list[list[str]]:
