@@ -60,7 +60,7 @@ test-external: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not browser and not llm and not external" $(PYTEST_ARGS)
 
-# Against llama.cpp's server with Gemma 3 270M (tests marked `llm`, ±5 minutes): their own
+# Against llama.cpp's server with Gemma 3 270M (tests marked `llm`, 2-5 minutes): their own
 # target to keep `make test` near 15 minutes; .ci/run runs both.
 test-llm: setup-llm
 	$(BIN)/python -m pytest -m llm $(PYTEST_ARGS)
