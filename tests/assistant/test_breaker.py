@@ -172,3 +172,27 @@ def test_a_client_that_goes_away_cancels_the_model_request(fake_assistant, serve
         server.stopping.wait(0.1)
     assert answerer.records[-1].outcome == "cancelled"
     assert answerer.breaker.state == "closed"
+
+
+def test_after_the_cooldown_one_probe_reaches_the_model_and_closes_the_breaker(
+    fake_assistant, server
+):
+    server.push(Reply(GOOD, delay=5), Reply(GOOD, delay=5))
+    server.default = lambda body: Reply(GOOD.replace("[1]", f"[{_case_n(body)}]"))
+    assistant = assistant_for(fake_assistant, server, llm_timeout=0.3, llm_breaker_cooldown=1.0)
+    assert [assistant.ask(QUESTION).fallback_reason for _ in range(3)] == [
+        "timeout",
+        "timeout",
+        "breaker_open",
+    ]
+    assert len(server.requests) == 2
+    breaker = assistant.answerer.breaker
+    server.stopping.wait(breaker.retry_in() + 0.1)  # the cooldown
+    probe = assistant.ask(QUESTION)
+    assert probe.answerer == "llm:openai:gpt-4o-mini", probe.fallback_reason
+    assert len(server.requests) == 3
+    assert [(c.old, c.new) for c in breaker.changes] == [
+        ("closed", "open"),
+        ("open", "half_open"),
+        ("half_open", "closed"),
+    ]
