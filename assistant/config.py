@@ -63,9 +63,19 @@ class Settings(BaseSettings):
     llm: str = "none"
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
+    #: Seconds for one whole answer, every token of the stream counted (not per read). On
+    #: expiry the request is cancelled: the stream is closed, so the model server stops.
     llm_timeout: float = 30.0
     #: Retries on rate limits and server errors before the extractive fallback takes over.
     llm_max_retries: int = 1
+    #: Upper bound on generated tokens per answer. The prompt asks for at most 180 words;
+    #: Dutch runs 1.5-2 tokens a word in common tokenizers, plus a marker per sentence, so
+    #: ~400 tokens; 512 leaves room without letting a rambling model run on (docs/llm.md).
+    llm_max_tokens: int = Field(default=512, ge=16, le=8192)
+    #: Failures in a row (no answer in time, no connection) that open the circuit breaker.
+    llm_breaker_after: int = Field(default=2, ge=1)
+    #: Seconds the breaker stays open before one probe question goes to the model again.
+    llm_breaker_cooldown: float = Field(default=30.0, ge=0)
     max_question_chars: int = 2000
 
     # --- web -----------------------------------------------------------------------------

@@ -143,7 +143,9 @@ class Assistant:
         if sink is None or stream is None:
             return self.answerer.answer(question, lang, evidence)
         draft = None
-        for item in stream(question, lang, evidence):
+        # Set when the consumer of Assistant.stream() goes away: the model request is closed.
+        cancel = getattr(_streaming, "cancel", None)
+        for item in stream(question, lang, evidence, **({"cancel": cancel} if cancel else {})):
             if isinstance(item, Draft):
                 draft = item
             else:
@@ -367,31 +369,37 @@ class Assistant:
             yield from self._words_then(self.ask(question, **kwargs))
             return
         q: queue.Queue = queue.Queue()
+        cancel = threading.Event()
 
         def work() -> None:
             _streaming.sink = lambda delta: q.put(("delta", delta))
+            _streaming.cancel = cancel
             try:
                 q.put(("answer", self.ask(question, **kwargs)))
             except BaseException as exc:  # re-raised in the caller's thread
                 q.put(("error", exc))
             finally:
-                _streaming.sink = None
+                _streaming.sink = _streaming.cancel = None
 
         threading.Thread(target=work, name="opschaal-stream", daemon=True).start()
         streamed = False
-        while True:
-            kind, item = q.get()
-            if kind == "delta":
-                streamed = True
-                yield "delta", item
-            elif kind == "error":
-                raise item
-            else:
-                if streamed:
-                    yield "answer", item
+        try:
+            while True:
+                kind, item = q.get()
+                if kind == "delta":
+                    streamed = True
+                    yield "delta", item
+                elif kind == "error":
+                    raise item
                 else:
-                    yield from self._words_then(item)
-                return
+                    if streamed:
+                        yield "answer", item
+                    else:
+                        yield from self._words_then(item)
+                    return
+        finally:
+            # Closed early (the client disconnected): stop the model generating for nobody.
+            cancel.set()
 
     @staticmethod
     def _words_then(answer: Answer) -> Iterator[tuple[str, object]]:

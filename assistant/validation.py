@@ -9,6 +9,8 @@
   content words found there (Dutch and English stems, compound parts), and, only when the
   sentence and its source differ in language (an English answer from Dutch sources) and an
   embedder is given, semantically by the best cosine similarity to a sentence of those passages;
+- a web address the sources do not contain is an invented one: the answer is rejected
+  (``invented_url``), however well the rest reads;
 - the result says whether the text may be shown, and if not, why.
 
 :func:`llm_metrics` summarises many answers for ``opschaal eval``.
@@ -48,6 +50,7 @@ _GROUP = re.compile(
     re.I,
 )
 _MARKER = re.compile(r"\[(\d+)\]")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]+", re.I)
 # A marker after the full stop ("… gedaan. [2]") belongs to the sentence before it.
 _TRAILING = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
 
@@ -73,6 +76,8 @@ class Check:
     sentences: int = 0
     supported: int = 0
     unsupported_sentences: list[str] = field(default_factory=list)
+    #: Web addresses in the answer that no source contains.
+    invented_urls: list[str] = field(default_factory=list)
     says_no_answer: bool = False
     #: ``None`` when the text may be shown; otherwise a short reason for the fallback.
     problem: str | None = None
@@ -103,6 +108,24 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+def _url_key(url: str) -> str:
+    url = url.rstrip(".,;:!?'\"").lower()
+    url = re.sub(r"^https?://", "", url)
+    return url.removeprefix("www.").rstrip("/")
+
+
+def invented_urls(text: str, evidence: Sequence[Evidence]) -> list[str]:
+    """Web addresses in ``text`` that appear in none of the sources (text, title or address)."""
+    known = {
+        _url_key(u)
+        for ev in evidence
+        for part in (ev.title, ev.url or "", *(p[0] for p in ev.passages))
+        for u in _URL.findall(part or "")
+    }
+    known |= {_url_key(ev.url) for ev in evidence if ev.url}
+    return [u.rstrip(".,;:!?'\"") for u in _URL.findall(text) if _url_key(u) not in known]
 
 
 def says_no_answer(text: str) -> bool:
@@ -262,7 +285,11 @@ def check_answer(
         else:
             check.unsupported_sentences.append(sentence)
 
-    if not check.cited:
+    check.invented_urls = invented_urls(text, evidence)
+    if check.invented_urls:
+        # A made-up address sends a user somewhere no source vouches for.
+        check.problem = "invented_url"
+    elif not check.cited:
         check.problem = "no_citations"
     elif check.invalid_markers > check.markers - check.invalid_markers:
         check.problem = "invalid_citations"

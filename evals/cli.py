@@ -43,6 +43,18 @@ def _print_metrics(run: dict, report: Path | None) -> None:
     for name, r in m["ratios"].items():
         systems.add_row(f"project / {name}", *[fmt(r.get(k)) for k in keys], style="dim")
     out.print(systems)
+    llm = m.get("llm") or {}
+    if llm.get("generation"):
+        gen = llm["generation"]
+        lat, tps = llm.get("answer_latency_ms") or {}, gen.get("tokens_per_s") or {}
+        out.print(
+            f"Taalmodel {llm.get('configured')}: terugval {fmt(llm.get('fallback_rate'))} "
+            f"({', '.join(f'{k}: {v}' for k, v in (llm.get('fallback_reasons') or {}).items()) or '–'}); "
+            f"latency p50/p95 {fmt(lat.get('p50'))}/{fmt(lat.get('p95'))} ms; "
+            f"{fmt(tps.get('p50'))} tokens/s; breaker {llm['breaker']['opens']}× open",
+            highlight=False,
+            markup=False,
+        )
     gate = m["gate"]
     if gate["passed"]:
         out.print("[green]CI-drempels gehaald.[/]")

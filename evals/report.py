@@ -221,6 +221,57 @@ def _is_bad(key: str, value: object, gate: dict) -> bool:
     return value < t["value"] if t["kind"] == "min" else value > t["value"]
 
 
+def _p50_p95(stats: dict | None) -> str:
+    if not stats or not stats.get("n"):
+        return "–"
+
+    def num(v: float) -> str:
+        # Whole numbers and milliseconds read better without three decimals.
+        return str(round(v)) if v >= 10 or float(v).is_integer() else f"{v:.2f}"
+
+    return f"{num(stats['p50'])} / {num(stats['p95'])}"
+
+
+def llm_run_rows(llm: dict) -> list[list[str]]:
+    """Rows about the model itself (evals/llm_run.py): empty without a model."""
+    gen = llm.get("generation")
+    if not gen:
+        return []
+    breaker = llm.get("breaker") or {}
+    outcomes = ", ".join(f"{k}: {v}" for k, v in gen["outcomes"].items())
+    finishes = ", ".join(f"{k}: {v}" for k, v in gen["finish_reasons"].items())
+    return [
+        [
+            "Latency per antwoord p50 / p95 (ms)",
+            _p50_p95(llm.get("answer_latency_ms")),
+            "hele antwoord (zoeken, model, controle), vragen waarvoor het model gevraagd is",
+        ],
+        [
+            "Tokens per seconde p50 / p95",
+            _p50_p95(gen.get("tokens_per_s")),
+            "genereren na het eerste token",
+        ],
+        ["Eerste token p50 / p95 (s)", _p50_p95(gen.get("first_token_s")), "vooral de prompt"],
+        [
+            "Gegenereerde tokens p50 / p95",
+            _p50_p95(gen.get("completion_tokens")),
+            f"grens OPSCHAAL_LLM_MAX_TOKENS = {gen.get('max_tokens')}; einde: {escape(finishes)}",
+        ],
+        ["Modelaanroepen", fmt(gen.get("answer_calls")), escape(outcomes)],
+        [
+            "Breaker open gegaan",
+            fmt(breaker.get("opens")),
+            f"{fmt(breaker.get('skipped_answers'))} antwoorden zonder model; "
+            f"eindstand {escape(str(breaker.get('state_at_end')))}",
+        ],
+        [
+            "Meet deze run het model?",
+            fmt(llm.get("measures_model")),
+            "nee als de breaker openging: dan kwamen antwoorden niet van het model",
+        ],
+    ]
+
+
 def render_html(run: dict, charts: dict[str, str]) -> str:
     m = run["metrics"]
     info = m.get("run", {})
@@ -330,7 +381,23 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
             "",
         ],
     ]
+    rows += llm_run_rows(llm)
     parts.append(_table(["maat", "waarde", "toelichting"], rows, cls="narrow"))
+    if llm.get("not_a_measurement"):
+        parts.append(f"<div class='gate fail'>{escape(llm['not_a_measurement'])}</div>")
+    changes = (llm.get("breaker") or {}).get("changes") or []
+    if changes:
+        parts.append("<h3>Breaker: wisselingen tijdens de run</h3>")
+        parts.append(
+            _table(
+                ["tijd (UTC)", "van", "naar", "reden"],
+                [
+                    [escape(c["at"]), escape(c["old"]), escape(c["new"]), escape(c["reason"])]
+                    for c in changes
+                ],
+                numeric_from=99,
+            )
+        )
 
     parts.append("<h2>Per tag en per taal</h2>")
     if "tags" in charts:

@@ -14,6 +14,7 @@ from assistant.service import Assistant, UserError
 from .answer_quality import defects, nugget_report
 from .baselines import make_baselines, naive_answer
 from .dataset import Question, QuestionFileError, check_labels, load_questions
+from .llm_run import mark, run_figures
 from .metrics import (
     GATE,
     LeakFinder,
@@ -162,6 +163,7 @@ def run_eval(
         )
     leak_finder = LeakFinder(rt.index.knowledge.get("people", []))
     systems = make_baselines(assistant) if baselines else {}
+    model_mark = mark(assistant)
 
     results = []
     for i, q in enumerate(questions):
@@ -235,7 +237,15 @@ def run_eval(
         results.append(result)
         if progress:
             progress(i + 1, len(questions))
-    return {"metrics": summarise(results, assistant, gate), "results": results}
+    metrics = summarise(results, assistant, gate)
+    model = run_figures(assistant, model_mark, results)
+    if model:
+        metrics["llm"].update(model)
+        if not model["measures_model"]:
+            # An extractive run must not pass as a measurement of the model.
+            metrics["gate"]["failures"].append("llm: " + model["not_a_measurement"])
+            metrics["gate"]["passed"] = False
+    return {"metrics": metrics, "results": results}
 
 
 def summarise(

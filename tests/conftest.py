@@ -152,3 +152,18 @@ def chroma_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory):
+    """llama.cpp's OpenAI-compatible server with Gemma 3 270M (evals/local_llm.py) on a free
+    loopback port, once per session. Its log (timings, disconnects) is ``local_llm.log()``."""
+    from evals.local_llm import LocalLLMServer, LocalModelMissing
+
+    log = tmp_path_factory.mktemp("local-llm") / "llama-server.log"
+    try:
+        server = LocalLLMServer(free_port(), log, threads=1)
+        with server:
+            yield server
+    except LocalModelMissing as exc:
+        pytest.fail(str(exc))

@@ -206,6 +206,7 @@ def create_app(
     app.state.assistant = assistant
     app.state.stores = stores
     app.state.metrics = metrics
+    metrics.follow_llm(lambda: health.llm_status(assistant))
     app.state.answer_cache = AnswerCache(settings.answer_cache_seconds)
     app.state.warm_status = "not_started"
     app.state.start_warming = lambda: _start_warming(app)

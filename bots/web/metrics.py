@@ -7,11 +7,16 @@ With several worker processes (``opschaal serve --workers N``) each worker count
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from assistant.breaker import STATE_VALUE
 from assistant.models import Answer
+
+#: Gauge value when the model cannot be used at all (misconfigured), above "open".
+UNAVAILABLE = 3.0
 
 #: Seconds; answers take tens of milliseconds warm and seconds with a model.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -69,6 +74,30 @@ class Metrics:
             "Answers reused from the short-lived answer cache.",
             registry=r,
         )
+        self.llm_fallbacks = Counter(
+            "opschaal_llm_fallbacks",
+            "Answers where the language model was configured but the extractive answer was "
+            "given, by reason (timeout, breaker_open, unsupported…).",
+            ["channel", "reason"],
+            registry=r,
+        )
+        # With several workers each has its own breaker; the worst live one shows.
+        self.llm_breaker_state = Gauge(
+            "opschaal_llm_breaker_state",
+            "Circuit breaker of the language model: 0 closed (in use), 1 half-open (one probe), "
+            "2 open (skipped), 3 unavailable (misconfigured).",
+            ["model"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.llm_breaker_opens = Counter(
+            "opschaal_llm_breaker_opens",
+            "Times the circuit breaker switched the language model off.",
+            ["model"],
+            registry=r,
+        )
+        self._llm_status: Callable[[], dict | None] = lambda: None
+        self._opens_seen = 0
         # With several workers: ready only when every live worker is.
         self.ready = Gauge(
             "opschaal_ready",
@@ -77,9 +106,29 @@ class Metrics:
             multiprocess_mode="livemin",
         )
 
+    def follow_llm(self, status: Callable[[], dict | None]) -> None:
+        """Read the language model's breaker through ``status`` (``LLMAnswerer.status()``, or
+        ``None`` while not loaded) after every answer and on every scrape."""
+        self._llm_status = status
+        self.sync_llm()
+
+    def sync_llm(self) -> dict | None:
+        status = self._llm_status()
+        if not status:
+            return None
+        model = status["model"]
+        state = status["state"]
+        self.llm_breaker_state.labels(model).set(STATE_VALUE.get(state, UNAVAILABLE))
+        opens = int(status.get("opens") or 0)
+        if opens > self._opens_seen:
+            self.llm_breaker_opens.labels(model).inc(opens - self._opens_seen)
+            self._opens_seen = opens
+        return status
+
     def exposition(self) -> bytes:
         """The Prometheus text for ``/metrics``: this app's registry, or the sum over all
         workers when they count into a shared folder."""
+        self.sync_llm()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             from prometheus_client import multiprocess
 
@@ -91,6 +140,9 @@ class Metrics:
     def answer(self, answer: Answer, channel: str = "web") -> None:
         """Count one answer; Slack and Teams call this too when they mount into the web app."""
         self.answers.labels(channel, str(answer.abstained).lower()).inc()
+        if answer.fallback_reason:
+            self.llm_fallbacks.labels(channel, answer.fallback_reason).inc()
+            self.sync_llm()
         if answer.abstained:
             self.abstentions.labels(channel).inc()
         total = answer.timings_ms.get("total")

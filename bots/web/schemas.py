@@ -184,6 +184,12 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     ready: bool
     detail: str | None = None
+    degraded: bool | None = Field(
+        default=None, description="true when the configured language model is switched off"
+    )
+    llm: dict[str, Any] | None = Field(
+        default=None, description="the language model's breaker state, when one is configured"
+    )
 
 
 class ErrorBody(BaseModel):

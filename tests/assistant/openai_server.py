@@ -32,6 +32,10 @@ class Reply:
     delay: float = 0.0
     #: How to cut ``content`` into stream chunks; default: one chunk per word.
     chunks: list[str] | None = None
+    #: Seconds between stream chunks (a slow model that is still generating).
+    chunk_delay: float = 0.0
+    #: ``finish_reason`` of the last chunk (``length``: the token limit was reached).
+    finish: str = "stop"
 
 
 @dataclass
@@ -41,6 +45,8 @@ class FakeOpenAI:
     requests: list[dict] = field(default_factory=list)
     default: Reply | Callable[[dict], Reply] = field(default_factory=lambda: Reply("Oké."))
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: Set when a client closed a stream before its end (the request was cancelled).
+    disconnected: threading.Event = field(default_factory=threading.Event)
 
     def push(self, *replies: Reply | str) -> None:
         for r in replies:
@@ -99,6 +105,7 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             model = body.get("model", "fake-model")
             created = int(time.time())
             if body.get("stream"):
+                self._stream_options = body.get("stream_options") or {}
                 self._stream(reply, model, created)
                 return
             completion = {
@@ -138,12 +145,24 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
                 self.wfile.flush()
 
-            chunk({"role": "assistant", "content": ""})
-            for piece in reply.chunks if reply.chunks is not None else _words(reply.content):
-                chunk({"content": piece})
-            chunk({}, "stop")
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
+            pieces = reply.chunks if reply.chunks is not None else _words(reply.content)
+            try:
+                chunk({"role": "assistant", "content": ""})
+                for piece in pieces:
+                    if reply.chunk_delay and state.stopping.wait(reply.chunk_delay):
+                        return
+                    chunk({"content": piece})
+                chunk({}, reply.finish)
+                if (body_options := self._stream_options) and body_options.get("include_usage"):
+                    usage = {"prompt_tokens": 10, "completion_tokens": len(pieces)}
+                    usage["total_tokens"] = 10 + len(pieces)
+                    data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk"}
+                    data.update(created=created, model=model, choices=[], usage=usage)
+                    self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                state.disconnected.set()
             self.close_connection = True
 
     return Handler
