@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from bots.stores import NotFound
+from storage import NotFound
 
 from .models import ContributionError
 from .service import Sharing, SharingError

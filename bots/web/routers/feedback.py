@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bots.stores import NotFound
+from storage import NotFound
 
 from ..answering import CHANNEL
 from ..deps import MetricsDep, StoresDep

@@ -20,7 +20,7 @@ class Web:
 @pytest.fixture
 def make_web(fake_assistant):
     """Build an app over ``fake_assistant`` with settings overrides (e.g. rate_limit_per_minute=3)."""
-    from bots.stores import Stores
+    from storage import Stores
     from bots.web import create_app
 
     def make(assistant=None, **overrides) -> Web:

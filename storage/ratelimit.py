@@ -1,0 +1,77 @@
+"""Rate-limit token buckets shared by every process that opens the same database.
+
+One statement per request takes a token: ``INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING``.
+The database applies it atomically per client row (SQLite holds its write lock, PostgreSQL the
+row lock), so instances and workers never hand out the same token twice. When the bucket is
+empty the ``WHERE`` leaves the row as it was and nothing is returned.
+
+A row holds the client's IP address, which is personal data (AVG): :meth:`BucketStore.sweep`
+deletes every bucket that has refilled, since it carries no information any more.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from .engine import is_sqlite, make_engine, sqlite_url
+from .schema import buckets
+from .stores import upsert
+
+#: Seconds a limiter may wait for the database before the request is let through.
+TIMEOUT = 2.0
+
+
+class BucketStore:
+    """Buckets of ``capacity`` tokens refilled at ``rate`` per second. ``target`` is a SQLite
+    file (a throw-away cache next to the data, created on open) or a migrated database URL."""
+
+    def __init__(self, target: Path | str, capacity: float, rate: float) -> None:
+        self.capacity = float(capacity)
+        self.rate = float(rate)
+        url = str(target) if "://" in str(target) else sqlite_url(target)
+        # Buckets are not worth an fsync: after a crash clients at worst get a fresh bucket.
+        self.engine = make_engine(url, timeout=TIMEOUT, synchronous="OFF")
+        if is_sqlite(self.engine.url):
+            # Not migrated: the file holds nothing worth keeping and may be deleted any time.
+            buckets.create(self.engine, checkfirst=True)
+
+    def _refilled(self, now: float):
+        b = buckets.c
+        # A clock step back counts as no time passed.
+        elapsed = sa.case((sa.literal(now) > b.last, sa.literal(now) - b.last), else_=0.0)
+        tokens = b.tokens + elapsed * self.rate
+        return sa.case((tokens > self.capacity, self.capacity), else_=tokens)
+
+    def take(self, client: str, now: float) -> float:
+        """Take one token at time ``now``; 0 when allowed, else the seconds until the next."""
+        refilled = self._refilled(now)
+        with self.engine.begin() as db:
+            taken = db.execute(
+                upsert(db, buckets)
+                .values(client=client, tokens=self.capacity - 1.0, last=now)
+                .on_conflict_do_update(
+                    index_elements=[buckets.c.client],
+                    set_={"tokens": refilled - 1.0, "last": now},
+                    where=refilled >= 1.0,
+                )
+                .returning(buckets.c.tokens)
+            ).first()
+            if taken is not None:
+                return 0.0
+            left = db.execute(sa.select(refilled).where(buckets.c.client == client)).scalar()
+        return (1.0 - (left or 0.0)) / self.rate
+
+    def sweep(self, now: float) -> int:
+        """Delete the buckets that are full again at ``now``."""
+        with self.engine.begin() as db:
+            return db.execute(buckets.delete().where(self._refilled(now) >= self.capacity)).rowcount
+
+    def clients(self) -> set[str]:
+        """The clients that have a bucket right now (what the database holds about them)."""
+        with self.engine.connect() as db:
+            return set(db.execute(sa.select(buckets.c.client)).scalars())
+
+    def close(self) -> None:
+        self.engine.dispose()
