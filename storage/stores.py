@@ -291,9 +291,12 @@ class Stores:
         instance the retry reaches)."""
         with self.tx() as db:
             inserted = db.execute(
-                upsert(db, events).values(key=key, created=now()).on_conflict_do_nothing()
-            ).rowcount
-        return inserted == 1
+                upsert(db, events)
+                .values(key=key, created=now())
+                .on_conflict_do_nothing()
+                .returning(events.c.key)
+            ).first()
+        return inserted is not None
 
     # -- gaps and analytics (curation) ---------------------------------------------------------
     def gap_questions(self) -> list[tuple[str, str, str]]:

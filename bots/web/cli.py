@@ -109,8 +109,10 @@ def prepare_worker_env(settings, workers: int) -> None:
         # Workers are fresh processes: they read their settings from the environment.
         os.environ["OPSCHAAL_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
         os.environ["OPSCHAAL_DATA_DIR"] = str(Path(settings.data_dir).resolve())
-        if settings.database_url is not None:
-            os.environ["OPSCHAAL_DATABASE_URL"] = settings.database_url.get_secret_value()
+        if settings.database_url:
+            from storage import database_url
+
+            os.environ["OPSCHAAL_DATABASE_URL"] = database_url(settings)
         os.environ["OPSCHAAL_HOST"] = settings.host
         os.environ["OPSCHAAL_PORT"] = str(settings.port)
         os.environ["OPSCHAAL_WORKERS"] = str(workers)
