@@ -12,6 +12,7 @@ Rules every command follows (docs/deployment.md):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,6 +28,9 @@ from .schema import metadata
 
 SCRIPT_LOCATION = "storage:alembic"
 VERSION_TABLE = "alembic_version"
+#: Alembic keeps the running migration in module globals: one run per process at a time.
+#: (Between processes the database's own transaction lock orders them; see alembic/env.py.)
+_RUNNING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,9 @@ def status(engine: Engine) -> Status:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Run the migrations up to ``revision``; returns (version before, version after)."""
-    before = status(engine).current
-    command.upgrade(_config(engine), revision)
+    with _RUNNING:
+        before = status(engine).current
+        command.upgrade(_config(engine), revision)
     return before, status(engine).current or ""
 
 
@@ -86,7 +91,8 @@ def ensure_current(engine: Engine) -> None:
     if state.up_to_date:
         return
     if state.current is None and not state.unversioned and is_sqlite(engine.url):
-        command.upgrade(_config(engine), "head")
+        with _RUNNING:
+            command.upgrade(_config(engine), "head")
         return
     where = describe(engine.url)
     if state.current is not None and state.current not in known_revisions():

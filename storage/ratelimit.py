@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .engine import is_sqlite, make_engine, sqlite_url
+from .errors import DatabaseUnavailable
 from .schema import buckets
 from .stores import upsert
 
@@ -45,7 +46,15 @@ class BucketStore:
         return sa.case((tokens > self.capacity, self.capacity), else_=tokens)
 
     def take(self, client: str, now: float) -> float:
-        """Take one token at time ``now``; 0 when allowed, else the seconds until the next."""
+        """Take one token at time ``now``; 0 when allowed, else the seconds until the next.
+        Raises :class:`DatabaseUnavailable` when the buckets cannot be read or written."""
+        try:
+            return self._take(client, now)
+        except sa.exc.SQLAlchemyError as exc:
+            # Only the type: SQLAlchemy's message repeats the parameters (the client's address).
+            raise DatabaseUnavailable(f"rate-limit buckets: {type(exc).__name__}") from None
+
+    def _take(self, client: str, now: float) -> float:
         refilled = self._refilled(now)
         with self.engine.begin() as db:
             taken = db.execute(
@@ -65,8 +74,13 @@ class BucketStore:
 
     def sweep(self, now: float) -> int:
         """Delete the buckets that are full again at ``now``."""
-        with self.engine.begin() as db:
-            return db.execute(buckets.delete().where(self._refilled(now) >= self.capacity)).rowcount
+        try:
+            with self.engine.begin() as db:
+                return db.execute(
+                    buckets.delete().where(self._refilled(now) >= self.capacity)
+                ).rowcount
+        except sa.exc.SQLAlchemyError as exc:
+            raise DatabaseUnavailable(f"rate-limit buckets: {type(exc).__name__}") from None
 
     def clients(self) -> set[str]:
         """The clients that have a bucket right now (what the database holds about them)."""

@@ -154,19 +154,16 @@ class SharedRateLimiter:
 
     def hit(self, client: str) -> float:
         """Take one token; returns 0 when allowed, else the seconds until the next token."""
-        from sqlalchemy.exc import SQLAlchemyError
+        from storage.errors import StorageError
 
         # Wall-clock time, because processes and restarts share the buckets; a clock step back
         # counts as no time passed.
         now = time.time()
         try:
             return self._hit(client, now)
-        except SQLAlchemyError as exc:
-            # Fail open: a broken limiter database must not take the service down with it. Only
-            # the type is logged: SQLAlchemy's message repeats the parameters (the address).
-            log.warning(
-                "rate limit niet bij te houden (%s); verzoek doorgelaten", type(exc).__name__
-            )
+        except StorageError as exc:
+            # Fail open: a broken limiter database must not take the service down with it.
+            log.warning("rate limit niet bij te houden (%s); verzoek doorgelaten", exc)
             return 0.0
 
     def _hit(self, client: str, now: float) -> float:

@@ -71,7 +71,11 @@ def test_concurrent_first_messages_of_a_thread_share_one_conversation(stores):
 
 def test_save_answer_returns_the_stored_copy_and_leaves_its_argument_alone(stores):
     original = answer(
-        citations=[Citation(n=1, doc_id="cases/inkoop", title="Inkoop", type="case", snippet="é", score=1.0)],
+        citations=[
+            Citation(
+                n=1, doc_id="cases/inkoop", title="Inkoop", type="case", snippet="é", score=1.0
+            )
+        ],
         people=[PersonCard(id="p1", name="Fictief Persoon", reason="kent inkoop")],
     )
     stored = stores.save_answer(original, "web")
