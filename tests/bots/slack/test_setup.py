@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_without_credentials_slack_is_off_and_says_so_once(fake_assistant, caplog):
     from fastapi.testclient import TestClient
 
-    from storage import Stores
     from bots.web.app import create_app
+    from storage import Stores
 
     settings = fake_assistant.settings.model_copy(
         update={"slack_bot_token": None, "slack_signing_secret": None}

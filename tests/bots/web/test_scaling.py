@@ -111,9 +111,9 @@ def test_shared_rate_limiter_keeps_addresses_only_until_the_bucket_refills(tmp_p
 
 
 def test_shared_rate_limiter_fails_open_when_its_file_breaks(tmp_path, caplog):
-    from bots.web.security import SharedRateLimiter
-
     import sqlite3
+
+    from bots.web.security import SharedRateLimiter
 
     path = tmp_path / "ratelimit.sqlite3"
     limiter = SharedRateLimiter(1, path)

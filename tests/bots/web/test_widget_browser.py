@@ -61,8 +61,8 @@ def browser():
 def server(tmp_path_factory):
     """The mini corpus plus a hostile document, served with the fake embedder."""
     from assistant.service import Assistant
-    from storage import Stores
     from bots.web import create_app
+    from storage import Stores
 
     tmp = tmp_path_factory.mktemp("web-browser")
     corpus = tmp / "corpus"
