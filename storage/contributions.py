@@ -36,22 +36,13 @@ class ContributionStore:
         return cid
 
     def get(self, cid: str) -> dict:
-        with self.stores.read() as db:
-            row = (
-                db.execute(sa.select(contributions).where(contributions.c.id == cid))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound(cid)
-        return dict(row)
+        return self.stores.row(sa.select(contributions).where(contributions.c.id == cid), cid)
 
     def list(self, status: str | None = None) -> list[dict]:
         query = sa.select(contributions).order_by(contributions.c.created)
         if status:
             query = query.where(contributions.c.status == status)
-        with self.stores.read() as db:
-            return [dict(r) for r in db.execute(query).mappings().all()]
+        return self.stores.rows(query)
 
     def update_payload(self, cid: str, payload: dict) -> None:
         with self.stores.tx() as db:

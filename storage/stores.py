@@ -79,6 +79,19 @@ class Stores:
         """One write transaction (committed on leaving, rolled back on an exception)."""
         return self.engine.begin()
 
+    def rows(self, query: sa.Select) -> list[dict]:
+        """The rows of a read query, as dicts keyed by column name."""
+        with self.read() as db:
+            return [dict(r) for r in db.execute(query).mappings().all()]
+
+    def row(self, query: sa.Select, missing: str) -> dict:
+        """The first row of a read query; NotFound(``missing``) when there is none."""
+        with self.read() as db:
+            found = db.execute(query).mappings().first()
+        if found is None:
+            raise NotFound(missing)
+        return dict(found)
+
     # -- conversations ----------------------------------------------------------------------
     def create_conversation(
         self, channel: str, external_id: str | None = None, audience: str = "public"
@@ -120,15 +133,9 @@ class Stores:
             return db.execute(find).scalar_one()
 
     def conversation(self, conversation_id: str) -> dict:
-        with self.read() as db:
-            row = (
-                db.execute(sa.select(conversations).where(conversations.c.id == conversation_id))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound(conversation_id)
-        return dict(row)
+        return self.row(
+            sa.select(conversations).where(conversations.c.id == conversation_id), conversation_id
+        )
 
     def add_message(
         self, conversation_id: str, role: str, content: str, answer_id: str | None = None
@@ -267,23 +274,12 @@ class Stores:
         return False
 
     def feedback_for(self, answer_id: str) -> list[dict]:
-        with self.read() as db:
-            rows = (
-                db.execute(
-                    sa.select(
-                        feedback.c.rating,
-                        feedback.c.comment,
-                        feedback.c.doc_id,
-                        feedback.c.channel,
-                        feedback.c.created,
-                    )
-                    .where(feedback.c.answer_id == answer_id)
-                    .order_by(feedback.c.id)
-                )
-                .mappings()
-                .all()
-            )
-        return [dict(r) for r in rows]
+        f = feedback.c
+        return self.rows(
+            sa.select(f.rating, f.comment, f.doc_id, f.channel, f.created)
+            .where(f.answer_id == answer_id)
+            .order_by(f.id)
+        )
 
     # -- idempotency for channels that retry (Slack, Teams) -----------------------------------
     def first_time(self, key: str) -> bool:
@@ -317,20 +313,15 @@ class Stores:
     def answers_per_day(self) -> list[dict]:
         """``{"day", "answers", "abstained"}`` per day with answers, oldest first."""
         day = sa.func.substr(answers.c.created, 1, 10).label("day")
-        with self.read() as db:
-            rows = (
-                db.execute(
-                    sa.select(
-                        day,
-                        sa.func.count().label("answers"),
-                        sa.func.sum(sa.case((answers.c.abstained, 1), else_=0)).label("abstained"),
-                    )
-                    .group_by(day)
-                    .order_by(day)
-                )
-                .mappings()
-                .all()
+        rows = self.rows(
+            sa.select(
+                day,
+                sa.func.count().label("answers"),
+                sa.func.sum(sa.case((answers.c.abstained, 1), else_=0)).label("abstained"),
             )
+            .group_by(day)
+            .order_by(day)
+        )
         return [
             {"day": r["day"], "answers": r["answers"], "abstained": int(r["abstained"] or 0)}
             for r in rows

@@ -7,7 +7,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from storage import BucketStore, ContributionStore, SchemaOutOfDate, Stores
 from storage.engine import make_engine
 from storage.migrations import head, status, upgrade
 from storage.schema import metadata
+from tests.helpers import run_together
 
 #: The schema the stores created before migrations existed, copied verbatim from
 #: bots/stores.py (SCHEMA) and bots/sharing/store.py (SCHEMA) as they were then.
@@ -235,21 +235,8 @@ def test_cli_upgrades_todays_data_folder_and_serve_refuses_before(
 
 def test_a_new_sqlite_database_is_created_at_the_newest_version(tmp_path):
     path = tmp_path / "data" / "opschaal.sqlite3"
-    errors: list[BaseException] = []
-
-    def open_it() -> None:
-        try:
-            Stores(path).close()
-        except BaseException as exc:  # collected: a failure in a thread must fail the test
-            errors.append(exc)
-
     # The workers of one serve start together: whoever comes second waits, then sees it made.
-    threads = [threading.Thread(target=open_it) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_together(lambda: Stores(path).close(), 4)
     assert status(make_engine(f"sqlite:///{path}")).current == head()
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from assistant.models import Answer, Citation, PersonCard
 from storage import BucketStore, ContributionStore, NotFound
+from tests.helpers import run_together
 
 
 def answer(question: str = "Hoe kopen we samen in?", **kw) -> Answer:
@@ -51,21 +50,7 @@ def test_a_channel_thread_maps_to_one_conversation(stores):
 
 def test_concurrent_first_messages_of_a_thread_share_one_conversation(stores):
     """Two instances (here: threads) that see a thread's first message together agree."""
-    ids: list[str] = []
-    errors: list[BaseException] = []
-
-    def open_thread() -> None:
-        try:
-            ids.append(stores.conversation_for("slack", "C9:race"))
-        except BaseException as exc:  # collected: a failure in a thread must fail the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_thread) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    ids = run_together(lambda: stores.conversation_for("slack", "C9:race"), 8)
     assert len(set(ids)) == 1 and len(ids) == 8
 
 
@@ -213,21 +198,13 @@ def test_buckets_are_one_per_client_across_processes(stores, database_url, tmp_p
 
 def test_buckets_hold_under_concurrent_requests(stores, database_url, tmp_path):
     """Many requests of one client at once get exactly the burst, never more."""
-    limiters = [_buckets(database_url, tmp_path, 10) for _ in range(4)]
-    results: list[float] = []
-    lock = threading.Lock()
+    limiters = iter([_buckets(database_url, tmp_path, 10) for _ in range(4)])
 
-    def hit(limiter: BucketStore) -> None:
-        for _ in range(10):
-            wait = limiter.take("ip:burst", 2_000_000.0)
-            with lock:
-                results.append(wait)
+    def hit_ten_times() -> list[float]:
+        limiter = next(limiters)
+        return [limiter.take("ip:burst", 2_000_000.0) for _ in range(10)]
 
-    threads = [threading.Thread(target=hit, args=(lim,)) for lim in limiters]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = [wait for waits in run_together(hit_ten_times, 4) for wait in waits]
     assert len(results) == 40 and results.count(0.0) == 10
 
 
