@@ -100,8 +100,16 @@ def ensure_current(engine: Engine) -> None:
             f"de database {where} heeft versie {state.current}, nieuwer dan deze Opschaalwijzer "
             f"kent ({state.head}); installeer de nieuwere versie"
         )
-    found = state.current or ("geen (indeling van vóór migraties)" if state.unversioned else "leeg")
+    if state.unversioned:
+        raise SchemaOutOfDate(
+            f"de database {where} heeft nog de indeling van vóór de migraties (nodig: versie "
+            f"{state.head}); draai eerst 'opschaal db upgrade'"
+        )
+    if state.current is None:
+        raise SchemaOutOfDate(
+            f"de database {where} is leeg; maak de tabellen aan met 'opschaal db upgrade'"
+        )
     raise SchemaOutOfDate(
-        f"de database {where} is niet bijgewerkt (versie {found}, nodig {state.head}); "
+        f"de database {where} is niet bijgewerkt (versie {state.current}, nodig {state.head}); "
         "draai eerst 'opschaal db upgrade'"
     )

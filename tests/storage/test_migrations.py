@@ -267,3 +267,12 @@ def test_a_database_from_a_newer_version_is_refused(database_url):
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(SchemaOutOfDate, match="nieuwer"):
         Stores(database_url)
+
+
+def test_a_database_one_version_behind_is_refused_until_upgraded(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, "0001")
+    with pytest.raises(SchemaOutOfDate, match=r"versie 0001, nodig .*'opschaal db upgrade'"):
+        Stores(database_url)
+    assert upgrade(engine) == ("0001", head())
+    assert Stores(database_url).first_time("k") is True
