@@ -15,6 +15,8 @@ from sqlalchemy.engine import URL, Engine
 
 #: The SQLite file under ``OPSCHAAL_DATA_DIR`` when no database URL is set.
 SQLITE_FILE = "opschaal.sqlite3"
+#: Execution option: on SQLite, no ``BEGIN`` (every statement commits by itself).
+AUTOCOMMIT = "opschaal_autocommit"
 
 
 def database_url(settings) -> str:
@@ -33,6 +35,12 @@ def sqlite_url(path: Path | str) -> str:
 
 def is_sqlite(url: str | URL) -> bool:
     return sa.make_url(url).get_backend_name() == "sqlite"
+
+
+def autocommit(engine: Engine) -> dict:
+    """Execution options under which each statement is its own transaction, on either database
+    (SQLite: the driver already runs that way, only the ``BEGIN`` is left out)."""
+    return {AUTOCOMMIT: True} if is_sqlite(engine.url) else {"isolation_level": "AUTOCOMMIT"}
 
 
 def describe(url: str | URL) -> str:
@@ -90,6 +98,8 @@ def _sqlite_transactions(engine: Engine, synchronous: str) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn) -> None:
-        # Reads take a snapshot and never block writers (WAL); writes take the lock up front.
-        deferred = conn.get_execution_options().get("opschaal_read", False)
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        # Writes take the lock up front. A connection marked AUTOCOMMIT runs each statement as
+        # its own transaction (a read, or one atomic upsert), which in WAL mode never waits
+        # for a writer and saves a round trip.
+        if not conn.get_execution_options().get(AUTOCOMMIT, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from .engine import describe, is_sqlite
+from .engine import autocommit, describe, is_sqlite
 from .errors import DatabaseUnavailable, SchemaOutOfDate
 from .schema import metadata
 
@@ -65,7 +65,7 @@ def known_revisions() -> set[str]:
 
 def status(engine: Engine) -> Status:
     try:
-        with engine.connect().execution_options(opschaal_read=True) as conn:
+        with engine.connect().execution_options(**autocommit(engine)) as conn:
             current = MigrationContext.configure(conn).get_current_revision()
             ours = set(metadata.tables) & set(sa.inspect(conn).get_table_names())
     except sa.exc.OperationalError as exc:

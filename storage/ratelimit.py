@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .engine import is_sqlite, make_engine, sqlite_url
+from .engine import autocommit, is_sqlite, make_engine, sqlite_url
 from .errors import DatabaseUnavailable
 from .schema import buckets
 from .stores import upsert
@@ -37,54 +37,55 @@ class BucketStore:
         if is_sqlite(self.engine.url):
             # Not migrated: the file holds nothing worth keeping and may be deleted any time.
             buckets.create(self.engine, checkfirst=True)
-
-    def _refilled(self, now: float):
+        # Every request runs these: built once, with the time and the client as parameters.
         b = buckets.c
+        now = sa.bindparam("now", type_=sa.Float)
         # A clock step back counts as no time passed.
-        elapsed = sa.case((sa.literal(now) > b.last, sa.literal(now) - b.last), else_=0.0)
+        elapsed = sa.case((now > b.last, now - b.last), else_=0.0)
         tokens = b.tokens + elapsed * self.rate
-        return sa.case((tokens > self.capacity, self.capacity), else_=tokens)
+        refilled = sa.case((tokens > self.capacity, self.capacity), else_=tokens)
+        self._take = (
+            upsert(self.engine, buckets)
+            .values(client=sa.bindparam("client"), tokens=self.capacity - 1.0, last=now)
+            .on_conflict_do_update(
+                index_elements=[b.client],
+                set_={"tokens": refilled - 1.0, "last": now},
+                where=refilled >= 1.0,
+            )
+            .returning(b.tokens)
+        )
+        self._left = sa.select(refilled).where(b.client == sa.bindparam("client"))
+        self._sweep = buckets.delete().where(refilled >= self.capacity)
+
+    def _connect(self):
+        # One statement is atomic by itself: no transaction around it, one round trip less.
+        return self.engine.connect().execution_options(**autocommit(self.engine))
 
     def take(self, client: str, now: float) -> float:
         """Take one token at time ``now``; 0 when allowed, else the seconds until the next.
         Raises :class:`DatabaseUnavailable` when the buckets cannot be read or written."""
+        params = {"client": client, "now": now}
         try:
-            return self._take(client, now)
+            with self._connect() as db:
+                if db.execute(self._take, params).first() is not None:
+                    return 0.0
+                left = db.execute(self._left, params).scalar()
         except sa.exc.SQLAlchemyError as exc:
             # Only the type: SQLAlchemy's message repeats the parameters (the client's address).
             raise DatabaseUnavailable(f"rate-limit buckets: {type(exc).__name__}") from None
-
-    def _take(self, client: str, now: float) -> float:
-        refilled = self._refilled(now)
-        with self.engine.begin() as db:
-            taken = db.execute(
-                upsert(db, buckets)
-                .values(client=client, tokens=self.capacity - 1.0, last=now)
-                .on_conflict_do_update(
-                    index_elements=[buckets.c.client],
-                    set_={"tokens": refilled - 1.0, "last": now},
-                    where=refilled >= 1.0,
-                )
-                .returning(buckets.c.tokens)
-            ).first()
-            if taken is not None:
-                return 0.0
-            left = db.execute(sa.select(refilled).where(buckets.c.client == client)).scalar()
         return (1.0 - (left or 0.0)) / self.rate
 
     def sweep(self, now: float) -> int:
         """Delete the buckets that are full again at ``now``."""
         try:
-            with self.engine.begin() as db:
-                return db.execute(
-                    buckets.delete().where(self._refilled(now) >= self.capacity)
-                ).rowcount
+            with self._connect() as db:
+                return db.execute(self._sweep, {"now": now}).rowcount
         except sa.exc.SQLAlchemyError as exc:
             raise DatabaseUnavailable(f"rate-limit buckets: {type(exc).__name__}") from None
 
     def clients(self) -> set[str]:
         """The clients that have a bucket right now (what the database holds about them)."""
-        with self.engine.connect() as db:
+        with self._connect() as db:
             return set(db.execute(sa.select(buckets.c.client)).scalars())
 
     def close(self) -> None:
