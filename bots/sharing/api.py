@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from assistant.service import taxonomy
-from bots.stores import NotFound
 from bots.web.schemas import error_responses, unencodable_path
 from bots.web.security import ApiError, api_error_response
+from storage import NotFound
 
 from .models import Contribution, ContributionError
 from .service import Sharing, SharingError

@@ -14,7 +14,7 @@ from bots.cli import CliError, IndexOpt, err, make_assistant, out
 
 def _sharing(index: Path | None):
     from bots.sharing.service import Sharing
-    from bots.stores import Stores
+    from storage import Stores
 
     assistant = make_assistant(index)
     return Sharing(assistant, Stores.from_settings(assistant.settings))
@@ -24,7 +24,7 @@ def _wrap(fn):
     """Turn domain errors into one-line CLI errors."""
     from bots.sharing.models import ContributionError
     from bots.sharing.service import SharingError
-    from bots.stores import NotFound
+    from storage import NotFound
 
     try:
         return fn()

@@ -8,7 +8,6 @@ and to ``published`` after the ingest, so a crash in between is finished by ``re
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import re
@@ -22,10 +21,9 @@ import yaml
 from assistant.gaps import GapItem
 from assistant.service import Assistant, consenting_people, knowledge_gaps, taxonomy
 from assistant.text import detect_language
-from bots.stores import Stores
+from storage import ContributionStore, Stores
 
 from .models import Contribution, parse_contribution
-from .store import ContributionStore
 
 log = logging.getLogger(__name__)
 
@@ -229,35 +227,20 @@ class Sharing:
 
     # -- gaps and analytics ----------------------------------------------------------------------
     def gap_items(self) -> list[GapItem]:
-        conn = self.stores._conn()
-        rows = conn.execute(
-            "SELECT a.question, a.created, CASE WHEN a.abstained = 1 THEN 'abstained' ELSE 'down' END AS reason"
-            " FROM answers a WHERE a.abstained = 1"
-            " OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = a.id AND f.rating = 'down')"
-            " ORDER BY a.created"
-        ).fetchall()
-        return [GapItem(r["question"], r["created"], r["reason"]) for r in rows]
+        return [GapItem(*row) for row in self.stores.gap_questions()]
 
     def gaps(self) -> list:
         return knowledge_gaps(self.assistant, self.gap_items())
 
     def analytics(self) -> dict:
-        conn = self.stores._conn()
-        per_day = [
-            dict(r)
-            for r in conn.execute(
-                "SELECT substr(created, 1, 10) AS day, COUNT(*) AS answers, SUM(abstained) AS abstained"
-                " FROM answers GROUP BY day ORDER BY day"
-            ).fetchall()
-        ]
+        per_day = self.stores.answers_per_day()
         total = sum(d["answers"] for d in per_day)
         abstained = sum(d["abstained"] or 0 for d in per_day)
-        fb = dict(conn.execute("SELECT rating, COUNT(*) FROM feedback GROUP BY rating").fetchall())
+        fb = self.stores.feedback_counts()
         cited: Counter = Counter()
         recommended: Counter = Counter()
         allowed = consenting_people(self.assistant)
-        for (payload,) in conn.execute("SELECT payload FROM answers").fetchall():
-            a = json.loads(payload)
+        for a in self.stores.answer_payloads():
             cited.update({c["doc_id"] for c in a.get("citations", [])})
             # Only people who may be shown today; consent can be withdrawn after an answer.
             recommended.update(p["id"] for p in a.get("people", []) if p["id"] in allowed)

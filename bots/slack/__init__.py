@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from assistant.config import Settings
     from assistant.service import Assistant
-    from bots.stores import Stores
+    from storage import Stores
 
 log = logging.getLogger("bots.slack")
 

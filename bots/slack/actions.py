@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from assistant.service import PersonUnavailable
-from bots.stores import NotFound
+from storage import NotFound
 
 from . import blocks as bk
 from .core import CHANNEL, SlackBot

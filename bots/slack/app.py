@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from assistant.config import Settings
 from assistant.service import Assistant
-from bots.stores import Stores
+from storage import Stores
 
 from . import actions, command, dms, home, mentions, share
 from .core import SlackBot

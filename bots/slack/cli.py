@@ -43,7 +43,7 @@ def run_socket_mode(index: Path | None, socket: bool) -> None:
 
     from assistant.service import Assistant
     from bots.cli import CliError, err, settings_for
-    from bots.stores import Stores
+    from storage import Stores
 
     if not socket:
         raise CliError(

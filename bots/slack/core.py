@@ -21,7 +21,7 @@ from assistant.config import Settings
 from assistant.models import Answer
 from assistant.service import Assistant, UserError
 from assistant.text import detect_language
-from bots.stores import Stores
+from storage import Stores
 
 from . import blocks as bk
 
@@ -127,7 +127,7 @@ class SlackBot:
             conv = self.stores.conversation_for(CHANNEL, key, audience=audience)
             history = self.stores.history(conv)
             answer = self._ask(client, reply, placeholder_ts, question, history, audience)
-            self.stores.save_answer(answer, CHANNEL, conv)
+            answer = self.stores.save_answer(answer, CHANNEL, conv)
         except UserError as exc:
             self._deliver(client, reply, placeholder_ts, str(exc), bk.error_blocks(str(exc)))
             return None

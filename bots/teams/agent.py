@@ -257,7 +257,7 @@ class TeamsBot:
         except UserError as exc:
             await context.send_activity(str(exc))
             return
-        self.stores.save_answer(answer, CHANNEL, conv_id)
+        answer = self.stores.save_answer(answer, CHANNEL, conv_id)
         card = cards.answer_card(answer, self.public_url, include_text=True)
         reply = Activity(
             type=ActivityTypes.message,
@@ -288,7 +288,7 @@ class TeamsBot:
             return
         if answer is None:
             raise RuntimeError("assistant stream ended without an answer")
-        self.stores.save_answer(answer, CHANNEL, conv_id)
+        answer = self.stores.save_answer(answer, CHANNEL, conv_id)
         cites = sorted(answer.citations, key=lambda c: c.n)
         # The SDK numbers citation entities 1..N in list order; only hand them over when that
         # matches the [n] markers in the text, else the card's links are the citations.
@@ -321,7 +321,7 @@ class TeamsBot:
         if not isinstance(answer_id, str) or kind not in ("feedback", "intro"):
             await context.send_activity(t("nl", "bad_submit"))
             return
-        from bots.stores import NotFound
+        from storage import NotFound
 
         try:
             stored = self.stores.answer(answer_id)

@@ -12,7 +12,7 @@ from assistant.config import Settings
 from assistant.index import IndexMissing
 from assistant.models import Answer, Turn
 from assistant.service import Assistant, UserError
-from bots.stores import Stores
+from storage import Stores
 
 from .cache import AnswerCache
 from .metrics import Metrics
@@ -67,7 +67,7 @@ def ask_and_store(
                 cache.put(key, answer)
     else:
         answer = _ask(assistant, question, history, kwargs)
-    stores.save_answer(answer, CHANNEL, conversation_id)
+    answer = stores.save_answer(answer, CHANNEL, conversation_id)
     metrics.answer(answer, CHANNEL)
     return answer_body(answer, conversation_id)
 
@@ -105,7 +105,7 @@ def stream_and_store(
                 if kind == "delta":
                     yield _event("delta", {"text": value})
                 elif kind == "answer":
-                    stores.save_answer(value, CHANNEL, conversation_id)
+                    value = stores.save_answer(value, CHANNEL, conversation_id)
                     metrics.answer(value, CHANNEL)
                     yield _event("answer", answer_body(value, conversation_id))
         except UserError as exc:

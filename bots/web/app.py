@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.config import Settings, get_settings
 from assistant.service import Assistant
-from bots.stores import Stores
+from storage import Stores
 
 from .cache import AnswerCache
 from .metrics import Metrics

@@ -53,6 +53,7 @@ def serve(
         raise CliError(
             f"geen index gevonden in {settings.index_dir}; bouw hem eerst met 'opschaal ingest'"
         )
+    _check_database(settings)
     _check_port(host, port)
 
     # The app must know the real bind address: Teams' dev mode is only allowed on loopback.
@@ -108,6 +109,10 @@ def prepare_worker_env(settings, workers: int) -> None:
         # Workers are fresh processes: they read their settings from the environment.
         os.environ["OPSCHAAL_INDEX_DIR"] = str(Path(settings.index_dir).resolve())
         os.environ["OPSCHAAL_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+        if settings.database_url:
+            from storage import database_url
+
+            os.environ["OPSCHAAL_DATABASE_URL"] = database_url(settings)
         os.environ["OPSCHAAL_HOST"] = settings.host
         os.environ["OPSCHAAL_PORT"] = str(settings.port)
         os.environ["OPSCHAAL_WORKERS"] = str(workers)
@@ -131,6 +136,14 @@ def uvicorn_options(settings) -> dict:
         "server_header": False,
         "timeout_keep_alive": settings.keep_alive_seconds,
     }
+
+
+def _check_database(settings) -> None:
+    """Refuse to start on a database that is behind (or unreachable): one line that says which
+    command to run, before any worker starts. A new SQLite database is created here."""
+    from storage import Stores
+
+    Stores.from_settings(settings).close()
 
 
 def _check_port(host: str, port: int) -> None:

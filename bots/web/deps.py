@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from assistant.config import Settings
 from assistant.service import Assistant
-from bots.stores import Stores
+from storage import Stores
 
 from .cache import AnswerCache
 from .metrics import Metrics

@@ -12,7 +12,6 @@ import hmac
 import json
 import logging
 import math
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable
@@ -138,94 +137,72 @@ class RateLimiter:
 
 
 class SharedRateLimiter:
-    """The same token bucket, kept in a small SQLite file so that every worker process of one
-    ``opschaal serve`` draws from one bucket per client: with N workers a client still gets
-    ``per_minute`` requests, not N times as many, whichever worker the kernel hands it to.
+    """The same token bucket, kept in a database so that every process draws from one bucket
+    per client: the workers of one ``opschaal serve`` through a small SQLite file in the data
+    folder, several instances behind one proxy through their shared PostgreSQL. With N
+    processes a client still gets ``per_minute`` requests, not N times as many, whichever
+    process the kernel or the proxy hands it to.
 
-    One short ``BEGIN IMMEDIATE`` transaction per request serialises the workers (~60 µs). It
-    runs on the event loop, so the wait for the file lock is capped at 2 s, and any SQLite error
-    lets the request through (fail open). The file holds only buckets; it is safe to delete
-    while the server is down.
+    One short transaction per request takes the token atomically (``storage.BucketStore``). It
+    runs on the event loop, so the wait for the database is capped at 2 s, and any database
+    error lets the request through (fail open). The buckets are safe to lose.
 
     A bucket row holds the client's IP address, which is personal data (AVG). A row is only
     needed until its bucket has refilled, so full buckets are deleted at least once a minute:
-    an address stays on disk for about a minute after its last request, never longer.
+    an address stays stored for about a minute after its last request, never longer.
     """
 
     #: Seconds between sweeps of refilled buckets.
     SWEEP_SECONDS = 60.0
 
-    def __init__(self, per_minute: int, path: Path) -> None:
+    def __init__(self, per_minute: int, target: Path | str) -> None:
+        from storage import BucketStore
+
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self._swept = 0.0
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        is_url = "://" in str(target)
+        #: The SQLite file, or None when the buckets live on a database server.
+        self.path = None if is_url else Path(target)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            self.path, timeout=2, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # Buckets are not worth an fsync: after a crash clients at worst get a fresh bucket.
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS buckets "
-            "(client TEXT PRIMARY KEY, tokens REAL NOT NULL, last REAL NOT NULL)"
-        )
+        self.buckets = BucketStore(target, self.capacity, self.rate)
 
     def hit(self, client: str) -> float:
         """Take one token; returns 0 when allowed, else the seconds until the next token."""
-        # Wall-clock time, because workers and restarts share the file; a clock step back
+        from storage.errors import StorageError
+
+        # Wall-clock time, because processes and restarts share the buckets; a clock step back
         # counts as no time passed.
         now = time.time()
         try:
             return self._hit(client, now)
-        except sqlite3.Error as exc:
-            # Fail open: a broken limiter file must not take the service down with it.
+        except StorageError as exc:
+            # Fail open: a broken limiter database must not take the service down with it.
             log.warning("rate limit niet bij te houden (%s); verzoek doorgelaten", exc)
             return 0.0
 
     def _hit(self, client: str, now: float) -> float:
         with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute(
-                    "SELECT tokens, last FROM buckets WHERE client = ?", (client,)
-                ).fetchone()
-                tokens, last = row if row else (self.capacity, now)
-                tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
-                allowed = tokens >= 1.0
-                if allowed:
-                    tokens -= 1.0
-                db.execute(
-                    "INSERT INTO buckets (client, tokens, last) VALUES (?, ?, ?) "
-                    "ON CONFLICT(client) DO UPDATE SET tokens = excluded.tokens, last = excluded.last",
-                    (client, tokens, now),
-                )
-                if now - self._swept >= self.SWEEP_SECONDS:
-                    self._sweep(now)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return 0.0 if allowed else (1.0 - tokens) / self.rate
-
-    def _sweep(self, now: float) -> None:
-        # A bucket that has refilled completely carries no information: drop it.
-        self._db.execute(
-            "DELETE FROM buckets WHERE tokens + (? - last) * ? >= ?",
-            (now, self.rate, self.capacity),
-        )
-        self._swept = now
+            wait = self.buckets.take(client, now)
+            if now - self._swept >= self.SWEEP_SECONDS:
+                self.buckets.sweep(now)
+                self._swept = now
+        return wait
 
 
 def make_rate_limiter(settings) -> RateLimiter | SharedRateLimiter | None:
-    """None when the limit is off; a bucket shared through the data folder when the server
+    """None when the limit is off; buckets in the shared database server when there is one (so
+    instances behind one proxy share them); a bucket file in the data folder when one server
     runs several workers; else the in-memory one."""
+    from storage import database_url
+    from storage.engine import is_sqlite
+
     per_minute = settings.rate_limit_per_minute
     if per_minute <= 0:
         return None
+    url = database_url(settings)
+    if not is_sqlite(url):
+        return SharedRateLimiter(per_minute, url)
     if settings.workers > 1:
         return SharedRateLimiter(per_minute, Path(settings.data_dir) / "ratelimit.sqlite3")
     return RateLimiter(per_minute)

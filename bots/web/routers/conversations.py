@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
-from bots.stores import NotFound
+from storage import NotFound
 
 from ..answering import CHANNEL, ask_and_store, check_question, stream_and_store
 from ..deps import AssistantDep, AudienceDep, MetricsDep, SettingsDep, StoresDep

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from bots.stores import AnswerMismatch, NotFound
+from storage import AnswerMismatch, NotFound
 
 from ..answering import CHANNEL
 from ..deps import MetricsDep, StoresDep

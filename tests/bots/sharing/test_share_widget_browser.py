@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bots.sharing.store import ContributionStore
-from bots.stores import Stores
+from storage import ContributionStore, Stores
 from tests.bots.web.test_widget_browser import OUT, WAIT, browser, server  # noqa: F401
 
 pytestmark = pytest.mark.browser

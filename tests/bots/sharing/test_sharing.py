@@ -15,7 +15,7 @@ from assistant.service import Assistant
 from bots.sharing.api import mount
 from bots.sharing.models import ContributionError
 from bots.sharing.service import Sharing, SharingError
-from bots.stores import Stores
+from storage import Stores
 from tests.conftest import build, make_settings
 
 GOOD = {
@@ -192,8 +192,7 @@ def test_gaps_come_from_abstained_and_disliked_answers(sharing):
     a2 = sharing.assistant.ask("Hoe kopen gemeenten samen een meldingensysteem in?")
     a3 = sharing.assistant.ask("Hoe schrijf ik een DPIA voor camerabeelden?")
     assert a1.abstained and not a2.abstained
-    for a in (a1, a2, a3):
-        sharing.stores.save_answer(a, channel="test")
+    a1, a2, a3 = (sharing.stores.save_answer(a, channel="test") for a in (a1, a2, a3))
     sharing.stores.add_feedback(a2.answer_id, "down", channel="test")
     sharing.stores.add_feedback(a3.answer_id, "up", channel="test")
     questions = {i.question for i in sharing.gap_items()}
@@ -203,17 +202,18 @@ def test_gaps_come_from_abstained_and_disliked_answers(sharing):
     assert all(pid != "geheim-persoon" for pid, _, _ in stats["most_recommended"])
 
 
-def test_retention_purge_removes_only_old_rows(sharing):
-    old = sharing.assistant.ask("Hoe kopen gemeenten samen in?")
-    new = sharing.assistant.ask("Hoe doe je een DPIA?")
-    sharing.stores.save_answer(old, channel="test")
-    sharing.stores.save_answer(new, channel="test")
+def test_retention_purge_removes_only_old_rows(sharing, monkeypatch):
     ancient = (dt.datetime.now(dt.UTC) - dt.timedelta(days=120)).isoformat(timespec="seconds")
-    with sharing.stores.tx() as db:
-        db.execute("UPDATE answers SET created = ? WHERE id = ?", (ancient, old.answer_id))
+    with monkeypatch.context() as m:
+        m.setattr("storage.stores.now", lambda: ancient)
+        old = sharing.stores.save_answer(
+            sharing.assistant.ask("Hoe kopen gemeenten samen in?"), channel="test"
+        )
+    new = sharing.stores.save_answer(sharing.assistant.ask("Hoe doe je een DPIA?"), channel="test")
+    assert sharing.stores.answer(old.answer_id)["question"] == old.question
     counts = sharing.purge(90)
     assert counts["answers"] == 1
-    rows = [r[0] for r in sharing.stores._conn().execute("SELECT id FROM answers").fetchall()]
+    rows = [a["answer_id"] for a in sharing.stores.answer_payloads()]
     assert rows == [new.answer_id]
 
 

@@ -310,7 +310,7 @@ def slack_stack(fake_assistant, slack_settings, stub_slack):
     """The service's FastAPI app with Slack mounted, its stores, and the stub Slack API."""
     from fastapi.testclient import TestClient
 
-    from bots.stores import Stores
+    from storage import Stores
 
     stores = Stores.from_settings(slack_settings)
     app = make_service(fake_assistant, stores, slack_settings)

@@ -38,7 +38,7 @@ def test_no_consent_false_person_reaches_slack_on_the_bundled_corpus(
 ):
     from fastapi.testclient import TestClient
 
-    from bots.stores import Stores
+    from storage import Stores
 
     settings = bundled_assistant.settings.model_copy(
         update={

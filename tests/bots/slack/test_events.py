@@ -500,7 +500,7 @@ def test_slash_deel_opens_the_contribution_form(slack_stack):
 
 
 def test_form_submission_is_stored_and_errors_are_shown(slack_stack):
-    from bots.sharing.store import ContributionStore
+    from storage import ContributionStore
 
     client, stores, _ = slack_stack
     good = {
@@ -536,7 +536,7 @@ def test_llm_answer_grows_in_the_placeholder_then_gets_its_blocks(
     from pydantic import SecretStr
 
     from assistant.service import Assistant
-    from bots.stores import Stores
+    from storage import Stores
     from tests.assistant.openai_server import Reply, serve
 
     from .conftest import make_service

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_without_credentials_slack_is_off_and_says_so_once(fake_assistant, caplog):
     from fastapi.testclient import TestClient
 
-    from bots.stores import Stores
     from bots.web.app import create_app
+    from storage import Stores
 
     settings = fake_assistant.settings.model_copy(
         update={"slack_bot_token": None, "slack_signing_secret": None}
@@ -52,7 +52,7 @@ def test_mount_returns_true_only_with_both_credentials(fake_assistant):
     from fastapi import FastAPI
 
     import bots.slack
-    from bots.stores import Stores
+    from storage import Stores
 
     stores = Stores.from_settings(fake_assistant.settings)
     half = fake_assistant.settings.model_copy(
@@ -154,7 +154,7 @@ def test_socket_mode_receives_an_event_acks_it_and_answers(
     fake_assistant, slack_settings, stub_slack
 ):
     from bots.slack.cli import connect_socket_mode
-    from bots.stores import Stores
+    from storage import Stores
 
     payload = json.loads(
         event_body(
@@ -196,7 +196,7 @@ def test_socket_mode_with_a_refused_app_token_is_a_clean_error(
     from slack_sdk.errors import SlackApiError
 
     from bots.slack.cli import connect_socket_mode
-    from bots.stores import Stores
+    from storage import Stores
 
     stub_slack.fail["apps.connections.open"] = "invalid_auth"
     settings = slack_settings.model_copy(update={"slack_app_token": SecretStr("xapp-wrong")})

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bots.stores import Stores
+from storage import Stores
 
 from .conftest import CARD, SDK_ENV, message
 
@@ -404,7 +404,7 @@ def test_connector_down_is_not_a_500(client):
 
 
 def test_deel_sends_the_contribution_form_and_a_submit_is_stored(client, connector, stores):
-    from bots.sharing.store import ContributionStore
+    from storage import ContributionStore
 
     conv = "a:share-chat"
     post(client, message(connector.url, "deel", conversation=conv))

@@ -251,7 +251,7 @@ OVERSIZED = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from assistant.service import Assistant
-    from bots.stores import Stores
+    from storage import Stores
     from bots.web import create_app
     from tests.conftest import MINI_CORPUS, build, make_settings
 

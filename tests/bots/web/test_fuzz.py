@@ -110,7 +110,7 @@ def client(index, tmp_path_factory):
     from fastapi.testclient import TestClient
 
     from assistant.service import Assistant
-    from bots.stores import Stores
+    from storage import Stores
     from bots.web import create_app
 
     settings, embedder, store, _ = index

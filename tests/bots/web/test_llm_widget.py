@@ -27,7 +27,7 @@ QUESTION = "Hoe kopen gemeenten samen een meldingensysteem in?"
 def llm_web(tmp_path_factory, local_llm):
     """The mini corpus served by uvicorn, answering with the local model."""
     from assistant.service import Assistant
-    from bots.stores import Stores
+    from storage import Stores
     from bots.web import create_app
 
     tmp = tmp_path_factory.mktemp("web-llm")

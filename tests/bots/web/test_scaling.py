@@ -111,11 +111,15 @@ def test_shared_rate_limiter_keeps_addresses_only_until_the_bucket_refills(tmp_p
 
 
 def test_shared_rate_limiter_fails_open_when_its_file_breaks(tmp_path, caplog):
+    import sqlite3
+
     from bots.web.security import SharedRateLimiter
 
-    limiter = SharedRateLimiter(1, tmp_path / "ratelimit.sqlite3")
+    path = tmp_path / "ratelimit.sqlite3"
+    limiter = SharedRateLimiter(1, path)
     assert limiter.hit("ip:1") == 0.0 and limiter.hit("ip:1") > 0
-    limiter._db.close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE buckets")
     assert limiter.hit("ip:1") == 0.0, "a broken limiter lets requests through"
     assert "rate limit" in caplog.text
 
@@ -129,6 +133,12 @@ def test_rate_limiter_choice_follows_workers(fake_settings):
     shared = make_rate_limiter(fake_settings.model_copy(update={"workers": 2}))
     assert isinstance(shared, SharedRateLimiter)
     assert shared.path.parent == Path(fake_settings.data_dir)
+    # With a database server every instance draws from it, whatever its number of workers.
+    pg = "postgresql+psycopg://opschaal@db.example.org/opschaal"
+    on_server = make_rate_limiter(
+        fake_settings.model_copy(update={"workers": 1, "database_url": pg})
+    )
+    assert isinstance(on_server, SharedRateLimiter) and on_server.path is None
     assert make_rate_limiter(fake_settings.model_copy(update={"rate_limit_per_minute": 0})) is None
 
 

@@ -57,8 +57,8 @@ def browser():
 def server(tmp_path_factory):
     """The mini corpus plus a hostile document, served with the fake embedder."""
     from assistant.service import Assistant
-    from bots.stores import Stores
     from bots.web import create_app
+    from storage import Stores
 
     tmp = tmp_path_factory.mktemp("web-browser")
     corpus = tmp / "corpus"
@@ -198,7 +198,7 @@ def test_intro_language_switch_keyboard_and_360px(browser, server):
 def test_comment_box_by_keyboard_skips_with_escape_at_360px(browser, server):
     """Keyboard only, on a 360 px screen, in English: 👎, the comment field takes the focus,
     Escape skips it without closing the chat, and the 👎 is stored without a comment."""
-    from bots.stores import Stores
+    from storage import Stores
 
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
