@@ -251,8 +251,8 @@ OVERSIZED = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from assistant.service import Assistant
-    from storage import Stores
     from bots.web import create_app
+    from storage import Stores
     from tests.conftest import MINI_CORPUS, build, make_settings
 
     tmp = tmp_path_factory.mktemp("bad-input")

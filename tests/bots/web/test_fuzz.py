@@ -110,8 +110,8 @@ def client(index, tmp_path_factory):
     from fastapi.testclient import TestClient
 
     from assistant.service import Assistant
-    from storage import Stores
     from bots.web import create_app
+    from storage import Stores
 
     settings, embedder, store, _ = index
     settings = settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("fuzz-data")})

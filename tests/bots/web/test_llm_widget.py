@@ -27,8 +27,8 @@ QUESTION = "Hoe kopen gemeenten samen een meldingensysteem in?"
 def llm_web(tmp_path_factory, local_llm):
     """The mini corpus served by uvicorn, answering with the local model."""
     from assistant.service import Assistant
-    from storage import Stores
     from bots.web import create_app
+    from storage import Stores
 
     tmp = tmp_path_factory.mktemp("web-llm")
     shutil.copytree(MINI_CORPUS, tmp / "corpus")
