@@ -964,19 +964,7 @@ class Redactor:
 
     def evidence(self, evidence: list) -> list:
         """Answerer evidence with names redacted in each document's own language."""
-        from dataclasses import replace
-
-        return [
-            replace(
-                ev,
-                title=self(ev.title, ev.language) or ev.title,
-                passages=[
-                    (self(t, ev.language) or t, self(h, ev.language) if h else h, pg)
-                    for t, h, pg in ev.passages
-                ],
-            )
-            for ev in evidence
-        ]
+        return [ev.map_text(lambda t, lang=ev.language: self(t, lang) or t) for ev in evidence]
 
     def scrub(self, text: str) -> str:
         """The text with non-consenting names removed outright, for use as a search query: a
