@@ -73,6 +73,15 @@ def test_numeric_id_is_text(tmp_path: Path) -> None:
             [{"id": "a", "question": "x"}, {"id": "a", "question": "y"}],
             "item 2 (id 'a'): id 'a' komt al voor bij item 1",
         ),
+        (
+            [{"id": "a", "question": "x", "nuggets": [{"fact": "f", "any": [[]]}]}],
+            "veld 'nuggets.0.any'",
+        ),
+        (
+            [{"id": "a", "question": "x", "nuggets": [{"fact": "f", "any": [["ok", " "]]}]}],
+            "niet-lege voorvoegsels",
+        ),
+        ([{"id": "a", "question": "x", "nuggets": [{"any": [["x"]]}]}], "'nuggets.0.fact'"),
         (["just text"], "item 1: verwacht een object"),
         ({"id": "a"}, "verwacht een YAML-lijst"),
         ([], "bevat geen vragen"),
