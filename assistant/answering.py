@@ -157,6 +157,7 @@ def select_evidence(
             units.of(hit.doc_id),
             language=lang,
             doc_rel=rel,
+            headline=f"{meta.get('title', '')}. {meta.get('summary') or ''}",
             chunk_scores=dict(hit.chunks),
             qwords=qwords,
             focus=focus,
@@ -232,7 +233,7 @@ def citation_for(ev: Evidence, n: int, text: str | None = None) -> Citation:
 
 
 NO_ANSWER = {
-    "nl": "Daar heb ik in de kennisbank geen goed onderbouwd antwoord op gevonden.",
+    "nl": "Ik heb in de kennisbank geen goed onderbouwd antwoord op deze vraag gevonden.",
     "en": "I could not find a well-supported answer to that in the knowledge base.",
 }
 NEARBY = {
@@ -255,7 +256,9 @@ def _end(s: str) -> str:
     return s if bare.endswith((".", "!", "?", ":", ";")) else s + "."
 
 
-def _window(sentences: list[str], facts_at: int | None, max_sentences: int, max_words: int) -> list[str]:
+def _window(
+    sentences: list[str], facts_at: int | None, max_sentences: int, max_words: int
+) -> list[str]:
     """Up to ``max_sentences`` consecutive sentences: from the start of the paragraph, or, when
     the asked-for fact comes later, from the sentence that states it (or the one before, when it
     leans on it). Never starting on a sentence that points back."""
@@ -272,7 +275,7 @@ def _window(sentences: list[str], facts_at: int | None, max_sentences: int, max_
     return out
 
 
-def _item(text: str, max_words: int = 32) -> str:
+def _item(text: str, max_words: int = 26) -> str:
     """A list item kept whole when short; otherwise its first sentences up to ``max_words``."""
     sents = split_sentences(text)
     out: list[str] = []
@@ -280,7 +283,14 @@ def _item(text: str, max_words: int = 32) -> str:
         if out and _words(" ".join(out + [s])) > max_words:
             break
         out.append(s)
-    return " ".join(out) if out else text
+    while len(out) > 1 and not _balanced(" ".join(out)):
+        out.pop()  # never end inside a quotation
+    short = " ".join(out) if out else text
+    return short if _balanced(short) else text
+
+
+def _balanced(text: str) -> bool:
+    return text.count('"') % 2 == 0 and text.count("“") == text.count("”")
 
 
 class _Composer:
@@ -314,7 +324,9 @@ class ExtractiveAnswerer:
     def __init__(self, analyzer: Analyzer | None = None) -> None:
         self.analyzer = analyzer or Analyzer()
 
-    def stream(self, question: str, language: str, evidence: list[Evidence]) -> Iterator[str | Draft]:
+    def stream(
+        self, question: str, language: str, evidence: list[Evidence]
+    ) -> Iterator[str | Draft]:
         # Nothing to stream while composing: the service streams the finished text word by word.
         yield self.answer(question, language, evidence)
 
@@ -414,9 +426,7 @@ class ExtractiveAnswerer:
             )
             paragraphs.append(lead)
         prefix = ""
-        if lang == "en" and c.numbers and all(
-            c.by_doc[d].language != "en" for d in c.numbers
-        ):
+        if lang == "en" and c.numbers and all(c.by_doc[d].language != "en" for d in c.numbers):
             prefix = DUTCH_SOURCES["en"] + "\n\n"
         text = prefix + "\n\n".join(paragraphs + sections)
         return Draft(text=text, citations=c.citations())
@@ -478,11 +488,12 @@ class ExtractiveAnswerer:
         u = su.unit
         items = u.items or split_sentences(u.text)
         items = [_item(i) for i in items if i.strip()][:limit]
+        # The marker closes the list, like it closes a paragraph: it supports the whole unit.
         marker = c.mark(ev, u.plain())
         out = []
         for i, item in enumerate(items, start=1):
             bullet = f"{i}." if u.ordered else "-"
-            out.append(f"{bullet} {_end(item)} {marker}")
+            out.append(f"{bullet} {_end(item)}" + (f" {marker}" if i == len(items) else ""))
         return "\n".join(out)
 
     def _pick(self, pool, used, kinds, floor, min_coverage, types=None):

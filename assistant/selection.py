@@ -32,7 +32,7 @@ _NUMBER_WORDS = {
     "twaalf", "dertien", "veertien", "vijftien", "zestien", "twintig", "dertig", "veertig",
     "vijftig", "honderd", "duizend", "miljoen", "anderhalf", "half", "dubbel", "helft",
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "fifteen", "twenty", "hundred", "thousand", "million", "half", "dozen",
+    "twelve", "fifteen", "twenty", "hundred", "thousand", "million", "dozen",
 }  # fmt: skip
 _STRONG_NUMBER_WORDS = _NUMBER_WORDS - {"een", "one", "half"}
 _DURATION_UNITS = re.compile(
@@ -59,8 +59,12 @@ _FOCUS = {
     ),
     "duration": re.compile(r"\b(?:hoe lang|how long|doorlooptijd|duurt|duurde|took|take)\b"),
     "when": re.compile(r"\b(?:wanneer|when|in welk jaar|what year|hoe vroeg|how early)\b"),
-    "who": re.compile(r"\b(?:wie|who|welke (?:partij|partijen|organisatie|rol)|which (?:party|organisation|role))\b"),
-    "how": re.compile(r"\b(?:hoe|how|stappen|steps|aanpak|approach|wat moet ik|what should|wat kan ik|what can i)\b"),
+    "who": re.compile(
+        r"\b(?:wie|who|welke (?:partij|partijen|organisatie|rol)|which (?:party|organisation|role))\b"
+    ),
+    "how": re.compile(
+        r"\b(?:hoe|how|stappen|steps|aanpak|approach|wat moet ik|what should|wat kan ik|what can i)\b"
+    ),
     "pitfalls": re.compile(
         r"\b(?:valkuil\w*|fout\w*|misgaan|mis gaan|gaat mis|ging mis|risico\w*|let op|pitfall\w*|"
         r"mistake\w*|go wrong|goes wrong|went wrong|avoid|voorkom\w*|vermijd\w*)"
@@ -119,16 +123,16 @@ def states_fact(text: str, focus: str) -> bool:
     return False
 
 
-def counts_word(text: str, noun_stem: str, stem) -> bool:
-    """A number within three words before the counted noun ("elf van de vijftien gemeenten")."""
+def counts(text: str, noun_stem: str, stem) -> set[str]:
+    """Numbers within four words before the counted noun ("elf van de vijftien gemeenten")."""
     toks = words(text)
+    found: set[str] = set()
     for i, t in enumerate(toks):
         if stem(t) != noun_stem:
             continue
         before = toks[max(0, i - 4) : i]
-        if any(_DIGIT.search(b) or b in _STRONG_NUMBER_WORDS for b in before):
-            return True
-    return False
+        found |= {b for b in before if _DIGIT.search(b) or b in _STRONG_NUMBER_WORDS}
+    return found
 
 
 @dataclass
@@ -186,11 +190,16 @@ class Selector:
         *,
         language: str,
         doc_rel: float,
+        headline: str = "",
         chunk_scores: dict[str, float] | None = None,
         qwords: list[tuple[frozenset[str], float]] | None = None,
         focus: set[str] | None = None,
     ) -> list[ScoredUnit]:
-        """Scored units of one document (``doc_rel`` in [0, 1]: 1 for the best document)."""
+        """Scored units of one document (``doc_rel`` in [0, 1]: 1 for the best document).
+
+        ``headline`` is the document's title and summary: when it counts the asked noun
+        ("kostendeling met elf gemeenten"), the unit that gives the same count states the
+        document's own answer to the question."""
         qwords = self.query_words(question) if qwords is None else qwords
         focus = question_focus(question) if focus is None else focus
         total = sum(w for _, w in qwords) or 1.0
@@ -198,6 +207,11 @@ class Selector:
         stem = self.analyzer.terms
         counted_stem = next(iter(stem(counted, language)), None) if counted else None
         chunk_scores = chunk_scores or {}
+
+        def stem1(t: str) -> str:
+            return next(iter(stem(t, language)), t)
+
+        headline_counts = counts(headline, counted_stem, stem1) if counted_stem else set()
         top_chunk = max(chunk_scores.values(), default=0.0)
         out = []
         by_ordinal = {u.ordinal: u for u in units}
@@ -225,10 +239,9 @@ class Selector:
                 + self.W_CHUNK * max(0.0, chunk_part)
                 + self.W_FACT * len(facts)
             )
-            if counted_stem and counts_word(
-                u.plain(), counted_stem, lambda t: next(iter(stem(t, language)), t)
-            ):
-                s += self.W_COUNTED
+            found = counts(u.plain(), counted_stem, stem1) if counted_stem else set()
+            if found:
+                s += self.W_COUNTED * (2 if found & headline_counts else 1)
                 facts.add("counted")
             if any(u.kind in _KIND_FOR_FOCUS.get(f, ()) for f in focus):
                 s += self.W_KIND

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .answering import Answerer, Draft, Evidence, ExtractiveAnswerer, abstention_text, select_evidence
+from .answering import (
+    Answerer,
+    Draft,
+    Evidence,
+    ExtractiveAnswerer,
+    abstention_text,
+    select_evidence,
+)
 from .config import Settings, get_settings
 from .conversation import condense, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder
@@ -392,7 +399,9 @@ class Assistant:
             text = rt.plan.overview(ctx.lang) + ("" if ctx.abstain else "\n\n" + text)
             abstained = False
         if people_first and (ctx.people or not off_topic):
-            label = rt.obstacles.label(ctx.obstacle_keys[0] if ctx.obstacle_keys else None, ctx.lang)
+            label = rt.obstacles.label(
+                ctx.obstacle_keys[0] if ctx.obstacle_keys else None, ctx.lang
+            )
             text = people_first_text(ctx.people, label, ctx.lang) + ("\n\n" + text if text else "")
         ctx.text, ctx.abstained = text, abstained
 

@@ -39,6 +39,7 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
         "fouten",
         "veelgemaakte",
         "zorgen",
+        "waarom het misging",
         "pitfall",
         "what went wrong",
         "mistakes",
@@ -61,6 +62,12 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
         "werkwijze",
         "afspraken",
         "wie zit er aan tafel",
+        "doe dit",
+        "wat je anders doet",
+        "kunnen doen",
+        "zo krijg je",
+        "do this",
+        "to do differently",
         "steps",
         "how to",
         "what to do",
@@ -69,7 +76,17 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
         "recommendation",
         "advice",
     ),
-    "lessons": ("les", "lessen", "geleerd", "lesson", "learned", "learnt", "tip uit"),
+    "lessons": (
+        "les",
+        "lessen",
+        "geleerd",
+        "wat we meenemen",
+        "lesson",
+        "learned",
+        "learnt",
+        "did differently",
+        "tip uit",
+    ),
     "example": ("voorbeeld", "praktijk", "example", "in practice", "case"),
     "result": (
         "resultaat",
@@ -90,10 +107,56 @@ _KIND_RES = {
 
 #: Words that make a paragraph lean on the one before it when they open it.
 BACK_REFERENCES = frozenset(
-    """dat die dit deze daarom daardoor daarmee daarna daarbij daarvoor daarvan daarin daarop
-    daaruit hierdoor hiermee hierbij hiervoor hierin zo'n zulke hetzelfde dezelfde ook toch
-    bovendien verder vervolgens ervoor this that these those it they them such therefore hence
-    thus also""".split()
+    [
+        "dat",
+        "die",
+        "dit",
+        "deze",
+        "daarom",
+        "daardoor",
+        "daarmee",
+        "daarna",
+        "daarbij",
+        "daarvoor",
+        "daarvan",
+        "daarin",
+        "daarop",
+        "daaruit",
+        "daarnaast",
+        "daar",
+        "hierdoor",
+        "hiermee",
+        "hierbij",
+        "hiervoor",
+        "hierin",
+        "zo'n",
+        "zulke",
+        "hetzelfde",
+        "dezelfde",
+        "hij",
+        "zij",
+        "ze",
+        "ook",
+        "toch",
+        "bovendien",
+        "verder",
+        "vervolgens",
+        "ervoor",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "they",
+        "them",
+        "he",
+        "she",
+        "such",
+        "therefore",
+        "hence",
+        "thus",
+        "also",
+    ]
 )
 
 _ITEM = re.compile(r"^\s*(?:([-*•+])|(\d{1,2})[.)])\s+(.*)$")
@@ -248,11 +311,18 @@ def _blocks(text: str) -> list[_Block]:
         if not para and _looks_like_heading(s, nxt):
             blocks.append(_Block("heading", [s]))
             continue
-        if blocks and blocks[-1].kind == "list" and not para and not hard_break and i > 0:
+        continues_item = (
+            blocks and blocks[-1].kind == "list" and not para and not hard_break and i > 0
+        )
+        if (
+            continues_item
+            and raw[i - 1].strip()
+            and not raw[i - 1].endswith("  ")
+            and line.startswith(" ")
+        ):
             # A wrapped continuation of the last item ("- Lange zin\n  die doorloopt").
-            if raw[i - 1].strip() and not raw[i - 1].endswith("  ") and line.startswith(" "):
-                blocks[-1].lines[-1] += " " + s
-                continue
+            blocks[-1].lines[-1] += " " + s
+            continue
         para.append(s)
         if hard_break:
             end_para()
@@ -270,7 +340,13 @@ def _split_list(block: _Block) -> list[tuple[str | None, list[str], bool]]:
     kinds = ["o" if ln.startswith("1. ") else "u" for ln in lines]
     mixed = "o" in kinds and "u" in kinds
     if not mixed:
-        return [(None, [ln[3:] if k == "o" else ln[2:] for ln, k in zip(lines, kinds)], kinds[0] == "o")]
+        return [
+            (
+                None,
+                [ln[3:] if k == "o" else ln[2:] for ln, k in zip(lines, kinds, strict=True)],
+                kinds[0] == "o",
+            )
+        ]
     current: tuple[str | None, list[str], bool] | None = None
     for ln, k in zip(lines, kinds, strict=True):
         body = ln[3:] if k == "o" else ln[2:]
@@ -307,84 +383,98 @@ def build_units(
 
     units: list[Unit] = []
     for heading, page, text, chunk_ids in sections:
-        sub_heading: str | None = None
-        section_start = len(units)
-        pending_lead: str | None = None
-
-        def add(
-            text_: str,
-            items: list[str],
-            ordered: bool,
-            heading_: str,
-            *,
-            _page: int | None = page,
-            _chunks: tuple[str, ...] = tuple(chunk_ids),
-        ) -> None:
-            kind = kind_of(heading_, doc_type)
-            if kind == "text" and items:
-                kind = doc_kind
-            prev = units[-1] if len(units) > section_start else None
-            unit = Unit(
-                doc_id=doc_id,
-                ordinal=len(units),
-                heading=heading_,
-                kind=kind,
-                text=text_,
-                items=items,
-                ordered=ordered,
-                page=_page,
-                chunk_ids=_chunks,
-            )
-            if prev is not None and unit.refers_back:
-                unit.antecedent = prev.ordinal
-            units.append(unit)
-
-        def path() -> str:
-            return f"{heading} > {sub_heading}" if heading and sub_heading else (sub_heading or heading)
-
-        blocks = _blocks(text)
-        for bi, block in enumerate(blocks):
-            if block.kind == "heading":
-                if pending_lead:
-                    add(clean_inline(pending_lead), [], False, path())
-                    pending_lead = None
-                sub_heading = block.lines[0]
-                section_start = len(units)
-                continue
-            if block.kind == "para":
-                para = block.lines[0]
-                nxt = blocks[bi + 1] if bi + 1 < len(blocks) else None
-                if pending_lead:
-                    add(clean_inline(pending_lead), [], False, path())
-                    pending_lead = None
-                if para.rstrip().endswith(":") and nxt is not None and nxt.kind == "list":
-                    pending_lead = para  # the list it introduces follows
-                    continue
-                add(clean_inline(para), [], False, path())
-                continue
-            # a list
-            for group_heading, items, ordered in _split_list(block):
-                cleaned = [clean_inline(x) for x in items if clean_inline(x)]
-                if group_heading is not None:
-                    lead = clean_inline(group_heading)
-                    if pending_lead:
-                        add(clean_inline(pending_lead), [], False, path())
-                        pending_lead = None
-                    saved = sub_heading
-                    sub_heading = lead
-                    if cleaned:
-                        add("", cleaned, ordered, path())
-                    else:
-                        add(lead, [], False, path())
-                    sub_heading = saved
-                    continue
-                if cleaned:
-                    add(clean_inline(pending_lead) if pending_lead else "", cleaned, ordered, path())
-                pending_lead = None
-        if pending_lead:
-            add(clean_inline(pending_lead), [], False, path())
+        _section_units(units, doc_id, doc_type, doc_kind, heading, page, text, chunk_ids)
     _locate(units, {c.id: clean_inline(c.text) for c in chunks})
     return units
+
+
+def _section_units(
+    units: list[Unit],
+    doc_id: str,
+    doc_type: str | None,
+    doc_kind: str,
+    heading: str,
+    page: int | None,
+    text: str,
+    chunk_ids: list[str],
+) -> None:
+    """Append the units of one section (its chunks glued together) to ``units``."""
+    sub_heading: str | None = None
+    section_start = len(units)
+    pending_lead: str | None = None
+
+    def add(
+        text_: str,
+        items: list[str],
+        ordered: bool,
+        heading_: str,
+        *,
+        _page: int | None = page,
+        _chunks: tuple[str, ...] = tuple(chunk_ids),
+    ) -> None:
+        kind = kind_of(heading_, doc_type)
+        if kind == "text" and items:
+            kind = doc_kind
+        prev = units[-1] if len(units) > section_start else None
+        unit = Unit(
+            doc_id=doc_id,
+            ordinal=len(units),
+            heading=heading_,
+            kind=kind,
+            text=text_,
+            items=items,
+            ordered=ordered,
+            page=page,
+            chunk_ids=tuple(chunk_ids),
+        )
+        if prev is not None and unit.refers_back:
+            unit.antecedent = prev.ordinal
+        units.append(unit)
+
+    def path() -> str:
+        return f"{heading} > {sub_heading}" if heading and sub_heading else (sub_heading or heading)
+
+    blocks = _blocks(text)
+    for bi, block in enumerate(blocks):
+        if block.kind == "heading":
+            if pending_lead:
+                add(clean_inline(pending_lead), [], False, path())
+                pending_lead = None
+            sub_heading = block.lines[0]
+            section_start = len(units)
+            continue
+        if block.kind == "para":
+            para = block.lines[0]
+            nxt = blocks[bi + 1] if bi + 1 < len(blocks) else None
+            if pending_lead:
+                add(clean_inline(pending_lead), [], False, path())
+                pending_lead = None
+            if para.rstrip().endswith(":") and nxt is not None and nxt.kind == "list":
+                pending_lead = para  # the list it introduces follows
+                continue
+            add(clean_inline(para), [], False, path())
+            continue
+        # a list
+        for group_heading, items, ordered in _split_list(block):
+            cleaned = [clean_inline(x) for x in items if clean_inline(x)]
+            if group_heading is not None:
+                lead = clean_inline(group_heading)
+                if pending_lead:
+                    add(clean_inline(pending_lead), [], False, path())
+                    pending_lead = None
+                saved = sub_heading
+                sub_heading = lead
+                if cleaned:
+                    add("", cleaned, ordered, path())
+                else:
+                    add(lead, [], False, path())
+                sub_heading = saved
+                continue
+            if cleaned:
+                add(clean_inline(pending_lead) if pending_lead else "", cleaned, ordered, path())
+            pending_lead = None
+    if pending_lead:
+        add(clean_inline(pending_lead), [], False, path())
 
 
 def _locate(units: list[Unit], chunk_texts: dict[str, str]) -> None:
