@@ -412,7 +412,7 @@ class Assistant:
             c.model_copy(update={"snippet": red(c.snippet, lang), "title": red(c.title, lang)})
             for c in draft.citations
         ]
-        timings = {k: round(v, 1) for k, v in ctx.timings.items() if k != "select"}
+        timings = {k: round(v, 1) for k, v in ctx.timings.items()}
         timings["total"] = round((time.perf_counter() - ctx.t0) * 1000, 1)
         return Answer(
             question=ctx.question,
