@@ -290,7 +290,12 @@ def _item(text: str, max_words: int = 26) -> str:
 
 
 def _balanced(text: str) -> bool:
-    return text.count('"') % 2 == 0 and text.count("“") == text.count("”")
+    """No quotation left open (’ doubles as an apostrophe, so only too few of them count)."""
+    return (
+        text.count('"') % 2 == 0
+        and text.count("“") == text.count("”")
+        and text.count("‘") <= text.count("’")
+    )
 
 
 class _Composer:
@@ -389,6 +394,8 @@ class ExtractiveAnswerer:
         steps = self._pick(
             pool, used, ("steps", "lessons"), 0.55 * best, 0.2, types=("guide", "lesson", "blog")
         )
+        if steps is not None and not steps[1].unit.is_list and steps[0].type == "blog":
+            steps = None  # a blogger's paragraph is an opinion, not a step
         if steps is not None:
             ev, su = steps
             sections.append(f"{labels['steps']}:\n" + self._items(c, ev, su, MAX_ITEMS))
@@ -403,7 +410,7 @@ class ExtractiveAnswerer:
             top = ev.units[0]
             if ev.rel < 0.5 or top.coverage < 0.3 or top.score < 0.55 * best:
                 continue
-            line = self._case_line(c, ev)
+            line = self._case_line(c, ev, question)
             if line:
                 lines.append(line)
         if lines:
@@ -441,15 +448,17 @@ class ExtractiveAnswerer:
         u = su.unit
         if u.refers_back and (su.antecedent is None or su.antecedent.is_list):
             return False
+        if not _balanced(u.text):
+            return False  # one paragraph of a quotation that runs over several
         return bool(u.text or u.items)
 
     def _lead_unit(self, pool, focus: set[str]):
-        """The best prose unit that is not a pitfall; the asked-for fact wins ties."""
+        """The best prose unit; a pitfall only when the question asks what goes wrong."""
         for ev, su in pool:
             u = su.unit
             if u.is_list and not u.text:
                 continue
-            if u.kind == "pitfalls" or not self._usable(su):
+            if (u.kind == "pitfalls" and "pitfalls" not in focus) or not self._usable(su):
                 continue
             if len(u.text.split()) < 6:
                 continue
@@ -483,11 +492,12 @@ class ExtractiveAnswerer:
         return f"{head}\n{items}" if head else items
 
     def _items(self, c: _Composer, ev: Evidence, su: ScoredUnit, limit: int) -> str:
-        """A unit as list lines, each with the source marker. A prose unit becomes one line per
-        sentence (the whole paragraph, in order), so nothing is torn from its context."""
+        """A list unit as list lines, the source marker on the last one."""
         u = su.unit
-        items = u.items or split_sentences(u.text)
-        items = [_item(i) for i in items if i.strip()][:limit]
+        if not u.items:
+            # Prose stays prose: a paragraph under the label, never cut into fake list items.
+            return self._prose(c, ev, su, 70)
+        items = [_item(i) for i in u.items if i.strip()][:limit]
         # The marker closes the list, like it closes a paragraph: it supports the whole unit.
         marker = c.mark(ev, u.plain())
         out = []
@@ -497,6 +507,9 @@ class ExtractiveAnswerer:
         return "\n".join(out)
 
     def _pick(self, pool, used, kinds, floor, min_coverage, types=None):
+        """The best unit of ``kinds`` that clears the bars; a list wins over a paragraph that
+        scores at most 15 % better, because steps and pitfalls read best as a list."""
+        found = []
         for ev, su in pool:
             u = su.unit
             if u.kind not in kinds or (ev.doc_id, u.ordinal) in used:
@@ -505,20 +518,31 @@ class ExtractiveAnswerer:
                 continue
             if su.score < floor or su.coverage < min_coverage or not self._usable(su):
                 continue
-            return ev, su
-        return None
+            found.append((ev, su))
+        if not found:
+            return None
+        best = found[0]
+        if not best[1].unit.is_list:
+            lists = [x for x in found if x[1].unit.is_list and x[1].score >= 0.85 * best[1].score]
+            if lists:
+                return lists[0]
+        return best
 
-    def _case_line(self, c: _Composer, ev: Evidence) -> str | None:
-        """One line for a case: its short title and the first sentence of its summary."""
+    def _case_line(self, c: _Composer, ev: Evidence, question: str = "") -> str | None:
+        """One line for a case: its short title and the sentence of its summary that says most
+        about the question (on a tie the later one, which tends to tell how it ended)."""
         short = re.split(r":\s", ev.title, maxsplit=1)[0].strip()
         source = ev.summary or next((s.unit.text for s in ev.units if s.unit.text), "")
-        sents = split_sentences(source)
+        sents = [s for s in split_sentences(source) if _words(s) <= 45] or split_sentences(source)
         if not sents:
             return None
-        line = sents[0]
-        if _words(line) > 40 and len(sents) > 1:
-            line = min(sents[:2], key=_words)
-        org = f" ({ev.organisation})" if ev.organisation and ev.organisation not in short else ""
+        q = set(self.analyzer.query_terms(question))
+        line = max(
+            enumerate(sents),
+            key=lambda x: (len(q & set(self.analyzer.terms(x[1], ev.language))), x[0]),
+        )[1]
+        org = ev.organisation
+        org = f" ({org})" if org and org not in short and org not in line else ""
         return f"- {short}{org}: {_end(line)} {c.mark(ev, source)}"
 
 

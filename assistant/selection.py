@@ -66,8 +66,8 @@ _FOCUS = {
         r"\b(?:hoe|how|stappen|steps|aanpak|approach|wat moet ik|what should|wat kan ik|what can i)\b"
     ),
     "pitfalls": re.compile(
-        r"\b(?:valkuil\w*|fout\w*|misgaan|mis gaan|gaat mis|ging mis|risico\w*|let op|pitfall\w*|"
-        r"mistake\w*|go wrong|goes wrong|went wrong|avoid|voorkom\w*|vermijd\w*)"
+        r"\b(?:valkuil\w*|fout\w*|mis|misgaan|misgegaan|misging|risico\w*|let op|pitfall\w*|"
+        r"mistake\w*|wrong|avoid|voorkom\w*|vermijd\w*)\b"
     ),
     "example": re.compile(
         r"\b(?:voorbeeld\w*|example\w*|andere (?:gemeenten|organisaties)|others|other "

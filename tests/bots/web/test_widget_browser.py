@@ -295,7 +295,8 @@ def bundled_server(bundled_assistant, tmp_path_factory):
 def test_structured_answer_shows_sections_and_real_lists(
     browser, bundled_server, question, label, shot
 ):
-    context = browser.new_context(viewport={"width": 1200, "height": 1400}, locale="nl-NL")
+    # A phone-width screen shows the panel full height, so the screenshot holds the whole answer.
+    context = browser.new_context(viewport={"width": 470, "height": 2600}, locale="nl-NL")
     page = context.new_page()
     page.set_default_timeout(WAIT)
     try:
@@ -310,6 +311,6 @@ def test_structured_answer_shows_sections_and_real_lists(
         assert not [p for p in text.locator("p").all_inner_texts() if p.lstrip().startswith("- ")]
         # Citations inside list items are links too.
         assert text.locator("li a.cite").count() >= 1
-        page.screenshot(path=str(OUT / shot), full_page=True)
+        page.screenshot(path=str(OUT / shot))
     finally:
         context.close()
