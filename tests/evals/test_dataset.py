@@ -191,5 +191,11 @@ def test_bundled_set_shape_and_labels() -> None:
         assert q.language in ("nl", "en") and q.language in q.tags, q.id
         if "out-of-scope" in q.tags:
             assert q.should_abstain and not q.expected_docs, q.id
+    # Issue 14: at least 120 questions carry 2–4 nuggets, English ones included.
+    with_nuggets = [q for q in qs if q.nuggets]
+    assert len(with_nuggets) >= 120
+    assert all(2 <= len(q.nuggets) <= 4 for q in with_nuggets)
+    assert sum(1 for q in with_nuggets if q.lang == "en") >= 10
+    assert not any(q.should_abstain for q in with_nuggets)
     # Public questions that ask for internal documents must be in the set.
     assert count(lambda q: "visibility" in q.tags and q.audience == "public") >= 3
