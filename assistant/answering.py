@@ -275,7 +275,7 @@ def _window(
     return out
 
 
-def _item(text: str, max_words: int = 26) -> str:
+def _item(text: str, max_words: int = 32) -> str:
     """A list item kept whole when short; otherwise its first sentences up to ``max_words``."""
     sents = split_sentences(text)
     out: list[str] = []
@@ -370,12 +370,14 @@ class ExtractiveAnswerer:
         body_words = _words(" ".join(paragraphs))
         # 2. what adds to it: up to two units, lists kept whole ---------------------------------
         for ev, su in pool:
-            if len(paragraphs) >= 3 or body_words >= 120:
+            if len(paragraphs) >= 3 or body_words >= 160:
                 break
             u = su.unit
             if (ev.doc_id, u.ordinal) in used or u.kind in ("pitfalls", "steps", "lessons"):
                 continue
-            if su.score < 0.75 * best or su.coverage < 0.25:
+            # A unit from a source already cited adds facts without adding a source.
+            floor = 0.4 if ev.doc_id in c.numbers else 0.7
+            if su.score < floor * best or su.coverage < 0.25:
                 continue
             if ev.type == "case" and ev.doc_id not in c.numbers:
                 continue  # a case joins the text only when it leads; otherwise one line below

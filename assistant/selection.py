@@ -152,7 +152,7 @@ class Selector:
     W_SECTION = 0.5
     W_HEADING = 0.3
     W_DOC = 0.6
-    W_CHUNK = 0.25
+    W_CHUNK = 1.0
     W_FACT = 0.35
     W_COUNTED = 0.6
     W_KIND = 0.3

@@ -202,11 +202,7 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> d
 
 # -- answers --------------------------------------------------------------------------------------
 def source_url(c: Citation, public_url: str | None) -> str | None:
-    if c.url:
-        return c.url
-    if public_url:
-        return f"{public_url.rstrip('/')}/bronnen/{c.doc_id}"
-    return None
+    return c.source_url(public_url)
 
 
 def source_line(c: Citation, public_url: str | None) -> str:

@@ -54,12 +54,7 @@ def labels(language: str | None) -> dict[str, str]:
 
 
 def source_url(c: Citation, public_url: str | None) -> str | None:
-    """The link a citation points to: its own url, else the service's source page."""
-    if c.url:
-        return c.url
-    if public_url:
-        return f"{public_url.rstrip('/')}/bronnen/{quote(c.doc_id, safe='/')}"
-    return None
+    return c.source_url(public_url)
 
 
 def teams_chat_link(upn: str, message: str | None = None) -> str:
