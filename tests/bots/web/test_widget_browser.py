@@ -288,8 +288,8 @@ def bundled_server(bundled_assistant, tmp_path_factory):
 @pytest.mark.parametrize(
     ("question", "label", "shot"),
     [
-        ("Wat zijn valkuilen bij de overdracht naar beheer?", "Let op", "web-answer-nl.png"),
-        ("How do I hand over an innovation to the line after the pilot?", "What you can do", "web-answer-en.png"),
+        ("Hoe meet ik de baten van een pilot?", "Let op", "web-answer-nl.png"),
+        ("What are the pitfalls of a business case for scaling?", "Watch out", "web-answer-en.png"),
     ],
 )  # fmt: skip
 def test_structured_answer_shows_sections_and_real_lists(
