@@ -190,6 +190,7 @@ def register(app: typer.Typer) -> None:
         )
 
         from evals.dataset import QuestionFileError, load_questions
+        from evals.metrics import gate_for
         from evals.runner import run_eval
 
         try:
@@ -216,7 +217,13 @@ def register(app: typer.Typer) -> None:
 
         try:
             with progress:
-                run = run_eval(assistant, items, baselines=not no_baselines, progress=tick)
+                run = run_eval(
+                    assistant,
+                    items,
+                    baselines=not no_baselines,
+                    progress=tick,
+                    gate=gate_for(questions),
+                )
         except QuestionFileError as exc:
             raise CliError(str(exc)) from None
         report = None
