@@ -307,21 +307,21 @@ def _blocks(text: str) -> list[_Block]:
             else:
                 blocks.append(_Block("list", [("1. " if ordered else "- ") + body], ordered))
             continue
+        if (
+            blocks
+            and blocks[-1].kind == "list"
+            and not para
+            and i > 0
+            and raw[i - 1].strip()
+            and not raw[i - 1].endswith("  ")
+        ):
+            # A lazy continuation line (CommonMark): hard-wrapped text carries on the item above
+            # it until a blank line or a hard break ("- Lange zin\ndie doorloopt").
+            blocks[-1].lines[-1] += " " + s
+            continue
         nxt = next((r for r in raw[i + 1 :] if r.strip()), None)
         if not para and _looks_like_heading(s, nxt):
             blocks.append(_Block("heading", [s]))
-            continue
-        continues_item = (
-            blocks and blocks[-1].kind == "list" and not para and not hard_break and i > 0
-        )
-        if (
-            continues_item
-            and raw[i - 1].strip()
-            and not raw[i - 1].endswith("  ")
-            and line.startswith(" ")
-        ):
-            # A wrapped continuation of the last item ("- Lange zin\n  die doorloopt").
-            blocks[-1].lines[-1] += " " + s
             continue
         para.append(s)
         if hard_break:

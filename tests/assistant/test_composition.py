@@ -205,3 +205,17 @@ def test_markup_parses_paragraphs_labels_and_nested_lists() -> None:
     assert [b.kind for b in blocks] == ["paragraph", "label", "list", "label", "list"]
     assert blocks[2].ordered and blocks[2].items[0].children[0].text == "sub"
     assert blocks[4].items[0].text == "Valkuil [2]"
+
+
+def test_hard_wrapped_list_items_stay_whole() -> None:
+    text = (
+        "1. **Kies één controle.** Begin met een regel die vaak voorkomt, bijvoorbeeld\n"
+        "de maximale bouwhoogte.\n2. **Test met architecten.** Nodig vijf bureaus uit die\n"
+        "vaak aanvragen indienen.  \nDaarna volgt een gewone alinea."
+    )
+    steps, after = build_units("g", _chunks("g", [("Gids > Stappen", text)]))
+    assert steps.items == [
+        "Kies één controle. Begin met een regel die vaak voorkomt, bijvoorbeeld de maximale bouwhoogte.",
+        "Test met architecten. Nodig vijf bureaus uit die vaak aanvragen indienen.",
+    ]
+    assert after.text == "Daarna volgt een gewone alinea." and not after.items
