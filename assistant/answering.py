@@ -272,6 +272,8 @@ def _window(
         if out and (len(out) >= max_sentences or _words(" ".join(out + [s])) > max_words):
             break
         out.append(s)
+    while len(out) > 1 and not _balanced(" ".join(out)):
+        out.pop()  # never stop inside a quotation
     return out
 
 
