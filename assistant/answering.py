@@ -365,9 +365,11 @@ class ExtractiveAnswerer:
         # 1. lead ------------------------------------------------------------------------------
         lead_ev, lead_su = self._lead_unit(pool, focus)
         paragraphs: list[str] = []
+        sources: list[str] = []  # the document of each paragraph
         best = pool[0][1].score
         if lead_su is not None:
             paragraphs.append(self._prose(c, lead_ev, lead_su, LEAD_MAX_WORDS))
+            sources.append(lead_ev.doc_id)
             take(lead_ev, lead_su)
         body_words = _words(" ".join(paragraphs))
         # 2. what adds to it: up to two units, lists kept whole ---------------------------------
@@ -388,7 +390,11 @@ class ExtractiveAnswerer:
             piece = self._list(c, ev, su) if u.is_list else self._prose(c, ev, su, 70)
             if body_words + _words(piece) > BODY_MAX_WORDS:
                 continue
-            paragraphs.append(piece)
+            # Paragraphs of one source stay together, in the order the answer first cites them.
+            at = max((i for i, d in enumerate(sources) if d == ev.doc_id), default=None)
+            at = len(paragraphs) if at is None else at + 1
+            paragraphs.insert(at, piece)
+            sources.insert(at, ev.doc_id)
             body_words += _words(piece)
             take(ev, su)
 
