@@ -42,7 +42,7 @@ from .retrieval import LoadedIndex, Retrieval, Retriever
 from .selection import Selector
 from .store import VectorStore, make_store
 from .text import detect_language
-from .units import UnitCache
+from .units import UnitCache, join_overlapping
 
 log = logging.getLogger(__name__)
 
@@ -501,7 +501,7 @@ class Assistant:
         for c in chunks:
             last = sections[-1] if sections else None
             if last and last["heading"] == c.heading and last["page"] == c.page:
-                last["text"] = _join_overlapping(last["text"], c.text)
+                last["text"] = join_overlapping(last["text"], c.text)
             else:
                 sections.append({"heading": c.heading, "page": c.page, "text": c.text})
         for s in sections:
@@ -605,11 +605,3 @@ def knowledge_gaps(assistant: Assistant, items) -> list:
     return find_gaps(
         items, assistant.embedder, rt.analyzer, lambda q: rt.obstacles.detect(q), coverage
     )
-
-
-def _join_overlapping(a: str, b: str) -> str:
-    """Glue two consecutive chunks, dropping the overlap the splitter repeated at b's start."""
-    for k in range(min(len(a), len(b), 400), 15, -1):
-        if a.endswith(b[:k]):
-            return a + b[k:]
-    return a + "\n\n" + b
