@@ -965,8 +965,22 @@ class Redactor:
         return self.strip_contacts(text, language)
 
     def evidence(self, evidence: list) -> list:
-        """Answerer evidence with names redacted in each document's own language."""
-        return [ev.map_text(lambda t, lang=ev.language: self(t, lang) or t) for ev in evidence]
+        """Answerer evidence with names redacted in each document's own language.
+
+        The same units come back question after question, so their redacted text is kept
+        (this redactor lives as long as its index generation)."""
+        memo = self.__dict__.setdefault("_evidence_memo", {})
+        if len(memo) > 50_000:
+            memo.clear()
+
+        def redacted(text: str, lang: str) -> str:
+            key = (text, lang)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = self(text, lang) or text
+            return hit
+
+        return [ev.map_text(lambda t, lang=ev.language: redacted(t, lang)) for ev in evidence]
 
     def scrub(self, text: str) -> str:
         """The text with non-consenting names removed outright, for use as a search query: a

@@ -159,7 +159,7 @@ class Selector:
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self._terms: dict[tuple[str, int], frozenset[str]] = {}
+        self._terms: dict[tuple, frozenset[str]] = {}
 
     def _unit_terms(self, unit: Unit, lang: str) -> frozenset[str]:
         key = (unit.doc_id, unit.ordinal)
@@ -168,6 +168,14 @@ class Selector:
             hit = frozenset(self.analyzer.terms(unit.plain(), lang))
             if len(self._terms) > 50_000:
                 self._terms.clear()
+            self._terms[key] = hit
+        return hit
+
+    def _heading_terms(self, heading: str, lang: str) -> frozenset[str]:
+        key = ("#heading", heading, lang)
+        hit = self._terms.get(key)
+        if hit is None:
+            hit = frozenset(self.analyzer.terms(heading, lang)) if heading else frozenset()
             self._terms[key] = hit
         return hit
 
@@ -224,7 +232,7 @@ class Selector:
             if not u.plain() or (not u.items and u.text.rstrip().endswith(":")):
                 continue  # a lead-in whose table or list did not survive
             terms = self._unit_terms(u, language)
-            head = frozenset(stem(u.last_heading, language)) if u.last_heading else frozenset()
+            head = self._heading_terms(u.last_heading, language)
             covered = sum(w for stems, w in qwords if stems & terms) / total
             in_head = sum(w for stems, w in qwords if stems & head) / total
             in_section = sum(w for stems, w in qwords if stems & section_terms[u.heading]) / total
