@@ -241,16 +241,37 @@ class Assistant:
     #   understand → retrieve → select → compose (→ guide) → redact.
     # ``stream`` runs them and yields the answerer's deltas as they come; ``ask`` consumes it.
 
-    def ask(self, question: str, **kwargs) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | dict | None = None,
+        audience: Audience = "public",
+        asker: str | None = None,
+        k: int | None = None,
+        language: str | None = None,
+    ) -> Answer:
         """The whole answer at once (see :meth:`stream` for the arguments)."""
         answer = None
+        kwargs = dict(
+            history=history, filters=filters, audience=audience, asker=asker, k=k, language=language
+        )
         for kind, item in self._run(question, words=False, **kwargs):
             if kind == "answer":
                 answer = item
         assert isinstance(answer, Answer)
         return answer
 
-    def stream(self, question: str, **kwargs) -> Iterator[tuple[str, object]]:
+    def stream(
+        self,
+        question: str,
+        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | dict | None = None,
+        audience: Audience = "public",
+        asker: str | None = None,
+        k: int | None = None,
+        language: str | None = None,
+    ) -> Iterator[tuple[str, object]]:
         """Yield ``("delta", text)`` pieces, then ``("answer", Answer)``. Channels that stream
         (SSE, Slack, Teams) use this. With a language model the deltas are its tokens as they
         arrive; the final ``Answer`` is authoritative and its text replaces the streamed text
@@ -259,7 +280,16 @@ class Assistant:
 
         Arguments: ``history`` (earlier turns), ``filters``, ``audience``, ``asker`` (a person
         id, never recommended to themselves), ``k`` (sources), ``language`` (else detected)."""
-        yield from self._run(question, words=True, **kwargs)
+        yield from self._run(
+            question,
+            words=True,
+            history=history,
+            filters=filters,
+            audience=audience,
+            asker=asker,
+            k=k,
+            language=language,
+        )
 
     def _run(self, question: str, *, words: bool, **kwargs) -> Iterator[tuple[str, object]]:
         ctx = self._understand(question, **kwargs)
