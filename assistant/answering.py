@@ -1,25 +1,50 @@
-"""Answerers turn retrieved passages into a cited answer.
+"""Answerers turn selected evidence units into a cited, structured answer.
 
-The default, :class:`ExtractiveAnswerer`, needs no model: it picks the most relevant,
-non-redundant sentences across the top documents and ties each to a numbered source. A
-generative answerer implements the same Protocol and falls back to this one.
+The default, :class:`ExtractiveAnswerer`, needs no model. It composes from the evidence units
+(assistant/units.py, chosen per question by assistant/selection.py):
+
+1. a **lead** of one to three sentences from the unit that best answers the question, plus at
+   most two further units that add to it (about 120–220 words in all);
+2. then only the sections that apply, each a Markdown list under a label line of its own:
+   "Wat je kunt doen" (steps from guides and lessons), "Zo deden anderen het" (cases, one line
+   each, from the document's summary), "Let op" (pitfalls, never offered as advice).
+
+Each ``[n]`` sits on the unit it came from, and only documents that contribute text are cited.
+A generative answerer implements the same Protocol, gets the same units, writes the same
+sections, and falls back to this one.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
-from .models import Citation
+from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
-from .text import Analyzer, split_sentences
+from .selection import ScoredUnit, Selector, question_focus
+from .text import Analyzer, split_sentences, words
+from .units import UnitCache, build_units, opens_with_reference
+
+#: Section labels, per language. A label is a line of its own ending in ":"; channels render it
+#: as a heading (see assistant/markup.py).
+SECTIONS = {
+    "nl": {"steps": "Wat je kunt doen", "cases": "Zo deden anderen het", "pitfalls": "Let op"},
+    "en": {"steps": "What you can do", "cases": "How others did it", "pitfalls": "Watch out"},
+}
+
+#: Word budget before the sections.
+LEAD_MAX_WORDS = 90
+BODY_MAX_WORDS = 220
+MAX_ITEMS = 6
+MAX_PITFALLS = 4
+MAX_CASES = 2
 
 
 @dataclass
 class Evidence:
-    """One numbered source offered to an answerer."""
+    """One numbered source offered to an answerer, with its selected units best first."""
 
     n: int
     doc_id: str
@@ -28,7 +53,52 @@ class Evidence:
     url: str | None
     language: str
     score: float
-    passages: list[tuple[str, str, int | None]]  # (text, heading, page)
+    passages: list[tuple[str, str, int | None]]  # (text, heading, page): the units as text
+    units: list[ScoredUnit] = field(default_factory=list)
+    summary: str | None = None
+    organisation: str | None = None
+    #: Relevance of the document relative to the best one, in [0, 1].
+    rel: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.units and self.passages:
+            # Built by hand (tests, callers of the old shape): every passage becomes units.
+            from .index import ChunkRecord
+
+            chunks = [
+                ChunkRecord(f"{self.doc_id}-{i}", self.doc_id, t, h or "", p, i)
+                for i, (t, h, p) in enumerate(self.passages)
+            ]
+            self.units = [
+                ScoredUnit(u, 1.0 - 0.01 * u.ordinal, 1.0)
+                for u in build_units(self.doc_id, chunks, self.type, self.title)
+            ]
+
+    def map_text(self, fn: Callable[[str], str]) -> Evidence:
+        """A copy with every text (title, passages, units) passed through ``fn``."""
+
+        def unit(u):
+            return replace(
+                u,
+                text=fn(u.text) if u.text else u.text,
+                items=[fn(i) for i in u.items],
+                heading=fn(u.heading) if u.heading else u.heading,
+            )
+
+        return replace(
+            self,
+            title=fn(self.title) or self.title,
+            summary=fn(self.summary) if self.summary else self.summary,
+            passages=[(fn(t) or t, fn(h) if h else h, pg) for t, h, pg in self.passages],
+            units=[
+                replace(
+                    su,
+                    unit=unit(su.unit),
+                    antecedent=unit(su.antecedent) if su.antecedent else None,
+                )
+                for su in self.units
+            ],
+        )
 
 
 @dataclass
@@ -42,14 +112,79 @@ class Draft:
 
 @runtime_checkable
 class Answerer(Protocol):
+    """What the service needs from an answerer. ``stream`` yields text deltas, then one final
+    :class:`Draft`; ``condense`` may rewrite a follow-up into a standalone question (``None``:
+    use the heuristic); ``fallback`` is the answerer behind it, or ``None``."""
+
     name: str
+    fallback: Answerer | None
 
     def answer(self, question: str, language: str, evidence: list[Evidence]) -> Draft: ...
+
+    def stream(
+        self, question: str, language: str, evidence: list[Evidence]
+    ) -> Iterator[str | Draft]: ...
+
+    def condense(self, question: str, history: Sequence[Turn], language: str) -> str | None: ...
+
+
+def select_evidence(
+    index: LoadedIndex,
+    units: UnitCache,
+    selector: Selector,
+    retrieval: Retrieval,
+    question: str,
+    language: str,
+    max_docs: int = 5,
+    per_doc: int = 4,
+) -> list[Evidence]:
+    """The top documents with their best units for this question."""
+    hits = retrieval.docs[:max_docs]
+    if not hits:
+        return []
+    top = hits[0].score
+    low = min(h.score for h in retrieval.docs[: max(max_docs, 10)])
+    span = (top - low) or 1.0
+    qwords = selector.query_words(question)
+    focus = question_focus(question)
+    out = []
+    for hit in hits:
+        meta = index.docs[hit.doc_id]
+        lang = meta.get("language", "nl")
+        rel = max(0.0, min(1.0, (hit.score - low) / span))
+        scored = selector.score(
+            question,
+            units.of(hit.doc_id),
+            language=lang,
+            doc_rel=rel,
+            headline=f"{meta.get('title', '')}. {meta.get('summary') or ''}",
+            chunk_scores=dict(hit.chunks),
+            qwords=qwords,
+            focus=focus,
+        )[:per_doc]
+        out.append(
+            Evidence(
+                n=len(out) + 1,
+                doc_id=hit.doc_id,
+                title=meta["title"],
+                type=meta.get("type", "blog"),
+                url=meta.get("url"),
+                language=lang,
+                score=round(float(hit.score), 4),
+                passages=[(s.unit.markdown(), s.unit.heading, s.unit.page) for s in scored],
+                units=scored,
+                summary=meta.get("summary"),
+                organisation=meta.get("organisation"),
+                rel=round(rel, 4),
+            )
+        )
+    return out
 
 
 def gather_evidence(
     index: LoadedIndex, retrieval: Retrieval, max_docs: int = 5, per_doc: int = 2
 ) -> list[Evidence]:
+    """Evidence from the retrieved chunks as they are (for baselines and old callers)."""
     out = []
     for hit in retrieval.docs[:max_docs]:
         meta = index.docs[hit.doc_id]
@@ -82,6 +217,8 @@ def snippet(text: str, limit: int = 240) -> str:
 
 def citation_for(ev: Evidence, n: int, text: str | None = None) -> Citation:
     body, heading, page = ev.passages[0] if ev.passages else ("", "", None)
+    if text is None and ev.units:
+        body = ev.units[0].unit.plain()
     return Citation(
         n=n,
         doc_id=ev.doc_id,
@@ -95,20 +232,8 @@ def citation_for(ev: Evidence, n: int, text: str | None = None) -> Citation:
     )
 
 
-_LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-
-
-def _clean(sentence: str) -> str:
-    s = _LIST_MARK.sub("", sentence).strip()
-    s = re.sub(r"\*\*|__|`", "", s)
-    s = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", s)  # markdown links → their text
-    # Bracketed numbers in source text would be mistaken for our citation markers.
-    s = re.sub(r"\[(\d+)\]", r"(\1)", s)
-    return s
-
-
 NO_ANSWER = {
-    "nl": "Daar heb ik in de kennisbank geen goed onderbouwd antwoord op gevonden.",
+    "nl": "Ik heb in de kennisbank geen goed onderbouwd antwoord op deze vraag gevonden.",
     "en": "I could not find a well-supported answer to that in the knowledge base.",
 }
 NEARBY = {
@@ -116,85 +241,319 @@ NEARBY = {
     "en": "These documents come closest and may still help:",
 }
 DUTCH_SOURCES = {
-    "en": "(The sources are in Dutch; quoted as written.) ",
+    "en": "The sources are in Dutch; quoted as written.",
     "nl": "",
 }
 
 
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _end(s: str) -> str:
+    s = s.rstrip()
+    bare = s.rstrip("\"'”’)")
+    return s if bare.endswith((".", "!", "?", ":", ";")) else s + "."
+
+
+def _window(
+    sentences: list[str], facts_at: int | None, max_sentences: int, max_words: int
+) -> list[str]:
+    """Up to ``max_sentences`` consecutive sentences: from the start of the paragraph, or, when
+    the asked-for fact comes later, from the sentence that states it (or the one before, when it
+    leans on it). Never starting on a sentence that points back."""
+    start = 0
+    if facts_at is not None and facts_at >= max_sentences:
+        start = facts_at
+        while start > 0 and opens_with_reference(sentences[start]):
+            start -= 1
+    out: list[str] = []
+    for s in sentences[start:]:
+        if out and (len(out) >= max_sentences or _words(" ".join(out + [s])) > max_words):
+            break
+        out.append(s)
+    while len(out) > 1 and not _balanced(" ".join(out)):
+        out.pop()  # never stop inside a quotation
+    return out
+
+
+def _item(text: str, max_words: int = 32) -> str:
+    """A list item kept whole when short; otherwise its first sentences up to ``max_words``."""
+    sents = split_sentences(text)
+    out: list[str] = []
+    for s in sents:
+        if out and _words(" ".join(out + [s])) > max_words:
+            break
+        out.append(s)
+    while len(out) > 1 and not _balanced(" ".join(out)):
+        out.pop()  # never end inside a quotation
+    short = " ".join(out) if out else text
+    return short if _balanced(short) else text
+
+
+def _balanced(text: str) -> bool:
+    """No quotation left open (’ doubles as an apostrophe, so only too few of them count)."""
+    return (
+        text.count('"') % 2 == 0
+        and text.count("“") == text.count("”")
+        and text.count("‘") <= text.count("’")
+    )
+
+
+class _Composer:
+    """Builds one answer; numbers sources in order of first use."""
+
+    def __init__(self, language: str, evidence: list[Evidence]) -> None:
+        self.language = language
+        self.numbers: dict[str, int] = {}
+        self.snippets: dict[str, str] = {}
+        self.by_doc = {ev.doc_id: ev for ev in evidence}
+
+    def mark(self, ev: Evidence, text: str) -> str:
+        if ev.doc_id not in self.numbers:
+            self.numbers[ev.doc_id] = len(self.numbers) + 1
+            self.snippets[ev.doc_id] = text
+        return f"[{self.numbers[ev.doc_id]}]"
+
+    def citations(self) -> list[Citation]:
+        return [
+            citation_for(self.by_doc[d], n, self.snippets[d])
+            for d, n in sorted(self.numbers.items(), key=lambda x: x[1])
+        ]
+
+
 class ExtractiveAnswerer:
+    """Composes the answer from the evidence units, without a model."""
+
     name = "extractive"
+    fallback = None
 
-    def __init__(self, analyzer: Analyzer | None = None, max_sentences: int = 4) -> None:
+    def __init__(self, analyzer: Analyzer | None = None) -> None:
         self.analyzer = analyzer or Analyzer()
-        self.max_sentences = max_sentences
 
+    def stream(
+        self, question: str, language: str, evidence: list[Evidence]
+    ) -> Iterator[str | Draft]:
+        # Nothing to stream while composing: the service streams the finished text word by word.
+        yield self.answer(question, language, evidence)
+
+    def condense(self, question: str, history: Sequence[Turn], language: str) -> str | None:
+        return None
+
+    # -- composition ---------------------------------------------------------------------------
     def answer(self, question: str, language: str, evidence: list[Evidence]) -> Draft:
-        q_terms = set(self.analyzer.query_terms(question))
-        candidates = []
-        for ev in evidence:
-            for p_rank, (text, _heading, _page) in enumerate(ev.passages):
-                for s_rank, raw in enumerate(split_sentences(text)):
-                    s = _clean(raw)
-                    if len(s) < 40 or len(s) > 420 or s.endswith(":"):
-                        continue
-                    terms = set(self.analyzer.terms(s, ev.language))
-                    overlap = len(q_terms & terms)
-                    lexical = overlap / math.sqrt(len(q_terms) + 1)
-                    # Passage order carries the document's own emphasis; the first sentences of
-                    # a well-matched passage tend to state its point.
-                    score = (
-                        1.2 * lexical
-                        + 1.0 * ev.score / max(evidence[0].score, 1e-9)
-                        - 0.15 * p_rank
-                        - 0.03 * s_rank
-                    )
-                    if ev.language == language:
-                        score += 0.15
-                    candidates.append((score, ev, s, terms))
-        candidates.sort(key=lambda c: -c[0])
-        chosen: list[tuple[Evidence, str]] = []
+        lang = "en" if language == "en" else "nl"
+        focus = question_focus(question)
+        c = _Composer(lang, evidence)
+        pool = [(ev, su) for ev in evidence for su in ev.units]
+        pool.sort(key=lambda x: -x[1].score)
+        if not pool:
+            return Draft(text=NO_ANSWER[lang], citations=[], abstained=True)
+        used: set[tuple[str, int]] = set()
         used_terms: list[set[str]] = []
-        per_doc: dict[str, int] = {}
-        for _score, ev, s, terms in candidates:
-            if len(chosen) >= self.max_sentences:
+
+        def terms(su: ScoredUnit, ev: Evidence) -> set[str]:
+            return set(self.analyzer.terms(su.unit.plain(), ev.language))
+
+        def redundant(t: set[str]) -> bool:
+            return any(len(t & u) / max(1, len(t | u)) > 0.5 for u in used_terms)
+
+        def take(ev: Evidence, su: ScoredUnit) -> None:
+            used.add((ev.doc_id, su.unit.ordinal))
+            used_terms.append(terms(su, ev))
+
+        # 1. lead ------------------------------------------------------------------------------
+        lead_ev, lead_su = self._lead_unit(pool, focus)
+        paragraphs: list[str] = []
+        sources: list[str] = []  # the document of each paragraph
+        best = pool[0][1].score
+        if lead_su is not None:
+            paragraphs.append(self._prose(c, lead_ev, lead_su, LEAD_MAX_WORDS))
+            sources.append(lead_ev.doc_id)
+            take(lead_ev, lead_su)
+        body_words = _words(" ".join(paragraphs))
+        # 2. what adds to it: up to two units, lists kept whole ---------------------------------
+        for ev, su in pool:
+            if len(paragraphs) >= 3 or body_words >= 160:
                 break
-            if per_doc.get(ev.doc_id, 0) >= 2:
+            u = su.unit
+            if (ev.doc_id, u.ordinal) in used or u.kind in ("pitfalls", "steps", "lessons"):
                 continue
-            if any(len(terms & u) / max(1, len(terms | u)) > 0.45 for u in used_terms):
+            # A unit from a source already cited adds facts without adding a source.
+            floor = 0.4 if ev.doc_id in c.numbers else 0.7
+            if su.score < floor * best or su.coverage < 0.25:
                 continue
-            chosen.append((ev, s))
-            used_terms.append(terms)
-            per_doc[ev.doc_id] = per_doc.get(ev.doc_id, 0) + 1
-        if len(chosen) < 2:
-            # Two sentences minimum: take the lead sentence of the next source.
-            for ev in evidence:
-                if len(chosen) >= 2:
-                    break
-                if any(e.doc_id == ev.doc_id for e, _ in chosen) and len(evidence) > 1:
-                    continue
-                sents = (
-                    [_clean(x) for x in split_sentences(ev.passages[0][0])] if ev.passages else []
-                )
-                sents = [x for x in sents if len(x) >= 30]
-                if sents:
-                    chosen.append((ev, sents[0]))
-        # Number sources in order of first use, keep document rank order in the text.
-        rank = {ev.doc_id: i for i, ev in enumerate(evidence)}
-        chosen.sort(key=lambda x: rank[x[0].doc_id])
-        numbers: dict[str, int] = {}
-        citations: list[Citation] = []
-        parts = []
-        for ev, s in chosen:
-            if ev.doc_id not in numbers:
-                numbers[ev.doc_id] = len(numbers) + 1
-                citations.append(citation_for(ev, numbers[ev.doc_id], s))
-            if not s.endswith((".", "!", "?")):
-                s += "."
-            parts.append(f"{s} [{numbers[ev.doc_id]}]")
+            if ev.type == "case" and ev.doc_id not in c.numbers:
+                continue  # a case joins the text only when it leads; otherwise one line below
+            if not self._usable(su) or redundant(terms(su, ev)):
+                continue
+            piece = self._list(c, ev, su) if u.is_list else self._prose(c, ev, su, 70)
+            if body_words + _words(piece) > BODY_MAX_WORDS:
+                continue
+            # Paragraphs of one source stay together, in the order the answer first cites them.
+            at = max((i for i, d in enumerate(sources) if d == ev.doc_id), default=None)
+            at = len(paragraphs) if at is None else at + 1
+            paragraphs.insert(at, piece)
+            sources.insert(at, ev.doc_id)
+            body_words += _words(piece)
+            take(ev, su)
+
+        sections: list[str] = []
+        labels = SECTIONS[lang]
+        # 3. what you can do --------------------------------------------------------------------
+        steps = self._pick(
+            pool, used, ("steps", "lessons"), 0.55 * best, 0.2, types=("guide", "lesson", "blog")
+        )
+        if steps is not None and not steps[1].unit.is_list and steps[0].type == "blog":
+            steps = None  # a blogger's paragraph is an opinion, not a step
+        if steps is not None:
+            ev, su = steps
+            sections.append(f"{labels['steps']}:\n" + self._items(c, ev, su, MAX_ITEMS))
+            take(ev, su)
+        # 4. how others did it ------------------------------------------------------------------
+        lines = []
+        for ev in evidence:
+            if len(lines) >= MAX_CASES:
+                break
+            if ev.type != "case" or ev.doc_id in c.numbers or not ev.units:
+                continue
+            top = ev.units[0]
+            if ev.rel < 0.5 or top.coverage < 0.3 or top.score < 0.55 * best:
+                continue
+            line = self._case_line(c, ev, question)
+            if line:
+                lines.append(line)
+        if lines:
+            sections.append(f"{labels['cases']}:\n" + "\n".join(lines))
+        # 5. watch out --------------------------------------------------------------------------
+        floor = 0.45 * best if "pitfalls" in focus else 0.6 * best
+        pit = self._pick(pool, used, ("pitfalls",), floor, 0.15 if "pitfalls" in focus else 0.25)
+        if pit is not None:
+            ev, su = pit
+            sections.append(f"{labels['pitfalls']}:\n" + self._items(c, ev, su, MAX_PITFALLS))
+            take(ev, su)
+
+        if not paragraphs and sections:
+            # Only sections apply (a pure checklist question): a one-line lead names the source.
+            ev = self.by_number(c, 1)
+            lead = (
+                f"De bron die het best past is ‘{ev.title}’."
+                if lang == "nl"
+                else f"The best-matching source is ‘{ev.title}’."
+            )
+            paragraphs.append(lead)
         prefix = ""
-        if language == "en" and chosen and all(ev.language != "en" for ev, _ in chosen):
-            prefix = DUTCH_SOURCES["en"]
-        return Draft(text=prefix + " ".join(parts), citations=citations)
+        if lang == "en" and c.numbers and all(c.by_doc[d].language != "en" for d in c.numbers):
+            prefix = DUTCH_SOURCES["en"] + "\n\n"
+        text = prefix + "\n\n".join(paragraphs + sections)
+        return Draft(text=text, citations=c.citations())
+
+    @staticmethod
+    def by_number(c: _Composer, n: int) -> Evidence:
+        doc = next(d for d, k in c.numbers.items() if k == n)
+        return c.by_doc[doc]
+
+    @staticmethod
+    def _usable(su: ScoredUnit) -> bool:
+        u = su.unit
+        if u.refers_back and (su.antecedent is None or su.antecedent.is_list):
+            return False
+        if not _balanced(u.text):
+            return False  # one paragraph of a quotation that runs over several
+        return bool(u.text or u.items)
+
+    def _lead_unit(self, pool, focus: set[str]):
+        """The best prose unit; a pitfall only when the question asks what goes wrong."""
+        for ev, su in pool:
+            u = su.unit
+            if u.is_list and not u.text:
+                continue
+            if (u.kind == "pitfalls" and "pitfalls" not in focus) or not self._usable(su):
+                continue
+            if len(u.text.split()) < 6:
+                continue
+            return ev, su
+        return None, None
+
+    def _prose(self, c: _Composer, ev: Evidence, su: ScoredUnit, max_words: int) -> str:
+        u = su.unit
+        sents = u.sentences()
+        facts_at = None
+        if su.facts:
+            from .selection import states_fact
+
+            for i, s in enumerate(sents):
+                if any(states_fact(s, f) for f in su.facts if f != "counted"):
+                    facts_at = i
+                    break
+        chosen = _window(sents, facts_at, 3, max_words)
+        text = " ".join(chosen)
+        if u.refers_back and su.antecedent is not None and chosen and chosen[0] == sents[0]:
+            before = split_sentences(su.antecedent.text)[-1:]
+            text = " ".join(before + [text])
+        if u.is_list:
+            return self._list(c, ev, su)
+        return f"{_end(text)} {c.mark(ev, text)}"
+
+    def _list(self, c: _Composer, ev: Evidence, su: ScoredUnit) -> str:
+        u = su.unit
+        head = _end(u.text) if u.text else ""
+        items = self._items(c, ev, su, MAX_ITEMS)
+        return f"{head}\n{items}" if head else items
+
+    def _items(self, c: _Composer, ev: Evidence, su: ScoredUnit, limit: int) -> str:
+        """A list unit as list lines, the source marker on the last one."""
+        u = su.unit
+        if not u.items:
+            # Prose stays prose: a paragraph under the label, never cut into fake list items.
+            return self._prose(c, ev, su, 70)
+        items = [_item(i) for i in u.items if i.strip()][:limit]
+        # The marker closes the list, like it closes a paragraph: it supports the whole unit.
+        marker = c.mark(ev, u.plain())
+        out = []
+        for i, item in enumerate(items, start=1):
+            bullet = f"{i}." if u.ordered else "-"
+            out.append(f"{bullet} {_end(item)}" + (f" {marker}" if i == len(items) else ""))
+        return "\n".join(out)
+
+    def _pick(self, pool, used, kinds, floor, min_coverage, types=None):
+        """The best unit of ``kinds`` that clears the bars; a list wins over a paragraph that
+        scores at most 15 % better, because steps and pitfalls read best as a list."""
+        found = []
+        for ev, su in pool:
+            u = su.unit
+            if u.kind not in kinds or (ev.doc_id, u.ordinal) in used:
+                continue
+            if types is not None and ev.type not in types and u.kind != "lessons":
+                continue
+            if su.score < floor or su.coverage < min_coverage or not self._usable(su):
+                continue
+            found.append((ev, su))
+        if not found:
+            return None
+        best = found[0]
+        if not best[1].unit.is_list:
+            lists = [x for x in found if x[1].unit.is_list and x[1].score >= 0.85 * best[1].score]
+            if lists:
+                return lists[0]
+        return best
+
+    def _case_line(self, c: _Composer, ev: Evidence, question: str = "") -> str | None:
+        """One line for a case: its short title and the sentence of its summary that says most
+        about the question (on a tie the later one, which tends to tell how it ended)."""
+        short = re.split(r":\s", ev.title, maxsplit=1)[0].strip()
+        source = ev.summary or next((s.unit.text for s in ev.units if s.unit.text), "")
+        sents = [s for s in split_sentences(source) if _words(s) <= 45] or split_sentences(source)
+        if not sents:
+            return None
+        q = set(self.analyzer.query_terms(question))
+        line = max(
+            enumerate(sents),
+            key=lambda x: (len(q & set(self.analyzer.terms(x[1], ev.language))), x[0]),
+        )[1]
+        org = ev.organisation
+        org = f" ({org})" if org and org not in short and org not in line else ""
+        return f"- {short}{org}: {_end(line)} {c.mark(ev, source)}"
 
 
 def abstention_text(language: str, nearby: list[Evidence]) -> tuple[str, list[Citation]]:
@@ -204,6 +563,20 @@ def abstention_text(language: str, nearby: list[Evidence]) -> tuple[str, list[Ci
         lines = []
         for i, ev in enumerate(nearby[:3], start=1):
             cites.append(citation_for(ev, i))
-            lines.append(f"{ev.title} [{i}]")
-        text += " " + NEARBY[language] + " " + "; ".join(lines) + "."
+            lines.append(f"- {ev.title} [{i}]")
+        text += "\n\n" + NEARBY[language] + "\n" + "\n".join(lines)
     return text, cites
+
+
+__all__ = [
+    "SECTIONS",
+    "Answerer",
+    "Draft",
+    "Evidence",
+    "ExtractiveAnswerer",
+    "abstention_text",
+    "citation_for",
+    "gather_evidence",
+    "select_evidence",
+    "words",
+]

@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     #: Worker processes of ``opschaal serve``; 0 means one per CPU core (at most 4).
     workers: int = 0
     retention_days: int = 90
+    #: Earlier turns (questions and answers) a follow-up sees, in every channel.
+    history_turns: int = 8
     #: Folder inside the corpus where approved contributions are written as Markdown.
     contributions_subdir: str = "bijdragen"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,15 @@ class Citation(BaseModel):
     #: Optional extras (contract allows additions).
     heading: str | None = None
     page: int | None = None
+
+    def source_url(self, public_url: str | None) -> str | None:
+        """The link this citation points to in every channel: the document's own url, else the
+        service's source page (``<public_url>/bronnen/<doc_id>``), else nothing."""
+        if self.url:
+            return self.url
+        if public_url:
+            return f"{str(public_url).rstrip('/')}/bronnen/{quote(self.doc_id, safe='/')}"
+        return None
 
 
 class PersonCard(BaseModel):

@@ -649,37 +649,39 @@ def reason_for(
 
 
 def people_first_text(cards: list[PersonCard], obstacle_label: str | None, language: str) -> str:
-    """The opening of a people-first answer ("wie kan ik spreken over …")."""
+    """The opening of a people-first answer ("wie kan ik spreken over …").
+
+    It points at the people cards without naming anyone: people appear once, as cards (with
+    their reason and an introduction button), never again in the answer text."""
     topic = _lower_label(obstacle_label)
+    n = len(cards)
     if language == "en":
         if not cards:
             return (
                 "I found nobody in the directory of people who agreed to be contacted with proven "
                 "experience in this. What the knowledge base says:"
             )
-        head = (
-            f"These people have experience with {topic}:"
-            if topic
-            else "These people have relevant experience:"
-        )
-        tail = "Their contact details are listed with each recommendation; ask for an introduction to get a draft message."
-        return "\n".join(
-            [head, *(f"- {c.reason}" for c in cards), tail, "", "What the knowledge base says:"]
+        who = "One person has" if n == 1 else f"{_EN_COUNT.get(n, n)} people have".capitalize()
+        about = f"experience with {topic}" if topic else "relevant experience"
+        return (
+            f"{who} {about}: see the people below, with why each is a good match. Ask for an "
+            "introduction to get a draft message.\n\nWhat the knowledge base says:"
         )
     if not cards:
         return (
             "Ik vond in de lijst van mensen die benaderd willen worden niemand met aantoonbare "
             "ervaring hiermee. Dit zegt de kennisbank erover:"
         )
-    head = (
-        f"Deze mensen hebben ervaring met {topic}:"
-        if topic
-        else "Deze mensen hebben relevante ervaring:"
+    who = "Eén persoon heeft" if n == 1 else f"{_NL_COUNT.get(n, n)} mensen hebben".capitalize()
+    about = f"ervaring met {topic}" if topic else "relevante ervaring"
+    return (
+        f"{who} {about}: je vindt ze hieronder, met waarom ze passen. Vraag om een introductie "
+        "voor een conceptbericht.\n\nDit zegt de kennisbank erover:"
     )
-    tail = "Hun contactgegevens staan bij de aanbevelingen; vraag om een introductie voor een conceptbericht."
-    return "\n".join(
-        [head, *(f"- {c.reason}" for c in cards), tail, "", "Dit zegt de kennisbank erover:"]
-    )
+
+
+_NL_COUNT = {2: "twee", 3: "drie", 4: "vier", 5: "vijf"}
+_EN_COUNT = {2: "two", 3: "three", 4: "four", 5: "five"}
 
 
 def draft_intro(
@@ -963,20 +965,22 @@ class Redactor:
         return self.strip_contacts(text, language)
 
     def evidence(self, evidence: list) -> list:
-        """Answerer evidence with names redacted in each document's own language."""
-        from dataclasses import replace
+        """Answerer evidence with names redacted in each document's own language.
 
-        return [
-            replace(
-                ev,
-                title=self(ev.title, ev.language) or ev.title,
-                passages=[
-                    (self(t, ev.language) or t, self(h, ev.language) if h else h, pg)
-                    for t, h, pg in ev.passages
-                ],
-            )
-            for ev in evidence
-        ]
+        The same units come back question after question, so their redacted text is kept
+        (this redactor lives as long as its index generation)."""
+        memo = self.__dict__.setdefault("_evidence_memo", {})
+        if len(memo) > 50_000:
+            memo.clear()
+
+        def redacted(text: str, lang: str) -> str:
+            key = (text, lang)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = self(text, lang) or text
+            return hit
+
+        return [ev.map_text(lambda t, lang=ev.language: redacted(t, lang)) for ev in evidence]
 
     def scrub(self, text: str) -> str:
         """The text with non-consenting names removed outright, for use as a search query: a

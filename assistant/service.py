@@ -5,19 +5,28 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import queue
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answering import Answerer, Draft, ExtractiveAnswerer, abstention_text, gather_evidence
+import numpy as np
+
+from .answering import (
+    Answerer,
+    Draft,
+    Evidence,
+    ExtractiveAnswerer,
+    abstention_text,
+    select_evidence,
+)
 from .config import Settings, get_settings
 from .conversation import condense, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
-from .models import Answer, Audience, Filters, Turn
+from .models import Answer, Audience, Filters, PersonCard, Turn
 from .people import (
     Match,
     ObstacleDetector,
@@ -29,14 +38,13 @@ from .people import (
     person_card,
     reason_for,
 )
-from .retrieval import LoadedIndex, Retriever
+from .retrieval import LoadedIndex, Retrieval, Retriever
+from .selection import Selector
 from .store import VectorStore, make_store
 from .text import detect_language
+from .units import UnitCache, join_overlapping
 
 log = logging.getLogger(__name__)
-
-#: Per-thread delta sink, set by ``Assistant.stream`` for the thread that runs ``ask``.
-_streaming = threading.local()
 
 # Evidence score (see Assistant._should_abstain) below which the assistant abstains, per
 # embedder family; calibrated on the bundled question set, see docs/evaluation.md.
@@ -49,6 +57,19 @@ class UserError(Exception):
 
 class PersonUnavailable(UserError):
     pass
+
+
+def check_question(question: str | None, max_chars: int) -> str:
+    """The question stripped, or a :class:`UserError` saying what to fix. The one place every
+    channel's question is validated."""
+    question = (question or "").strip()
+    if not question:
+        raise UserError("de vraag is leeg; typ een vraag over opschalen")
+    if len(question) > max_chars:
+        raise UserError(
+            f"de vraag is te lang ({len(question)} tekens, maximaal {max_chars}); maak hem korter"
+        )
+    return question
 
 
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
@@ -85,6 +106,43 @@ class _Runtime:
         self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
         self.redact = Redactor(know.get("people", []))
         self.plan = StepPlan(know.get("phases", []), analyzer, self.obstacles, embedder)
+        self.units = UnitCache(self.index)
+        self.selector = Selector(analyzer)
+
+
+@dataclass
+class AskContext:
+    """Everything one question accumulates on its way through the stages."""
+
+    rt: _Runtime
+    question: str
+    asked: str  # the question with names of people without consent removed
+    turns: list[Turn]
+    prev_users: list[str]
+    lang: str
+    filters: Filters | None
+    audience: Audience
+    asker: str | None
+    k: int
+    t0: float
+    timings: dict[str, float] = field(default_factory=dict)
+    # retrieve
+    query: str = ""
+    standalone: bool = False
+    qvec: np.ndarray | None = None
+    retrieval: Retrieval | None = None
+    # select
+    evidence: list[Evidence] = field(default_factory=list)
+    abstain: bool = False
+    # compose
+    draft: Draft | None = None
+    # guide
+    obstacle_keys: list[str] = field(default_factory=list)
+    phase: str | None = None
+    next_steps: list[str] = field(default_factory=list)
+    people: list[PersonCard] = field(default_factory=list)
+    text: str = ""
+    abstained: bool = False
 
 
 class Assistant:
@@ -130,29 +188,10 @@ class Assistant:
     def _condense(self, question: str, turns: list[Turn], lang: str) -> tuple[str, bool]:
         """The retrieval query, and whether a language model rewrote it into a standalone question."""
         if user_turns(turns):
-            rewrite = getattr(self.answerer, "condense", None)
-            standalone = rewrite(question, turns, lang) if rewrite else None
+            standalone = self.answerer.condense(question, turns, lang)
             if standalone:
                 return standalone, True
         return condense(question, turns), False
-
-    def _answer(self, question: str, lang: str, evidence) -> Draft:
-        """The answerer's draft; streams its deltas when ``stream()`` is listening on this thread."""
-        sink = getattr(_streaming, "sink", None)
-        stream = getattr(self.answerer, "stream", None)
-        if sink is None or stream is None:
-            return self.answerer.answer(question, lang, evidence)
-        draft = None
-        # Set when the consumer of Assistant.stream() goes away: the model request is closed.
-        cancel = getattr(_streaming, "cancel", None)
-        for item in stream(question, lang, evidence, **({"cancel": cancel} if cancel else {})):
-            if isinstance(item, Draft):
-                draft = item
-            else:
-                sink(item)
-        if draft is None:
-            raise RuntimeError(f"answerer {self.answerer.name} streamed no final draft")
-        return draft
 
     @property
     def runtime(self) -> _Runtime:
@@ -169,30 +208,39 @@ class Assistant:
                     manifest and manifest.get("generation") != self._rt.generation
                 ):
                     self._rt = _Runtime(self.settings, self.embedder, self.store)
-                    if isinstance(self._answerer, ExtractiveAnswerer):
-                        self._answerer.analyzer = self._rt.analyzer
-                    fallback = getattr(self._answerer, "fallback", None)
-                    if isinstance(fallback, ExtractiveAnswerer):
-                        fallback.analyzer = self._rt.analyzer
+                    answerer = self._answerer
+                    while answerer is not None:
+                        if isinstance(answerer, ExtractiveAnswerer):
+                            answerer.analyzer = self._rt.analyzer
+                        answerer = answerer.fallback
             rt = self._rt
         self._manifest_stamp = stamp
         return rt
 
     def warm(self) -> None:
-        """Load the index and the model, so the first real question is fast."""
+        """Load everything a first question touches, so it is as fast as any other: the index,
+        the embedding model, the reference vectors (obstacles, expertise, phases), the lexical
+        and dense search paths, and the evidence units. No caller needs a dummy question."""
         rt = self.runtime
-        rt.retriever.search("opschalen draagvlak", k_docs=1)
+        qvec = self.embedder.embed(["opschalen"], kind="query")[0]
+        retrieval = rt.retriever.search("opschalen", k_docs=1, query_vector=qvec)
         rt.obstacles._desc_vectors()
         rt.people._expertise_vectors()
         rt.plan._phase_vectors()
-        rt.people._expertise_vectors()
-        rt.plan._phase_vectors()
+        for doc_id in rt.index.docs:
+            rt.units.of(doc_id)
+        select_evidence(rt.index, rt.units, rt.selector, retrieval, "opschalen", "nl", max_docs=1)
+        self.answerer  # noqa: B018 - builds the answerer (and a configured model's client)
 
     @property
     def ready(self) -> bool:
         return self._rt is not None
 
     # -- asking -------------------------------------------------------------------------------
+    # The answer path is a sequence of small stages over one AskContext:
+    #   understand → retrieve → select → compose (→ guide) → redact.
+    # ``stream`` runs them and yields the answerer's deltas as they come; ``ask`` consumes it.
+
     def ask(
         self,
         question: str,
@@ -203,15 +251,75 @@ class Assistant:
         k: int | None = None,
         language: str | None = None,
     ) -> Answer:
+        """The whole answer at once (see :meth:`stream` for the arguments)."""
+        answer = None
+        kwargs = dict(
+            history=history, filters=filters, audience=audience, asker=asker, k=k, language=language
+        )
+        for kind, item in self._run(question, words=False, **kwargs):
+            if kind == "answer":
+                answer = item
+        assert isinstance(answer, Answer)
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | dict | None = None,
+        audience: Audience = "public",
+        asker: str | None = None,
+        k: int | None = None,
+        language: str | None = None,
+    ) -> Iterator[tuple[str, object]]:
+        """Yield ``("delta", text)`` pieces, then ``("answer", Answer)``. Channels that stream
+        (SSE, Slack, Teams) use this. With a language model the deltas are its tokens as they
+        arrive; the final ``Answer`` is authoritative and its text replaces the streamed text
+        (it is checked, may carry a step-plan or people lead, or be the extractive fallback).
+        Without one, or when nothing was streamed, the answer is emitted word by word.
+
+        Arguments: ``history`` (earlier turns), ``filters``, ``audience``, ``asker`` (a person
+        id, never recommended to themselves), ``k`` (sources), ``language`` (else detected)."""
+        yield from self._run(
+            question,
+            words=True,
+            history=history,
+            filters=filters,
+            audience=audience,
+            asker=asker,
+            k=k,
+            language=language,
+        )
+
+    def _run(self, question: str, *, words: bool, **kwargs) -> Iterator[tuple[str, object]]:
+        ctx = self._understand(question, **kwargs)
+        self._retrieve(ctx)
+        self._select(ctx)
+        streamed = False
+        for delta in self._compose(ctx):
+            streamed = True
+            yield "delta", delta
+        self._guide(ctx)
+        answer = self._redact(ctx)
+        if words and not streamed:
+            pieces = answer.answer.split(" ")
+            for i, w in enumerate(pieces):
+                yield "delta", (w if i == 0 else " " + w)
+        yield "answer", answer
+
+    def _understand(
+        self,
+        question: str,
+        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | dict | None = None,
+        audience: Audience = "public",
+        asker: str | None = None,
+        k: int | None = None,
+        language: str | None = None,
+    ) -> AskContext:
+        """Validate, scrub names without consent, choose the language."""
         t0 = time.perf_counter()
-        question = (question or "").strip()
-        if not question:
-            raise UserError("de vraag is leeg; typ een vraag over opschalen")
-        if len(question) > self.settings.max_question_chars:
-            raise UserError(
-                f"de vraag is te lang ({len(question)} tekens, maximaal "
-                f"{self.settings.max_question_chars}); maak hem korter"
-            )
+        question = check_question(question, self.settings.max_question_chars)
         turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in (history or [])]
         if isinstance(filters, dict):
             filters = Filters.model_validate(filters)
@@ -227,98 +335,127 @@ class Assistant:
         lang = language or detect_language(
             question, default=detect_language(prev_users[-1]) if prev_users else "nl"
         )
-        k = k or self.settings.top_k
-
-        # retrieve
-        t = time.perf_counter()
-        query, standalone = self._condense(asked, turns, lang)
-        qvec = self.embedder.embed([query], kind="query")[0]
-        retrieval = rt.retriever.search(
-            query, audience=audience, filters=filters, k_docs=max(10, k), query_vector=qvec
+        return AskContext(
+            rt=rt,
+            question=question,
+            asked=asked,
+            turns=turns,
+            prev_users=prev_users,
+            lang=lang,
+            filters=filters,
+            audience=audience,
+            asker=asker,
+            k=k or self.settings.top_k,
+            t0=t0,
         )
-        t_retrieve = (time.perf_counter() - t) * 1000
-        metas = [rt.index.docs[d] for d in retrieval.doc_ids]
 
-        # understand: obstacles, phase, people
-        obstacles = rt.obstacles.detect(asked, prev_users, metas, qvec)
-        obstacle_keys = [k_ for k_, _ in obstacles]
-        phase = rt.plan.detect(asked, metas, prev_users, qvec)
-        next_steps = rt.plan.next_steps(phase, asked, obstacle_keys, lang)
-        people_first = is_people_question(asked)
-        start_question = is_start_question(asked) and bool(rt.plan.phases)
-
-        # answer
+    def _retrieve(self, ctx: AskContext) -> None:
         t = time.perf_counter()
+        ctx.query, ctx.standalone = self._condense(ctx.asked, ctx.turns, ctx.lang)
+        ctx.qvec = self.embedder.embed([ctx.query], kind="query")[0]
+        ctx.retrieval = ctx.rt.retriever.search(
+            ctx.query,
+            audience=ctx.audience,
+            filters=ctx.filters,
+            k_docs=max(10, ctx.k),
+            query_vector=ctx.qvec,
+        )
+        ctx.timings["retrieve"] = (time.perf_counter() - t) * 1000
+
+    def _select(self, ctx: AskContext) -> None:
+        """The evidence units for the question, and whether to abstain."""
+        t = time.perf_counter()
+        rt = ctx.rt
+        units = select_evidence(
+            rt.index, rt.units, rt.selector, ctx.retrieval, ctx.query, ctx.lang, max_docs=ctx.k
+        )
         # Redacted before any answerer sees it, so a model cannot even paraphrase a hidden name.
-        evidence = rt.redact.evidence(gather_evidence(rt.index, retrieval, max_docs=k))
-        abstain = self._should_abstain(query, retrieval, evidence, rt)
-        if abstain:
-            text, cites = abstention_text(lang, evidence)
-            draft = Draft(text=text, citations=cites, abstained=True, answerer="extractive")
+        ctx.evidence = rt.redact.evidence(units)
+        ctx.abstain = self._should_abstain(ctx.query, ctx.retrieval, ctx.evidence, rt)
+        ctx.timings["select"] = (time.perf_counter() - t) * 1000
+
+    def _compose(self, ctx: AskContext) -> Iterator[str]:
+        """The answerer's draft; yields its text deltas while it writes."""
+        t = time.perf_counter()
+        if ctx.abstain:
+            text, cites = abstention_text(ctx.lang, ctx.evidence)
+            ctx.draft = Draft(text=text, citations=cites, abstained=True, answerer="extractive")
         else:
             # A model-made standalone question carries the follow-up's context into the answer.
-            draft = self._answer(query if standalone else asked, lang, evidence)
-        t_answer = (time.perf_counter() - t) * 1000
+            q = ctx.query if ctx.standalone else ctx.asked
+            for item in self.answerer.stream(q, ctx.lang, ctx.evidence):
+                if isinstance(item, Draft):
+                    ctx.draft = item
+                else:
+                    yield item
+            if ctx.draft is None:
+                raise RuntimeError(f"answerer {self.answerer.name} streamed no final draft")
+        ctx.timings["answer"] = (time.perf_counter() - t) * 1000
 
-        off_topic = abstain or draft.abstained
-        if off_topic:
-            # Documents that do not answer the question say nothing about its obstacles or phase.
-            obstacles = rt.obstacles.detect(asked, prev_users, [], qvec)
-            obstacle_keys = [k_ for k_, _ in obstacles]
-            phase = rt.plan.detect(asked, [], prev_users, qvec)
-            next_steps = rt.plan.next_steps(phase, asked, obstacle_keys, lang)
+    def _guide(self, ctx: AskContext) -> None:
+        """Obstacles, phase, next steps and people: once, after we know whether it is off topic."""
+        rt, asked, draft = ctx.rt, ctx.asked, ctx.draft
+        assert draft is not None and ctx.retrieval is not None
+        off_topic = ctx.abstain or draft.abstained
+        # Documents that do not answer the question say nothing about its obstacles or phase.
+        metas = [] if off_topic else [rt.index.docs[d] for d in ctx.retrieval.doc_ids]
+        obstacles = rt.obstacles.detect(asked, ctx.prev_users, metas, ctx.qvec)
+        ctx.obstacle_keys = [k_ for k_, _ in obstacles]
+        ctx.phase = rt.plan.detect(asked, metas, ctx.prev_users, ctx.qvec)
+        ctx.next_steps = rt.plan.next_steps(ctx.phase, asked, ctx.obstacle_keys, ctx.lang)
+        people_first = is_people_question(asked)
         matches = rt.people.recommend(
             asked,
             obstacles,
-            retrieval.doc_ids if not off_topic else [],
+            ctx.retrieval.doc_ids if not off_topic else [],
             rt.index.docs,
-            phase=phase,
-            asker=asker,
+            phase=ctx.phase,
+            asker=ctx.asker,
             limit=3,
             people_first=people_first,
-            query_vector=qvec,
-            audience=audience,
+            query_vector=ctx.qvec,
+            audience=ctx.audience,
         )
         if off_topic:
             # Only people who share an obstacle the question itself names, whom it names, or whose
             # expertise shares its rare words ("grensoverschrijdend", "Duitse buurregio").
             named = set(rt.people.named_in(asked))
             matches = [m for m in matches if m.shared or m.person.id in named or m.words >= 0.5]
-        people = self._people_cards(matches, obstacle_keys, lang)
+        ctx.people = self._people_cards(matches, ctx.obstacle_keys, ctx.lang)
 
-        text = draft.text
-        abstained = draft.abstained
-        if start_question:
+        text, abstained = draft.text, draft.abstained
+        if is_start_question(asked) and rt.plan.phases:
             # "Waar moet ik beginnen?" gets the step plan itself, whatever the documents say.
-            text = rt.plan.overview(lang) + ("" if abstain else "\n\n" + text)
+            text = rt.plan.overview(ctx.lang) + ("" if ctx.abstain else "\n\n" + text)
             abstained = False
-        if people_first and (people or not off_topic):
-            text = people_first_text(
-                people, rt.obstacles.label(obstacle_keys[0] if obstacle_keys else None, lang), lang
-            ) + ("\n\n" + text if text else "")
+        if people_first and (ctx.people or not off_topic):
+            label = rt.obstacles.label(
+                ctx.obstacle_keys[0] if ctx.obstacle_keys else None, ctx.lang
+            )
+            text = people_first_text(ctx.people, label, ctx.lang) + ("\n\n" + text if text else "")
+        ctx.text, ctx.abstained = text, abstained
 
-        red = rt.redact
+    def _redact(self, ctx: AskContext) -> Answer:
+        red, lang, draft = ctx.rt.redact, ctx.lang, ctx.draft
+        assert draft is not None and ctx.retrieval is not None
         citations = [
             c.model_copy(update={"snippet": red(c.snippet, lang), "title": red(c.title, lang)})
             for c in draft.citations
         ]
-        total = (time.perf_counter() - t0) * 1000
+        timings = {k: round(v, 1) for k, v in ctx.timings.items()}
+        timings["total"] = round((time.perf_counter() - ctx.t0) * 1000, 1)
         return Answer(
-            question=question,
+            question=ctx.question,
             language=lang,
-            answer=red(text, lang),
-            abstained=abstained,
+            answer=red(ctx.text, lang),
+            abstained=ctx.abstained,
             citations=citations,
-            retrieved=retrieval.doc_ids,
-            people=people,
-            obstacles=obstacle_keys,
-            phase=phase,
-            next_steps=next_steps,
-            timings_ms={
-                "retrieve": round(t_retrieve, 1),
-                "answer": round(t_answer, 1),
-                "total": round(total, 1),
-            },
+            retrieved=ctx.retrieval.doc_ids,
+            people=ctx.people,
+            obstacles=ctx.obstacle_keys,
+            phase=ctx.phase,
+            next_steps=ctx.next_steps,
+            timings_ms=timings,
             answerer=draft.answerer,
             fallback_reason=draft.extra.get("fallback_reason"),
             citation_validity=draft.extra.get("citation_validity"),
@@ -359,55 +496,6 @@ class Assistant:
                 covered += weight
         return covered / total if total else 0.0
 
-    def stream(self, question: str, **kwargs) -> Iterator[tuple[str, object]]:
-        """Yield ``("delta", text)`` pieces, then ``("answer", Answer)``. Channels that stream
-        (SSE, Slack, Teams) use this. With a language model the deltas are its tokens as they
-        arrive; the final ``Answer`` is authoritative and its text replaces the streamed text
-        (it is checked, may carry a step-plan or people lead, or be the extractive fallback).
-        Without one, or when nothing was streamed, the answer is emitted word by word."""
-        if getattr(self.answerer, "stream", None) is None:
-            yield from self._words_then(self.ask(question, **kwargs))
-            return
-        q: queue.Queue = queue.Queue()
-        cancel = threading.Event()
-
-        def work() -> None:
-            _streaming.sink = lambda delta: q.put(("delta", delta))
-            _streaming.cancel = cancel
-            try:
-                q.put(("answer", self.ask(question, **kwargs)))
-            except BaseException as exc:  # re-raised in the caller's thread
-                q.put(("error", exc))
-            finally:
-                _streaming.sink = _streaming.cancel = None
-
-        threading.Thread(target=work, name="opschaal-stream", daemon=True).start()
-        streamed = False
-        try:
-            while True:
-                kind, item = q.get()
-                if kind == "delta":
-                    streamed = True
-                    yield "delta", item
-                elif kind == "error":
-                    raise item
-                else:
-                    if streamed:
-                        yield "answer", item
-                    else:
-                        yield from self._words_then(item)
-                    return
-        finally:
-            # Closed early (the client disconnected): stop the model generating for nobody.
-            cancel.set()
-
-    @staticmethod
-    def _words_then(answer: Answer) -> Iterator[tuple[str, object]]:
-        words_ = answer.answer.split(" ")
-        for i, w in enumerate(words_):
-            yield "delta", (w if i == 0 else " " + w)
-        yield "answer", answer
-
     # -- guidance -------------------------------------------------------------------------------
     def step_plan(self) -> list[dict]:
         """The phases of the step plan, in order (``key``, ``name``, ``description``, ``steps``,
@@ -443,7 +531,7 @@ class Assistant:
         for c in chunks:
             last = sections[-1] if sections else None
             if last and last["heading"] == c.heading and last["page"] == c.page:
-                last["text"] = _join_overlapping(last["text"], c.text)
+                last["text"] = join_overlapping(last["text"], c.text)
             else:
                 sections.append({"heading": c.heading, "page": c.page, "text": c.text})
         for s in sections:
@@ -547,11 +635,3 @@ def knowledge_gaps(assistant: Assistant, items) -> list:
     return find_gaps(
         items, assistant.embedder, rt.analyzer, lambda q: rt.obstacles.detect(q), coverage
     )
-
-
-def _join_overlapping(a: str, b: str) -> str:
-    """Glue two consecutive chunks, dropping the overlap the splitter repeated at b's start."""
-    for k in range(min(len(a), len(b), 400), 15, -1):
-        if a.endswith(b[:k]):
-            return a + b[k:]
-    return a + "\n\n" + b

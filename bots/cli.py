@@ -158,8 +158,31 @@ def _prepare_references(settings, embedder, store, report) -> None:
         logging.getLogger(__name__).warning("voorbereiden overgeslagen (%s)", type(exc).__name__)
 
 
+def _print_text(text: str) -> None:
+    """The answer's paragraphs, bold section labels and hanging-indent lists, through rich."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from assistant.markup import parse
+
+    for i, block in enumerate(parse(text)):
+        if block.kind == "label":
+            out.print(Text(("\n" if i else "") + block.text, style="bold"))
+        elif block.kind == "list":
+            table = Table.grid(padding=(0, 1))
+            table.add_column(no_wrap=True)
+            table.add_column()
+            for n, item in enumerate(block.items, start=1):
+                table.add_row(f"{n}." if block.ordered else "•", Text(item.text))
+                for child in item.children:
+                    table.add_row("", Text(f"– {child.text}"))
+            out.print(Padding(table, (0, 0, 0, 2)))
+        else:
+            out.print(Text(("\n" if i else "") + block.text))
+
+
 def _print_answer(answer) -> None:
-    out.print(answer.answer, markup=False, highlight=False)
+    _print_text(answer.answer)
     if answer.citations:
         out.print("\n[bold]Bronnen[/]")
         for c in answer.citations:

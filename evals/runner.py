@@ -149,10 +149,8 @@ def run_eval(
     """``{"metrics": {...}, "results": [...]}``; each result holds the full §3 answer."""
     if not isinstance(questions, list):
         questions = load_questions(questions)
+    # warm() loads everything a first answer touches, so start-up stays out of the percentiles.
     assistant.warm()
-    # warm() does not load everything a first answer touches; one untimed question keeps that
-    # one-off cost out of the latency percentiles (it is a start-up cost, not a per-question one).
-    assistant.ask("Hoe regel ik draagvlak voor opschaling?")
     rt = assistant.runtime
     known_docs, people, obstacles, phases = _index_labels(assistant)
     problems = check_labels(questions, known_docs, people, obstacles, phases)

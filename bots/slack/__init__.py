@@ -42,7 +42,8 @@ def mount(
 
     from .app import build_app
 
-    bolt = build_app(settings, assistant, stores)
+    # Mounted into the web app, Slack answers count in its /metrics (channel="slack").
+    bolt = build_app(settings, assistant, stores, getattr(app.state, "metrics", None))
     app.state.slack_bolt = bolt
 
     async def slack_events(request):

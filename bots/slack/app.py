@@ -33,7 +33,7 @@ def _quiet_logger(name: str) -> logging.Logger:
     return logger
 
 
-def build_app(settings: Settings, assistant: Assistant, stores: Stores) -> App:
+def build_app(settings: Settings, assistant: Assistant, stores: Stores, metrics=None) -> App:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -51,7 +51,7 @@ def build_app(settings: Settings, assistant: Assistant, stores: Stores) -> App:
         logger=_quiet_logger("bots.slack.bolt"),
         name="opschaal",
     )
-    bot = SlackBot(assistant, stores, settings)
+    bot = SlackBot(assistant, stores, settings, metrics)
 
     @app.middleware
     def attach(context, body, next):  # noqa: A002 - Bolt passes it by this name

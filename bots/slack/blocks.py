@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterable
 
+from assistant.markup import is_label
 from assistant.models import Answer, Citation, PersonCard
 
 # Slack's documented limits (Block Kit reference).
@@ -113,6 +114,7 @@ _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.M)
 _BULLET = re.compile(r"^(\s*)[-*]\s+", re.M)
+# "1. item" stays as it is: mrkdwn has no ordered lists, and the number reads as one.
 
 
 def to_mrkdwn(markdown: str) -> str:
@@ -126,6 +128,10 @@ def to_mrkdwn(markdown: str) -> str:
     text = _MD_LINK.sub(keep_link, markdown)
     text = escape(text)
     text = _HEADING.sub(lambda m: f"*{m.group(1)}*", text)
+    # Section labels ("Wat je kunt doen:") on a line of their own become bold headings.
+    text = "\n".join(
+        f"*{ln.strip().rstrip(':')}*" if is_label(ln) else ln for ln in text.split("\n")
+    )
     text = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", text)
     text = _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
     return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], text)
@@ -196,11 +202,7 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> d
 
 # -- answers --------------------------------------------------------------------------------------
 def source_url(c: Citation, public_url: str | None) -> str | None:
-    if c.url:
-        return c.url
-    if public_url:
-        return f"{public_url.rstrip('/')}/bronnen/{c.doc_id}"
-    return None
+    return c.source_url(public_url)
 
 
 def source_line(c: Citation, public_url: str | None) -> str:

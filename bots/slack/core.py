@@ -21,6 +21,7 @@ from assistant.config import Settings
 from assistant.models import Answer
 from assistant.service import Assistant, UserError
 from assistant.text import detect_language
+from bots.session import ChannelSession
 from storage import Stores
 
 from . import blocks as bk
@@ -72,10 +73,13 @@ class Reply:
 
 
 class SlackBot:
-    def __init__(self, assistant: Assistant, stores: Stores, settings: Settings) -> None:
+    def __init__(
+        self, assistant: Assistant, stores: Stores, settings: Settings, metrics=None
+    ) -> None:
         self.assistant = assistant
         self.stores = stores
         self.settings = settings
+        self.session = ChannelSession(assistant, stores, CHANNEL, metrics)
 
     # -- policy --------------------------------------------------------------------------------
     def audience_for(self, channel: str, body: dict | None = None) -> str:
@@ -124,10 +128,10 @@ class SlackBot:
             else f"{reply.channel}:once:{uuid.uuid4().hex}"
         )
         try:
-            conv = self.stores.conversation_for(CHANNEL, key, audience=audience)
-            history = self.stores.history(conv)
+            conv = self.session.conversation(key, audience)
+            history = self.session.history(conv)
             answer = self._ask(client, reply, placeholder_ts, question, history, audience)
-            answer = self.stores.save_answer(answer, CHANNEL, conv)
+            answer = self.session.record(answer, conv)
         except UserError as exc:
             self._deliver(client, reply, placeholder_ts, str(exc), bk.error_blocks(str(exc)))
             return None

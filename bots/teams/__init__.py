@@ -37,7 +37,8 @@ def mount(app: FastAPI, assistant, stores, settings) -> bool:
 
     from .agent import TeamsBot
 
-    bot = TeamsBot(assistant, stores, settings, auth)
+    # Mounted into the web app, Teams answers count in its /metrics (channel="teams").
+    bot = TeamsBot(assistant, stores, settings, auth, getattr(app.state, "metrics", None))
     # The SDK's JWT check reads its configuration from app.state.
     app.state.agent_configuration = auth.auth_config
     app.state.teams_bot = bot

@@ -30,6 +30,7 @@ from microsoft_agents.hosting.fastapi import CloudAdapter, start_agent_process
 from assistant.models import Answer
 from assistant.service import PersonUnavailable, UserError, taxonomy
 from assistant.text import detect_language
+from bots.session import ChannelSession
 
 from . import cards, share
 from .auth import TeamsAuth, is_loopback_host, is_loopback_url
@@ -137,9 +138,10 @@ def bad_request(message: str) -> JSONResponse:
 
 
 class TeamsBot:
-    def __init__(self, assistant, stores, settings, auth: TeamsAuth) -> None:
+    def __init__(self, assistant, stores, settings, auth: TeamsAuth, metrics=None) -> None:
         self.assistant = assistant
         self.stores = stores
+        self.session = ChannelSession(assistant, stores, CHANNEL, metrics)
         self.settings = settings
         self.auth = auth
         self.audience = getattr(settings, "teams_audience", None) or "internal"
@@ -245,8 +247,8 @@ class TeamsBot:
                 Activity(type=ActivityTypes.message, attachments=[cards.attachment(card)])
             )
             return
-        conv_id = self.stores.conversation_for(CHANNEL, act.conversation.id, audience=self.audience)
-        history = self.stores.history(conv_id)
+        conv_id = self.session.conversation(act.conversation.id, self.audience)
+        history = self.session.history(conv_id)
         kwargs = {"history": history, "audience": self.audience}
         stream = context.streaming_response
         if not group and stream.is_streaming_channel:
@@ -257,7 +259,7 @@ class TeamsBot:
         except UserError as exc:
             await context.send_activity(str(exc))
             return
-        answer = self.stores.save_answer(answer, CHANNEL, conv_id)
+        answer = self.session.record(answer, conv_id)
         card = cards.answer_card(answer, self.public_url, include_text=True)
         reply = Activity(
             type=ActivityTypes.message,
@@ -288,7 +290,7 @@ class TeamsBot:
             return
         if answer is None:
             raise RuntimeError("assistant stream ended without an answer")
-        answer = self.stores.save_answer(answer, CHANNEL, conv_id)
+        answer = self.session.record(answer, conv_id)
         cites = sorted(answer.citations, key=lambda c: c.n)
         # The SDK numbers citation entities 1..N in list order; only hand them over when that
         # matches the [n] markers in the text, else the card's links are the citations.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+from assistant.markup import parse
 from assistant.models import Answer, Citation, PersonCard
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -53,12 +54,7 @@ def labels(language: str | None) -> dict[str, str]:
 
 
 def source_url(c: Citation, public_url: str | None) -> str | None:
-    """The link a citation points to: its own url, else the service's source page."""
-    if c.url:
-        return c.url
-    if public_url:
-        return f"{public_url.rstrip('/')}/bronnen/{quote(c.doc_id, safe='/')}"
-    return None
+    return c.source_url(public_url)
 
 
 def teams_chat_link(upn: str, message: str | None = None) -> str:
@@ -132,6 +128,25 @@ def _person_block(p: PersonCard, answer: Answer) -> dict:
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
+def answer_text_blocks(text: str) -> list[dict]:
+    """The answer's paragraphs, section labels and lists as TextBlocks: a label bold, a list as
+    one block of Markdown list lines (Adaptive Cards render ``- `` and ``1. `` natively)."""
+    out: list[dict] = []
+    for block in parse(text):
+        spacing = {"spacing": "Medium"} if out else {}
+        if block.kind == "label":
+            out.append(_text(block.text, weight="Bolder", **spacing))
+        elif block.kind == "list":
+            lines = []
+            for i, item in enumerate(block.items, start=1):
+                lines.append(f"{i}. {item.text}" if block.ordered else f"- {item.text}")
+                lines += [f"    - {c.text}" for c in item.children]
+            out.append(_text("\r".join(lines), spacing="Small"))
+        else:
+            out.append(_text(block.text, **spacing))
+    return out or [_text(text)]
+
+
 def answer_card(answer: Answer, public_url: str | None = None, include_text: bool = True) -> dict:
     """The answer as an Adaptive Card.
 
@@ -141,7 +156,7 @@ def answer_card(answer: Answer, public_url: str | None = None, include_text: boo
     lab = labels(answer.language)
     body: list[dict] = []
     if include_text:
-        body.append(_text(answer.answer))
+        body.extend(answer_text_blocks(answer.answer))
     if answer.citations:
         body.append(_text(lab["sources"], weight="Bolder", separator=True, spacing="Medium"))
         for c in sorted(answer.citations, key=lambda c: c.n):
@@ -156,7 +171,7 @@ def answer_card(answer: Answer, public_url: str | None = None, include_text: boo
         body.append(_text(heading, weight="Bolder", separator=True, spacing="Medium"))
         body.extend(_text(f"→ {s}", spacing="Small") for s in answer.next_steps)
     if not body:
-        body.append(_text(answer.answer))
+        body.extend(answer_text_blocks(answer.answer))
     actions = []
     if answer.answer_id:
         for rating in ("up", "down"):

@@ -1,4 +1,5 @@
-"""Shared between the ask and conversation routers: validate, ask, store, count, stream."""
+"""Shared between the ask and conversation routers: validate, then the channel session
+(bots/session.py: history window, ask or stream, store, count)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from assistant.config import Settings
 from assistant.index import IndexMissing
 from assistant.models import Answer, Turn
 from assistant.service import Assistant, UserError
+from assistant.service import check_question as validate
+from bots.session import ChannelSession
 from storage import Stores
 
 from .cache import AnswerCache
@@ -26,16 +29,11 @@ INTERNAL = "er ging iets mis aan onze kant; probeer het later opnieuw of meld he
 
 def check_question(question: str, settings: Settings) -> str:
     """Clear 422s before any work (and before a stream starts, when a status can still be sent)."""
-    q = (question or "").strip()
-    if not q:
-        raise ApiError(422, "question_empty", "de vraag is leeg; typ een vraag over opschalen")
-    if len(q) > settings.max_question_chars:
-        raise ApiError(
-            422,
-            "question_too_long",
-            f"de vraag is te lang ({len(q)} tekens, maximaal {settings.max_question_chars}); maak hem korter",
-        )
-    return q
+    try:
+        return validate(question, settings.max_question_chars)
+    except UserError as exc:
+        code = "question_empty" if not (question or "").strip() else "question_too_long"
+        raise ApiError(422, code, str(exc)) from exc
 
 
 def answer_body(answer: Answer, conversation_id: str | None = None) -> dict:
@@ -56,6 +54,9 @@ def ask_and_store(
     cache: AnswerCache | None = None,
     **kwargs,
 ) -> dict:
+    session = ChannelSession(assistant, stores, CHANNEL, metrics)
+    if history is None:
+        history = session.history(conversation_id)
     if cache is not None and cache.ttl > 0 and not history:
         key = AnswerCache.key(question, **kwargs)
         with cache.lock_for(key):
@@ -67,8 +68,7 @@ def ask_and_store(
                 cache.put(key, answer)
     else:
         answer = _ask(assistant, question, history, kwargs)
-    answer = stores.save_answer(answer, CHANNEL, conversation_id)
-    metrics.answer(answer, CHANNEL)
+    answer = session.record(answer, conversation_id)
     return answer_body(answer, conversation_id)
 
 
@@ -99,14 +99,14 @@ def stream_and_store(
     """SSE: ``delta`` events with ``{"text": …}``, then one ``answer`` event with the full
     contract object (citations, people, next steps, answer_id), or one ``error`` event."""
 
+    session = ChannelSession(assistant, stores, CHANNEL, metrics)
+
     def events() -> Iterator[dict]:
         try:
-            for kind, value in assistant.stream(question, history=history, **kwargs):
+            for kind, value in session.stream(question, conversation_id, history=history, **kwargs):
                 if kind == "delta":
                     yield _event("delta", {"text": value})
                 elif kind == "answer":
-                    value = stores.save_answer(value, CHANNEL, conversation_id)
-                    metrics.answer(value, CHANNEL)
                     yield _event("answer", answer_body(value, conversation_id))
         except UserError as exc:
             yield _event("error", {"error": "invalid_question", "detail": str(exc)})

@@ -39,7 +39,6 @@ from .security import (
 
 log = logging.getLogger("opschaal.web")
 
-WARM_QUESTION = "Hoe schaal ik een geslaagde pilot op naar andere gemeenten?"
 
 #: Channels that mount their own routes into this app when their package exists.
 CHANNEL_MODULES = ("bots.slack", "bots.teams", "bots.sharing")
@@ -165,9 +164,6 @@ def _start_warming(app: FastAPI) -> None:
     def run() -> None:
         try:
             state.assistant.warm()
-            # One real question builds what warm() leaves lazy (people and phase vectors), so
-            # the first visitor after /readyz flips does not pay for it.
-            state.assistant.ask(WARM_QUESTION)
         except Exception as exc:  # the server keeps serving /healthz; /readyz says why not ready
             state.warm_status = "failed"
             log.error("de kennisbank kon niet laden: %s", exc)

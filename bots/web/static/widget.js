@@ -167,6 +167,9 @@ button, textarea { font: inherit; }
 .who { margin: 0 0 4px; font-size: 13px; font-weight: 700; color: #3d3d3d; }
 .text p { margin: 0 0 8px; white-space: pre-line; }
 .text p:last-child { margin-bottom: 0; }
+.text h4.section { font-size: 1em; margin: 12px 0 4px; }
+.text ul, .text ol { margin: 0 0 8px; padding-left: 1.4em; }
+.text li { margin: 0 0 4px; }
 .cite { color: #154273; font-weight: 700; text-decoration: underline; padding: 0 1px; }
 .cite:hover { background: #fff3c4; }
 a { color: #154273; }
@@ -270,6 +273,9 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
     svg.append(path);
     return svg;
   }
+
+  /** Section labels of a composed answer (assistant/answering.py SECTIONS), lower case. */
+  const SECTION_LABELS = new Set(["wat je kunt doen", "zo deden anderen het", "let op", "what you can do", "how others did it", "watch out"]);
 
   /** Text with **bold** spans as <strong> nodes; the rest stays plain text. */
   function withBold(text) {
@@ -693,31 +699,70 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       return new URL(`bronnen/${path}${this.uiLang === "en" ? "?lang=en" : ""}`, base).href;
     }
 
-    /** Answer text with [n] markers turned into links; everything else stays text. */
-    answerText(a) {
+    /** One line of answer text as nodes: [n] markers become source links, the rest is text. */
+    inline(text, byN) {
       const t = this.t;
+      const out = [];
+      for (const part of String(text).split(/(\[\d+\])/)) {
+        const match = /^\[(\d+)\]$/.exec(part);
+        const c = match && byN.get(Number(match[1]));
+        if (c) {
+          out.push(
+            h(
+              "a",
+              { class: "cite", href: this.citeHref(c), target: "_blank", rel: "noopener noreferrer", title: `${c.title} — ${c.snippet || ""}`, "aria-label": `${t.source} ${c.n}: ${c.title}` },
+              `[${c.n}]`,
+            ),
+          );
+        } else if (part) {
+          out.push(...withBold(part));
+        }
+      }
+      return out;
+    }
+
+    /**
+     * The answer's structure as HTML, built node by node (never from markup): paragraphs, the
+     * section labels ("Wat je kunt doen", "Let op", …) as headings, Markdown list lines as
+     * real <ul>/<ol> lists (an indented line nests under the item above it).
+     */
+    answerText(a) {
       const byN = new Map((a.citations || []).map((c) => [Number(c.n), c]));
       const box = h("div", { class: "text", lang: a.language || null });
-      for (const paragraph of String(a.answer || "").split(/\n{2,}/)) {
-        if (!paragraph.trim()) continue;
-        const p = h("p");
-        for (const part of paragraph.split(/(\[\d+\])/)) {
-          const match = /^\[(\d+)\]$/.exec(part);
-          const c = match && byN.get(Number(match[1]));
-          if (c) {
-            p.append(
-              h(
-                "a",
-                { class: "cite", href: this.citeHref(c), target: "_blank", rel: "noopener noreferrer", title: `${c.title} — ${c.snippet || ""}`, "aria-label": `${t.source} ${c.n}: ${c.title}` },
-                `[${c.n}]`,
-              ),
-            );
-          } else if (part) {
-            p.append(...withBold(part));
+      let para = [];
+      let list = null;
+      const flush = () => {
+        if (para.length) box.append(h("p", {}, ...this.inline(para.join(" "), byN)));
+        para = [];
+      };
+      for (const line of String(a.answer || "").split("\n")) {
+        const item = /^(\s*)(?:[-*•]|(\d{1,2})[.)])\s+(.*)$/.exec(line);
+        if (!line.trim()) {
+          flush();
+          list = null;
+        } else if (item) {
+          flush();
+          const li = h("li", {}, ...this.inline(item[3], byN));
+          const ordered = item[2] !== undefined;
+          if (item[1].length >= 2 && list && list.lastElementChild) {
+            const parent = list.lastElementChild;
+            let sub = parent.querySelector(":scope > ul, :scope > ol");
+            if (!sub) parent.append((sub = h(ordered ? "ol" : "ul")));
+            sub.append(li);
+          } else {
+            if (!list || list.tagName !== (ordered ? "OL" : "UL")) box.append((list = h(ordered ? "ol" : "ul")));
+            list.append(li);
           }
+        } else if (SECTION_LABELS.has(line.trim().replace(/:$/, "").toLowerCase())) {
+          flush();
+          list = null;
+          box.append(h("h4", { class: "section" }, line.trim().replace(/:$/, "")));
+        } else {
+          list = null;
+          para.push(line.trim());
         }
-        box.append(p);
       }
+      flush();
       return box;
     }
 

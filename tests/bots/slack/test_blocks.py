@@ -182,3 +182,21 @@ def test_help_intro_and_home_blocks_are_valid():
     view = bk.home_view(plan)
     assert view["type"] == "home"
     assert_valid_blocks(view["blocks"], max_blocks=bk.MAX_HOME_BLOCKS)
+
+
+def test_sections_become_bold_lines_and_list_lines_bullets():
+    text = (
+        "Wijs een eigenaar aan [1].\n\nWat je kunt doen:\n1. Wijs een eigenaar aan.\n"
+        "2. Plan de overdracht. [1]\n\nLet op:\n- Beheer als <sluitpost>. [2]"
+    )
+    out = bk.to_mrkdwn(text)
+    assert out.splitlines() == [
+        "Wijs een eigenaar aan [1].",
+        "",
+        "*Wat je kunt doen*",
+        "1. Wijs een eigenaar aan.",
+        "2. Plan de overdracht. [1]",
+        "",
+        "*Let op*",
+        "• Beheer als &lt;sluitpost&gt;. [2]",
+    ]

@@ -161,3 +161,23 @@ def test_clip_respects_teams_citation_limits():
     assert len(clip(long, 80)) <= 80 and clip(long, 80).endswith("…")
     assert clip("kort", 80) == "kort"
     assert len(clip("x" * 500, 160)) == 160
+
+
+STRUCTURED = (
+    "Wijs een eigenaar aan voordat de pilot eindigt [1].\n\n"
+    "Wat je kunt doen:\n1. Wijs een eigenaar aan.\n2. Plan de overdracht. [1]\n\n"
+    "Let op:\n- Beheer als sluitpost. [2]"
+)
+
+
+def test_sections_and_lists_become_text_blocks_teams_renders_as_lists():
+    body = cards.answer_card(make_answer(answer=STRUCTURED))["body"]
+    assert body[0]["text"] == "Wijs een eigenaar aan voordat de pilot eindigt [1]."
+    assert body[1] == {
+        "type": "TextBlock", "text": "Wat je kunt doen", "wrap": True, "weight": "Bolder",
+        "spacing": "Medium",
+    }  # fmt: skip
+    # Adaptive Cards' Markdown subset: list lines separated by \r.
+    assert body[2]["text"] == "1. Wijs een eigenaar aan.\r2. Plan de overdracht. [1]"
+    assert body[3]["text"] == "Let op" and body[3]["weight"] == "Bolder"
+    assert body[4]["text"] == "- Beheer als sluitpost. [2]"

@@ -168,6 +168,11 @@ class BrokenAssistant(Assistant):
     def ask(self, *args, **kwargs):
         raise RuntimeError("geheim pad /srv/opschaal/secret.key")
 
+    # ask() and stream() are two ways into the same stages; stream no longer goes through ask.
+    def stream(self, *args, **kwargs):
+        raise RuntimeError("geheim pad /srv/opschaal/secret.key")
+        yield  # a generator, like the real one
+
 
 def test_unexpected_error_is_generic_json_500_without_traceback(make_web, fake_settings, caplog):
     web = make_web(assistant=BrokenAssistant(fake_settings))

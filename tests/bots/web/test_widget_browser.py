@@ -263,3 +263,50 @@ def test_html_in_question_and_document_shows_as_text(page, server):
     assert page.evaluate("window.__xss === undefined")
     assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
     assert page.errors == []
+
+
+@pytest.fixture(scope="module")
+def bundled_server(bundled_assistant, tmp_path_factory):
+    """The bundled corpus with the real embedder: answers with real lists and sections."""
+    from bots.web import create_app
+    from storage import Stores
+
+    tmp = tmp_path_factory.mktemp("web-bundled")
+    settings = bundled_assistant.settings.model_copy(
+        update={"data_dir": tmp / "data", "rate_limit_per_minute": 0}
+    )
+    stores = Stores.from_settings(settings)
+    with ServerThread(create_app(settings, bundled_assistant, stores)) as srv:
+        yield srv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "label", "shot"),
+    [
+        ("Hoe meet ik de baten van een pilot?", "Let op", "web-answer-nl.png"),
+        ("What are the pitfalls of a business case for scaling?", "Watch out", "web-answer-en.png"),
+    ],
+)  # fmt: skip
+def test_structured_answer_shows_sections_and_real_lists(
+    browser, bundled_server, question, label, shot
+):
+    # A phone-width screen shows the panel full height, so the screenshot holds the whole answer.
+    context = browser.new_context(viewport={"width": 470, "height": 2600}, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    try:
+        page.goto(bundled_server.url + "/")
+        page.get_by_role("button", name="Vraag het Opschaalwijzer").click()
+        answer = ask(page, question, 1)
+        text = answer.locator("div.text").first
+        # Section labels are headings and the steps and pitfalls are real HTML lists, not
+        # "- " characters inside a paragraph.
+        assert label in text.locator("h4.section").all_inner_texts()
+        assert text.locator("ul > li, ol > li").count() >= 3
+        assert not [p for p in text.locator("p").all_inner_texts() if p.lstrip().startswith("- ")]
+        # Citations inside list items are links too.
+        assert text.locator("li a.cite").count() >= 1
+        page.screenshot(path=str(OUT / shot))
+    finally:
+        context.close()

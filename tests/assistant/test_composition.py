@@ -1,0 +1,221 @@
+"""Evidence units, reference resolution, selection, composition and the answer markup."""
+
+from __future__ import annotations
+
+from assistant.answering import SECTIONS, Evidence, ExtractiveAnswerer
+from assistant.index import ChunkRecord
+from assistant.markup import parse
+from assistant.selection import ScoredUnit, Selector, question_focus
+from assistant.text import Analyzer
+from assistant.units import build_units, kind_of, opens_with_reference
+from evals.answer_quality import defects
+
+
+def _chunks(doc_id: str, parts: list[tuple[str, str]]) -> list[ChunkRecord]:
+    return [ChunkRecord(f"{doc_id}-{i}", doc_id, t, h, None, i) for i, (h, t) in enumerate(parts)]
+
+
+LIST_OVER_TWO_CHUNKS = [
+    (
+        "Gids > Stappenplan",
+        "1. **Wijs een eigenaar aan.** Leg het vast.\n2. **Spreek criteria af.**",
+    ),
+    ("Gids > Stappenplan", "3. **Plan de evaluatie.** Na zes maanden."),
+    (
+        "Gids > Valkuilen",
+        "- [ ] **Beheer als sluitpost.** Beheeruren worden geschrapt.\n- [ ] Kennis in één hoofd.",
+    ),
+]
+
+
+def test_a_list_split_over_chunks_is_one_unit_with_its_heading_and_kind() -> None:
+    units = build_units("g", _chunks("g", LIST_OVER_TWO_CHUNKS), "guide", "Gids")
+    steps, pitfalls = units
+    assert steps.kind == "steps" and steps.ordered
+    assert steps.items == [
+        "Wijs een eigenaar aan. Leg het vast.",
+        "Spreek criteria af.",
+        "Plan de evaluatie. Na zes maanden.",
+    ]
+    assert steps.chunk_ids == ("g-0", "g-1")
+    # Checkboxes and emphasis go; the pitfalls stay labelled as pitfalls.
+    assert pitfalls.kind == "pitfalls"
+    assert pitfalls.items == [
+        "Beheer als sluitpost. Beheeruren worden geschrapt.",
+        "Kennis in één hoofd.",
+    ]
+
+
+def test_a_lead_in_sentence_stays_with_its_list() -> None:
+    text = "Daaruit kwam een kostendelingsmodel:\n- de provincie betaalt de helft;\n- gemeenten betalen per inwoner."
+    (unit,) = build_units("c", _chunks("c", [("Aanpak", text)]))
+    assert unit.text == "Daaruit kwam een kostendelingsmodel:"
+    assert unit.markdown().splitlines() == [
+        "Daaruit kwam een kostendelingsmodel:",
+        "- de provincie betaalt de helft;",
+        "- gemeenten betalen per inwoner.",
+    ]
+
+
+def test_plain_text_headings_and_numbered_groups_are_recognised() -> None:
+    text = (
+        "Waarom deze checklist\nEen pilot eindigt vaak met een enthousiast gesprek.  \n"
+        "1. Wat heeft de pilot opgeleverd?\n- Welke resultaten zijn gemeten?\n- Wat werkte niet?"
+    )
+    first, group = build_units(
+        "l", _chunks("l", [("", text)]), "lesson", "Checklist voor het gesprek"
+    )
+    assert first.heading == "Waarom deze checklist"
+    assert not first.text.startswith("Waarom")  # the heading is not glued onto the sentence
+    assert group.heading == "Wat heeft de pilot opgeleverd?" and len(group.items) == 2
+    assert group.kind == "steps"  # from the document's title: it is a checklist
+
+
+def test_a_unit_that_points_back_knows_its_antecedent() -> None:
+    text = (
+        "Elke gemeente rekende haar eigen baten uit.  \n"
+        "Dat hielp: elf van de vijftien gemeenten tekenden."
+    )
+    first, second = build_units("c", _chunks("c", [("Aanpak", text)]))
+    assert opens_with_reference(second.text) and second.antecedent == first.ordinal
+    assert first.antecedent is None
+    assert opens_with_reference("This means the budget") and not opens_with_reference(
+        "Budget first"
+    )
+
+
+def test_kind_follows_the_innermost_heading() -> None:
+    assert kind_of("Overdracht > Valkuilen") == "pitfalls"
+    assert kind_of("Valkuilen > Bij de inkoop") == "pitfalls"
+    assert kind_of("Case > Resultaten tot nu toe") == "result"
+    assert kind_of("Voorbeeld: Brinkhorst") == "example"
+    assert kind_of("Doe dit morgen") == "steps"
+    assert kind_of("Context") == "text"
+
+
+CASE = [
+    (
+        "Context",
+        "In Noordermeer rijdt de bus steeds minder vaak en gemeenten zoeken samen een oplossing.",
+    ),
+    (
+        "De herijkte businesscase",
+        "Per gemeente werd berekend wat RegioRit kon opleveren.  \n"
+        "Deelname is vrijwillig. Dat hielp: elf van de vijftien gemeenten tekenden vóór 2024.",
+    ),
+    (
+        "Resultaten",
+        "In 2024 had RegioRit 38.000 accounts en vier gemeenten rapporteren lagere kosten.",
+    ),
+]
+
+
+def _scored(question: str, parts, headline: str = "") -> list[ScoredUnit]:
+    units = build_units("c", _chunks("c", parts), "case")
+    analyzer = Analyzer(Analyzer.count_vocab(t for _, t in parts))
+    return Selector(analyzer).score(question, units, language="nl", doc_rel=1.0, headline=headline)
+
+
+def test_the_unit_stating_the_asked_count_wins_over_the_introduction() -> None:
+    q = "Met hoeveel gemeenten deelt RegioRit de kosten?"
+    assert question_focus(q) == {"number"}
+    best = _scored(q, CASE, headline="RegioRit: kostendeling met elf gemeenten")[0]
+    assert "elf van de vijftien gemeenten" in best.unit.text
+    assert "counted" in best.facts
+
+
+def test_a_how_question_prefers_steps_and_a_pitfall_question_pitfalls() -> None:
+    parts = [
+        (
+            "Gids > Stappenplan",
+            "- Wijs bij de start van de overdracht een eigenaar aan.\n- Plan de evaluatie.",
+        ),
+        ("Gids > Valkuilen", "- Beheer van de overdracht als sluitpost.\n- Kennis in één hoofd."),
+    ]
+    assert _scored("Hoe regel ik de overdracht?", parts)[0].unit.kind == "steps"
+    assert _scored("Welke valkuilen zijn er bij de overdracht?", parts)[0].unit.kind == "pitfalls"
+
+
+def _evidence(doc_id: str, type_: str, parts, n: int = 1, summary: str | None = None) -> Evidence:
+    return Evidence(
+        n, doc_id, doc_id.title(), type_, None, "nl", 1.0, [(t, h, None) for h, t in parts],
+        summary=summary,
+    )  # fmt: skip
+
+
+GUIDE = [
+    ("Overdracht > Het gat", "Een pilot heeft een projectleider, een budget en een einddatum. Op die dag vertrekt het team, maar de innovatie blijft draaien en iemand moet haar beheren."),
+    ("Overdracht > Stappenplan", "1. **Wijs een eigenaar aan.** Leg het vast.\n2. Spreek overdrachtscriteria af.\n3. Draai een schaduwperiode."),
+    ("Overdracht > Valkuilen", "- **Beheer als sluitpost.** Beheeruren worden geschrapt.\n- Kennis in één hoofd."),
+]  # fmt: skip
+
+
+def test_composition_has_a_lead_then_labelled_sections_with_lists() -> None:
+    ev = [
+        _evidence("guides/overdracht", "guide", GUIDE),
+        _evidence(
+            "cases/wachtrij", "case",
+            [("Aanpak", "Oosterbroek droeg de wachtrij-app over aan Burgerzaken met een schaduwperiode.")],
+            n=2, summary="Oosterbroek droeg een wachtrij-app na de pilot over aan de lijn. Het lukte.",
+        ),
+    ]  # fmt: skip
+    draft = ExtractiveAnswerer().answer(
+        "Hoe regel ik de overdracht en het beheer na de pilot?", "nl", ev
+    )
+    text = draft.text
+    blocks = parse(text)
+    assert blocks[0].kind == "paragraph" and blocks[0].text.startswith("Een pilot heeft")
+    labels = [b.text for b in blocks if b.kind == "label"]
+    assert labels == [SECTIONS["nl"]["steps"], SECTIONS["nl"]["cases"], SECTIONS["nl"]["pitfalls"]]
+    steps = blocks[blocks.index(next(b for b in blocks if b.text == "Wat je kunt doen")) + 1]
+    assert steps.kind == "list" and steps.ordered and len(steps.items) == 3
+    # The pitfalls are under "Let op", never among the steps.
+    assert all("sluitpost" not in i.text for i in steps.items)
+    assert "sluitpost" in text.split("Let op:")[1]
+    # One line per case, from its summary; every marker has a citation; only contributors cited.
+    assert (
+        "- Cases/Wachtrij: Oosterbroek droeg een wachtrij-app na de pilot over aan de lijn. [2]"
+        in text
+    )
+    assert [c.n for c in draft.citations] == [1, 2]
+    assert {c.doc_id for c in draft.citations} == {"guides/overdracht", "cases/wachtrij"}
+    assert defects(text) == {}
+
+
+def test_composition_in_english_uses_english_labels_and_says_the_sources_are_dutch() -> None:
+    draft = ExtractiveAnswerer().answer(
+        "How do I arrange the handover after the pilot?",
+        "en",
+        [_evidence("guides/overdracht", "guide", GUIDE)],
+    )
+    assert draft.text.startswith("The sources are in Dutch")
+    assert "What you can do:" in draft.text and "Wat je kunt doen" not in draft.text
+
+
+def test_a_unit_that_points_back_is_never_the_lead_on_its_own() -> None:
+    parts = [("Aanpak", "Dat bedrag zet je in het pilotvoorstel, zodat het bestuur het kent.")]
+    ev = [_evidence("blogs/x", "blog", parts)]
+    text = ExtractiveAnswerer().answer("Wat zet ik in het pilotvoorstel?", "nl", ev).text
+    assert not text.startswith("Dat bedrag")
+
+
+def test_markup_parses_paragraphs_labels_and_nested_lists() -> None:
+    text = "Lead zin [1].\n\nWat je kunt doen:\n1. Eerste\n   - sub\n2. Tweede [1]\n\nLet op:\n- Valkuil [2]"
+    blocks = parse(text)
+    assert [b.kind for b in blocks] == ["paragraph", "label", "list", "label", "list"]
+    assert blocks[2].ordered and blocks[2].items[0].children[0].text == "sub"
+    assert blocks[4].items[0].text == "Valkuil [2]"
+
+
+def test_hard_wrapped_list_items_stay_whole() -> None:
+    text = (
+        "1. **Kies één controle.** Begin met een regel die vaak voorkomt, bijvoorbeeld\n"
+        "de maximale bouwhoogte.\n2. **Test met architecten.** Nodig vijf bureaus uit die\n"
+        "vaak aanvragen indienen.  \nDaarna volgt een gewone alinea."
+    )
+    steps, after = build_units("g", _chunks("g", [("Gids > Stappen", text)]))
+    assert steps.items == [
+        "Kies één controle. Begin met een regel die vaak voorkomt, bijvoorbeeld de maximale bouwhoogte.",
+        "Test met architecten. Nodig vijf bureaus uit die vaak aanvragen indienen.",
+    ]
+    assert after.text == "Daarna volgt een gewone alinea." and not after.items
