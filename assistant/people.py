@@ -113,6 +113,10 @@ class Phrase:
         """True when the phrase occurs in order. Stop words must follow their neighbour
         directly ("na de pilot" is not "pilot"); content words may have up to two words
         between them ("het management nog overtuigen")."""
+        return self.position(toks) is not None
+
+    def position(self, toks: list[_Tok]) -> int | None:
+        """Index of the token where the phrase's first occurrence starts, or None."""
         n = len(self.parts)
         for start in range(len(toks)):
             if not self.parts[0].matches(toks[start]):
@@ -133,8 +137,8 @@ class Phrase:
                     break
                 i = nxt
             if ok:
-                return True
-        return False
+                return start
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,17 +587,16 @@ class PeopleDirectory:
         return picked
 
 
-def short_title(title: str, limit: int = 70) -> str:
-    """Long titles are cut at their colon: ``Meldingen-app Straatsein: van één gemeente naar
-    drie, en toen liep het vast`` → ``Meldingen-app Straatsein``."""
-    if len(title) <= limit:
-        return title
-    head = title.split(":")[0].strip()
-    return head if 10 <= len(head) < len(title) else title
-
-
 _KIND_NL = {"case": "de case", "lesson": "de les", "guide": "de handreiking", "blog": "de blog"}
-_KIND_EN = {"case": "the case", "lesson": "the lesson", "guide": "the guide", "blog": "the blog"}
+_KIND_EN = {
+    "case": "the case",
+    "lesson": "the lesson",
+    "guide": "the guide",
+    "blog": "the blog post",
+}
+#: A guide or blog is written: the people listed with it contributed their knowledge, they did
+#: not "run into" anything there. Cases and lessons are lived.
+_WRITTEN = {"guide", "blog"}
 
 
 def _lower_label(label: str | None) -> str | None:
@@ -609,43 +612,48 @@ def reason_for(
     language: str,
     shared: bool = True,
 ) -> str:
-    """One sentence in the question's language naming the obstacle and the case or lesson the
-    person took part in. ``shared`` says whether the question has that obstacle too; only then
-    does the sentence say "the same obstacle"."""
+    """One sentence in the question's language: what the person did (the case or lesson they
+    took part in, the guide or blog they contributed to, by its full title) and what they ran
+    into there. It does not repeat the name and role, which the card shows beside it.
+    ``shared`` says whether the question has that obstacle too; only then does the sentence
+    say "the same obstacle"."""
     obst = _lower_label(obstacle_label)
-    title = short_title(doc_title) if doc_title else None
+    title = " ".join(doc_title.split()) if doc_title else None
+    written = (doc_type or "") in _WRITTEN
+    lesson = doc_type == "lesson"
     if language == "en":
-        where = ", ".join(x for x in (person.role, person.organisation) if x)
-        who = f"{person.name} ({where})" if where else person.name
-        kind = _KIND_EN.get(doc_type or "", "")
-        in_doc = f"in {kind} “{title}”".replace("  ", " ") if title else ""
-        if obst and title:
+        kind = _KIND_EN.get(doc_type or "", "the document")
+        did = "Shared" if lesson else "Was involved in"
+        if title and obst:
+            if written:
+                tail = ", the obstacle your question is about" if shared else ""
+                return f"Contributed to {kind} “{title}” on {obst}{tail}."
             if shared:
-                return f"{who} ran into the same obstacle, {obst}, {in_doc}."
-            return f"{who} took part in {kind} “{title}”, about {obst}.".replace("  ", " ")
+                return f"{did} {kind} “{title}” and ran into the same obstacle there: {obst}."
+            return f"{did} {kind} “{title}”, which dealt with {obst}."
         if obst:
-            return f"{who} has hands-on experience with {'the same obstacle, ' if shared else ''}{obst}."
+            same = "the same obstacle, " if shared else ""
+            return f"Has hands-on experience with {same}{obst}."
         if title:
-            return f"{who} took part in {kind} “{title}”, which matches your question.".replace(
-                "  ", " "
-            )
-        return f"{who} has relevant experience."
-    where = " bij ".join(x for x in (person.role, person.organisation) if x)
-    who = f"{person.name} ({where})" if where else person.name
-    kind = _KIND_NL.get(doc_type or "", "")
-    if obst and title:
+            verb = "Contributed to" if written else did
+            return f"{verb} {kind} “{title}”, which matches your question."
+        return "Has experience that matches your question."
+    kind = _KIND_NL.get(doc_type or "", "het document")
+    did = "Deelde" if lesson else "Was betrokken bij"
+    if title and obst:
+        if written:
+            tail = ", waar je vraag over gaat" if shared else ""
+            return f"Werkte mee aan {kind} “{title}” over {obst}{tail}."
         if shared:
-            return f"{who} liep bij {kind} “{title}” tegen hetzelfde obstakel aan: {obst}.".replace(
-                "  ", " "
-            )
-        return f"{who} was betrokken bij {kind} “{title}”, over {obst}.".replace("  ", " ")
+            return f"{did} {kind} “{title}” en liep daar tegen hetzelfde obstakel aan: {obst}."
+        return f"{did} {kind} “{title}”, die over {obst} ging."
     if obst:
-        return f"{who} heeft praktijkervaring met {'hetzelfde obstakel: ' if shared else ''}{obst}."
+        same = "hetzelfde obstakel: " if shared else ""
+        return f"Heeft praktijkervaring met {same}{obst}."
     if title:
-        return f"{who} was betrokken bij {kind} “{title}”, die aansluit op je vraag.".replace(
-            "  ", " "
-        )
-    return f"{who} heeft relevante ervaring."
+        verb = "Werkte mee aan" if written else did
+        return f"{verb} {kind} “{title}”, die aansluit op je vraag."
+    return "Heeft ervaring die aansluit op je vraag."
 
 
 def people_first_text(cards: list[PersonCard], obstacle_label: str | None, language: str) -> str:
@@ -664,7 +672,13 @@ def people_first_text(cards: list[PersonCard], obstacle_label: str | None, langu
         )
         tail = "Their contact details are listed with each recommendation; ask for an introduction to get a draft message."
         return "\n".join(
-            [head, *(f"- {c.reason}" for c in cards), tail, "", "What the knowledge base says:"]
+            [
+                head,
+                *(f"- {c.name}: {c.reason}" for c in cards),
+                tail,
+                "",
+                "What the knowledge base says:",
+            ]
         )
     if not cards:
         return (
@@ -678,7 +692,13 @@ def people_first_text(cards: list[PersonCard], obstacle_label: str | None, langu
     )
     tail = "Hun contactgegevens staan bij de aanbevelingen; vraag om een introductie voor een conceptbericht."
     return "\n".join(
-        [head, *(f"- {c.reason}" for c in cards), tail, "", "Dit zegt de kennisbank erover:"]
+        [
+            head,
+            *(f"- {c.name}: {c.reason}" for c in cards),
+            tail,
+            "",
+            "Dit zegt de kennisbank erover:",
+        ]
     )
 
 
@@ -699,7 +719,8 @@ def draft_intro(
     if len(q) > 300:
         q = q[:300].rsplit(" ", 1)[0] + " …"
     topic = _lower_label(obstacle_label)
-    title = short_title(doc_title) if doc_title else None
+    title = " ".join(doc_title.split()) if doc_title else None
+    written = (doc_type or "") in _WRITTEN
     if language == "en":
         name = asker_name or "[your name]"
         me = f"My name is {name}" + (
@@ -707,7 +728,11 @@ def draft_intro(
         )
         kind = _KIND_EN.get(doc_type or "", "")
         why = "Opschaalwijzer pointed me to you"
-        if topic and title:
+        if topic and title and written:
+            why += (
+                f": you contributed to {kind} “{title}” on {topic}, the obstacle we are facing now."
+            )
+        elif topic and title:
             why += f": in {kind} “{title}” you dealt with {topic}, the same obstacle we are facing now."
         elif topic:
             why += f", because you have hands-on experience with {topic}, the same obstacle we are facing now."
@@ -734,7 +759,9 @@ def draft_intro(
         )
         kind = _KIND_NL.get(doc_type or "", "")
         why = "Via de Opschaalwijzer kwam ik bij jou uit"
-        if topic and title:
+        if topic and title and written:
+            why += f": jij werkte mee aan {kind} “{title}” over {topic}, het obstakel waar wij nu mee zitten."
+        elif topic and title:
             why += f": bij {kind} “{title}” liep jij tegen hetzelfde obstakel aan waar wij nu mee zitten, {topic}."
         elif topic:
             why += f", omdat jij praktijkervaring hebt met hetzelfde obstakel waar wij nu mee zitten, {topic}."

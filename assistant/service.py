@@ -80,7 +80,13 @@ class _Runtime:
         self.obstacle_labels = {o["key"]: o for o in know.get("obstacles", [])}
         self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
         self.redact = Redactor(know.get("people", []))
-        self.plan = StepPlan(know.get("phases", []), analyzer, self.obstacles, embedder)
+        self.plan = StepPlan(
+            know.get("phases", []),
+            analyzer,
+            self.obstacles,
+            embedder,
+            passage_share=self.index.lexical.passage_share,
+        )
 
 
 class Assistant:
