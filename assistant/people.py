@@ -280,6 +280,29 @@ class ObstacleDetector:
                     out[k] += (1.0 if pos == 0 else 0.75) / (rank + 1) / norm
         return dict(out)
 
+    def own_topics(self, text: str, query_vector: np.ndarray | None = None) -> set[str]:
+        """Obstacles the text names by itself: keywords and description similarity only,
+        without documents or history."""
+        total: dict[str, float] = defaultdict(float)
+        for k, s in self.keyword_scores(text).items():
+            total[k] += self.W_KEYWORD * s
+        for k, s in self.similarity_scores(query_vector).items():
+            total[k] += self.W_SIMILARITY * s
+        return {k for k, s in total.items() if s >= self.THRESHOLD * self.W_SIMILARITY}
+
+    def shifts_topic(
+        self,
+        question: str,
+        previous: str,
+        question_vector: np.ndarray | None = None,
+        previous_vector: np.ndarray | None = None,
+    ) -> bool:
+        """True when a follow-up names an obstacle of its own that the previous question did
+        not ("en hoe krijg ik de bestuurders mee?" after a budget question): its people, steps
+        and sources should then follow the new topic, not the old one."""
+        own = self.own_topics(question, question_vector)
+        return bool(own) and not (own & self.own_topics(previous, previous_vector))
+
     # -- combined ----------------------------------------------------------------------------
     def detect(
         self,

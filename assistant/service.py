@@ -13,7 +13,7 @@ from pathlib import Path
 from . import abstention
 from .answering import Answerer, Draft, ExtractiveAnswerer, abstention_text, gather_evidence
 from .config import Settings, get_settings
-from .conversation import condense, user_turns
+from .conversation import condense, is_follow_up, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
@@ -228,6 +228,9 @@ class Assistant:
             question, default=detect_language(prev_users[-1]) if prev_users else "nl"
         )
         k = k or self.settings.top_k
+        if self._shifts_topic(asked, turns, rt):
+            # A follow-up on a new obstacle starts afresh: sources, people and steps follow it.
+            turns, prev_users = [], []
 
         # retrieve
         t = time.perf_counter()
@@ -313,6 +316,7 @@ class Assistant:
             people=people,
             obstacles=obstacle_keys,
             phase=phase,
+            phase_name=rt.plan.name(phase, lang),
             next_steps=next_steps,
             timings_ms={
                 "retrieve": round(t_retrieve, 1),
@@ -336,6 +340,18 @@ class Assistant:
             lang,
             calibrated=profile_of(self.embedder).calibrated,
         ).abstain
+
+    def _shifts_topic(self, question: str, turns: list[Turn], rt: _Runtime) -> bool:
+        """Whether a follow-up names an obstacle of its own that the previous question did not."""
+        previous = user_turns(turns)
+        if not previous or not is_follow_up(question, turns):
+            return False
+        if not rt.obstacles.own_topics(question):
+            # Without a keyword of its own only similarity could name one: embed both.
+            vecs = self.embedder.embed([question, previous[-1]], kind="query")
+            return rt.obstacles.shifts_topic(question, previous[-1], vecs[0], vecs[1])
+        vecs = self.embedder.embed([previous[-1]], kind="query")
+        return rt.obstacles.shifts_topic(question, previous[-1], None, vecs[0])
 
     @staticmethod
     def _coverage(query: str, retrieval, rt: _Runtime) -> float:
@@ -386,16 +402,22 @@ class Assistant:
         yield "answer", answer
 
     # -- guidance -------------------------------------------------------------------------------
-    def step_plan(self) -> list[dict]:
+    def step_plan(self, language: str = "nl") -> list[dict]:
         """The phases of the step plan, in order (``key``, ``name``, ``description``, ``steps``,
-        ``questions``), so channels can show it without reading the index themselves."""
+        ``questions``), in ``language`` where phases.yaml has it, so channels can show it
+        without reading the index themselves."""
+
+        def text(p: dict, field: str):
+            english = p.get(f"{field}_en") if language == "en" else None
+            return english or p.get(field)
+
         return [
             {
                 "key": p["key"],
-                "name": p.get("name") or p["key"],
-                "description": p.get("description") or "",
-                "steps": list(p.get("steps") or []),
-                "questions": list(p.get("questions") or []),
+                "name": text(p, "name") or p["key"],
+                "description": text(p, "description") or "",
+                "steps": list(text(p, "steps") or []),
+                "questions": list(text(p, "questions") or []),
             }
             for p in self.runtime.plan.phases
         ]
