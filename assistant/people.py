@@ -18,7 +18,7 @@ import numpy as np
 
 from .conversation import is_follow_up
 from .models import PersonCard, Turn
-from .text import ALL_STOP, Analyzer, _stemmer, fold, words
+from .text import ALL_STOP, Analyzer, _stemmer, detect_language, fold, words
 
 # ---------------------------------------------------------------------------------------------
 # keyword phrases: stemmed, compound-aware, in order
@@ -191,13 +191,18 @@ class ObstacleDetector:
     RELATIVE = 0.7
     DOC_DEPTH = 5
 
-    def __init__(self, obstacles: list[dict], analyzer: Analyzer, embedder=None) -> None:
+    def __init__(
+        self, obstacles: list[dict], analyzer: Analyzer, embedder=None, glossary=None
+    ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
+        #: English → Dutch domain terms: an English question also matches Dutch keywords.
+        self.glossary = glossary
         self.items: list[ObstacleModel] = []
         for o in obstacles:
             kws = (
                 list(o.get("keywords") or [])
+                + list(o.get("keywords_en") or [])
                 + [o["label"]]
                 + ([o["label_en"]] if o.get("label_en") else [])
             )
@@ -231,6 +236,11 @@ class ObstacleDetector:
 
     # -- the three signals ------------------------------------------------------------------
     def keyword_hits(self, text: str) -> dict[str, list[str]]:
+        if self.glossary is not None and detect_language(text) == "en":
+            dutch = self.glossary.expand(text)
+            if dutch:
+                # Separated, so a phrase cannot run from the question into its translations.
+                text = f"{text} . {' . '.join(dutch)}"
         toks = tokenize(text, self.analyzer)
         out: dict[str, list[str]] = {}
         for o in self.items:

@@ -76,7 +76,9 @@ class _Runtime:
         embedder = ReferenceCache(
             embedder, Path(settings.index_dir) / f"reference-vectors-{tag}.npz"
         )
-        self.obstacles = ObstacleDetector(know.get("obstacles", []), analyzer, embedder)
+        self.obstacles = ObstacleDetector(
+            know.get("obstacles", []), analyzer, embedder, glossary=self.index.glossary
+        )
         self.obstacle_labels = {o["key"]: o for o in know.get("obstacles", [])}
         self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
         self.redact = Redactor(know.get("people", []))
