@@ -29,8 +29,8 @@ from .retrieval import LoadedIndex, Retrieval
 from .text import Analyzer
 
 #: Chosen on the bundled question set (docs/evaluation.md).
-THRESHOLD = 1.075
-COVERAGE_WEIGHT = 0.5
+THRESHOLD = 1.025
+COVERAGE_WEIGHT = 0.75
 #: Without a usable dense signal: abstain below this coverage alone.
 COVERAGE_ONLY_FLOOR = 0.3
 #: How many top documents, and passages of each, count for coverage.
@@ -95,8 +95,9 @@ def coverage(
     vocab = analyzer.vocab
     total = covered = 0.0
     for w in analyzer.content_words(query):
-        count = vocab.get(w, 0)
-        weight = 1.0 / math.log(2.0 + count) if count else 0.5
+        # Rarer words weigh more; a word the corpus never uses weighs most, since it is the
+        # plainest sign that the question is about something else.
+        weight = 1.0 / math.log(2.0 + vocab.get(w, 0))
         total += weight
         terms = set(analyzer.query_terms(w))
         if glossary is not None:

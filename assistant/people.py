@@ -313,6 +313,16 @@ class ObstacleDetector:
         own = self.own_topics(question, question_vector)
         return bool(own) and not (own & self.own_topics(previous, previous_vector))
 
+    def strip_topic(self, text: str) -> str:
+        """The text without the words that name an obstacle: what remains says what it was
+        about otherwise (a case, an organisation), for a follow-up that changes the obstacle."""
+        hits = [Phrase.compile(h) for hs in self.keyword_hits(text).values() for h in hs]
+        parts = [p for h in hits if h for p in h.parts if not p.stop]
+        kept = [
+            t.word for t in tokenize(text, self.analyzer) if not any(p.matches(t) for p in parts)
+        ]
+        return " ".join(kept)
+
     # -- combined ----------------------------------------------------------------------------
     def detect(
         self,

@@ -231,8 +231,16 @@ class Assistant:
         )
         k = k or self.settings.top_k
         if self._shifts_topic(asked, turns, rt):
-            # A follow-up on a new obstacle starts afresh: sources, people and steps follow it.
-            turns, prev_users = [], []
+            # A follow-up on a new obstacle: its sources, people and steps follow the new
+            # obstacle. The earlier turns keep what they were about otherwise (a case, an
+            # organisation), without the obstacle words that would pull everything back.
+            turns = [
+                t.model_copy(update={"content": rt.obstacles.strip_topic(t.content)})
+                if t.role == "user"
+                else t
+                for t in turns
+            ]
+            prev_users = []
 
         # retrieve
         t = time.perf_counter()
