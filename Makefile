@@ -9,7 +9,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run chat ingest test test-external test-fast bench eval lint format clean
+.PHONY: setup run chat ingest test test-external test-fast bench eval eval-transfer lint format clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,13 @@ bench: setup
 eval: setup
 	$(BIN)/opschaal ingest --quiet
 	$(BIN)/opschaal eval --out evals/reports
+
+# The held-out transfer corpus (never used to choose a parameter): its own index, its own questions.
+TRANSFER_CORPUS := tests/fixtures/transfer-corpus
+TRANSFER_INDEX ?= .opschaal/transfer-index
+eval-transfer: setup
+	$(BIN)/opschaal ingest --quiet --corpus $(TRANSFER_CORPUS) --index $(TRANSFER_INDEX)
+	$(BIN)/opschaal eval --index $(TRANSFER_INDEX) --questions $(TRANSFER_CORPUS)-questions.yaml --out evals/reports/transfer
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

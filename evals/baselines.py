@@ -2,6 +2,8 @@
 
 - ``bm25``: the project's lexical index alone (``Retriever.search(mode="lexical")``).
 - ``dense``: the project's vectors alone (``mode="dense"``).
+- ``naive_answer`` (not a ranking): the best-ranked chunk's text as the whole answer, scored
+  on nuggets beside the project's answer.
 - ``langchain``: what a first LangChain tutorial builds: ``Chroma.similarity_search(question, k)``
   on the raw question, document ids from chunk metadata, no fusion, no follow-up handling,
   no visibility filter and no abstention.
@@ -63,6 +65,25 @@ def _langchain(assistant: Assistant) -> Baseline | None:
         return out[:K_DOCS]
 
     return run
+
+
+def naive_answer(
+    assistant: Assistant, query: str, audience: str, qvec: np.ndarray | None, lang: str
+) -> dict:
+    """The naive extractive answer: the text of the best-ranked chunk, nothing composed.
+
+    Same retrieval as the project (hybrid, same standalone query, same audience), so the
+    nugget ratio project / this isolates what selection and composition add. It never
+    abstains. Redacted like every answer, because it lands in the report.
+    """
+    rt = assistant.runtime
+    hits = rt.retriever.search(query, audience=audience, k_docs=K_DOCS, query_vector=qvec).docs
+    chunks = [c for d in hits for c in d.chunks]
+    if not chunks:
+        return {"doc_id": None, "chunk_id": None, "answer": ""}
+    chunk_id = max(chunks, key=lambda c: c[1])[0]
+    chunk = rt.index.chunks[chunk_id]
+    return {"doc_id": chunk.doc_id, "chunk_id": chunk_id, "answer": rt.redact(chunk.text, lang)}
 
 
 def make_baselines(assistant: Assistant) -> dict[str, Baseline]:

@@ -18,7 +18,7 @@ def _print_metrics(run: dict, report: Path | None) -> None:
     from rich.table import Table
 
     from bots.cli import out
-    from evals.report import METRIC_ROWS, SYSTEM_LABELS, fmt
+    from evals.report import DEFECT_LABELS, METRIC_ROWS, SYSTEM_LABELS, fmt
 
     m = run["metrics"]
     table = Table(title=f"Evaluatie: {m['n']['questions']} vragen")
@@ -26,6 +26,11 @@ def _print_metrics(run: dict, report: Path | None) -> None:
     table.add_column("waarde", justify="right")
     for key, label in METRIC_ROWS:
         table.add_row(label, fmt(m.get(key)))
+    for key, label in DEFECT_LABELS.items():
+        table.add_row(f"  leesfout: {label}", fmt((m.get("defects_by_kind") or {}).get(key)))
+    for lang, v in m.get("by_language", {}).items():
+        if v.get("nugget_recall") is not None:
+            table.add_row(f"  kernfeiten ({lang})", fmt(v["nugget_recall"]))
     out.print(table)
     keys = ["R@1", "R@5", "R@10", "MRR@10", "nDCG@10"]
     systems = Table(title="Retrieval naast de baselines")

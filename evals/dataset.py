@@ -27,6 +27,25 @@ class HistoryTurn(BaseModel):
     content: str
 
 
+class Nugget(BaseModel):
+    """A key fact a good answer states (contract §4): it holds when every prefix of one
+    alternative begins a word of the answer (``evals.answer_quality``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    fact: str = Field(min_length=1)
+    any: list[list[str]] = Field(min_length=1)
+
+    @field_validator("any")
+    @classmethod
+    def _alternatives_not_empty(cls, v: list[list[str]]) -> list[list[str]]:
+        for alt in v:
+            if not alt or any(not str(p).strip() for p in alt):
+                raise ValueError(
+                    "elk alternatief is een niet-lege lijst van niet-lege voorvoegsels"
+                )
+        return v
+
+
 class Question(BaseModel):
     """One item of a question file. ``None`` means "not labelled": the metric skips it."""
 
@@ -41,6 +60,7 @@ class Question(BaseModel):
     should_abstain: bool = False
     history: list[HistoryTurn] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    nuggets: list[Nugget] | None = None
     # Extensions (contract §4 allows added optional fields).
     expected_phase: str | None = None
     audience: Literal["public", "internal"] = "public"

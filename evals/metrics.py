@@ -20,6 +20,8 @@ import numpy as np
 
 from assistant.people import NAME_PARTICLES
 
+from .answer_quality import DEFECT_KINDS
+
 KS = (1, 5, 10)
 RETRIEVAL_KEYS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 
@@ -229,6 +231,7 @@ def aggregate(checks: list[dict]) -> dict:
     out["phase_accuracy"] = _mean(
         [1.0 if c["phase_ok"] else 0.0 for c in checks if c.get("phase_ok") is not None]
     )
+    out.update(answer_summary(checks))
     lat = [c["latency_ms"] for c in checks if c.get("latency_ms") is not None]
     out["latency_p50_ms"] = percentile(lat, 50)
     out["latency_p95_ms"] = percentile(lat, 95)
@@ -239,8 +242,38 @@ def aggregate(checks: list[dict]) -> dict:
         "people": sum(1 for c in checks if c.get("people_hit@3") is not None),
         "obstacles": len(obs),
         "phase": sum(1 for c in checks if c.get("phase_ok") is not None),
+        "nuggets": sum(1 for c in checks if c.get("nuggets")),
+        "answered": sum(1 for c in checks if not c["abstained"]),
+        "in_scope": sum(1 for c in checks if c.get("in_scope")),
     }
     return out
+
+
+def answer_summary(checks: list[dict]) -> dict:
+    """The answer itself: nugget recall beside the naive baseline, defects, false abstention.
+
+    ``nugget_recall`` is the mean per-question share of nuggets held (macro); abstentions on
+    questions with nuggets count as 0. ``nugget_ratio`` is project / naive baseline on the same
+    questions. Defects count answered (non-abstained) answers with at least one of a kind.
+    """
+    with_nuggets = [c for c in checks if c.get("nuggets")]
+    project = _mean([c["nuggets"]["recall"] for c in with_nuggets])
+    naive = _mean(
+        [c["baseline_nuggets"] for c in with_nuggets if c.get("baseline_nuggets") is not None]
+    )
+    answered = [c for c in checks if not c["abstained"]]
+    in_scope = [c for c in checks if c.get("in_scope")]
+    return {
+        "nugget_recall": project,
+        "baseline_nugget_recall": naive,
+        "nugget_ratio": round(project / naive, 3) if project is not None and naive else None,
+        "answers_with_defects": sum(1 for c in answered if c.get("defects")),
+        "defect_rate": _mean([1.0 if c.get("defects") else 0.0 for c in answered]),
+        "defects_by_kind": {
+            k: sum(1 for c in answered if (c.get("defects") or {}).get(k)) for k in DEFECT_KINDS
+        },
+        "false_abstention_rate": _mean([1.0 if c["abstained"] else 0.0 for c in in_scope]),
+    }
 
 
 def gate_failures(metrics: dict, gate: dict[str, tuple[str, float]] = GATE) -> list[str]:

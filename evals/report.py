@@ -31,11 +31,17 @@ METRIC_ROWS = [
     ("MRR@10", "MRR@10"),
     ("nDCG@10", "nDCG@10"),
     ("recall_frac@5", "Recall@5 (BEIR-fractie)"),
+    ("nugget_recall", "Kernfeiten (nugget recall)"),
+    ("baseline_nugget_recall", "Kernfeiten naïef extractief (beste chunk)"),
+    ("nugget_ratio", "Kernfeiten project / naïef"),
+    ("answers_with_defects", "Antwoorden met leesbaarheidsfouten"),
     ("citation_precision", "Bronprecisie"),
     ("citation_validity", "Geldige bronnen"),
     ("abstention_precision", "Weigeren: precisie"),
     ("abstention_recall", "Weigeren: recall"),
     ("abstention_f1", "Weigeren: F1"),
+    ("false_abstention_rate", "Onterecht geweigerd (in scope)"),
+    ("out_of_scope_abstention_recall", "Buiten scope geweigerd (recall)"),
     ("people_hit@3", "Mensen hit@3"),
     ("consent_leaks", "Privacylekken (toestemming)"),
     ("visibility_leaks", "Interne documenten getoond"),
@@ -45,6 +51,9 @@ METRIC_ROWS = [
     ("latency_p95_ms", "Latency p95 (ms)"),
 ]
 BREAKDOWN_COLS = [
+    ("nugget_recall", "kernfeiten"),
+    ("nugget_ratio", "/ naïef"),
+    ("answers_with_defects", "leesfouten"),
     ("R@5", "R@5"),
     ("MRR@10", "MRR@10"),
     ("citation_precision", "bronprec."),
@@ -55,6 +64,15 @@ BREAKDOWN_COLS = [
     ("consent_leaks", "lekken"),
     ("latency_p50_ms", "p50 ms"),
 ]
+DEFECT_LABELS = {
+    "flattened_list": "lijst platgeslagen tot zin",
+    "checkbox": "vinkvakje [ ] zichtbaar",
+    "raw_markdown": "ruwe Markdown (** of #)",
+    "glued_heading": "kop vastgeplakt aan zin",
+    "dangling_reference": "zin verwijst naar iets wat de lezer niet zag",
+}
+#: Rows in the table of answers with the fewest key facts.
+WORST_NUGGETS = 15
 
 
 def fmt(v: object) -> str:
@@ -281,6 +299,8 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
         f"{n['obstacles']} met obstakels, {n['phase']} met een fase.</p>"
     )
 
+    parts.append(_answer_section(run))
+
     llm = m.get("llm") or {}
     parts.append("<h2>Antwoordgenerator</h2>")
     rows = [
@@ -355,6 +375,11 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
         "<li><b>R@k</b>: aandeel vragen waarvan minstens één verwacht document bij de eerste k gevonden "
         "documenten staat. <b>MRR@10</b>: 1/rang van het eerste verwachte document. <b>nDCG@10</b>: "
         "rangkwaliteit over alle verwachte documenten.</li>"
+        "<li><b>Kernfeiten</b>: per vraag het aandeel gelabelde feiten dat in het antwoord staat "
+        "(elk trefwoord-voorvoegsel van één alternatief begint een woord van de tekst, hoofdletters en "
+        "accenten genegeerd); <b>/ naïef</b> deelt door hetzelfde cijfer voor de beste chunk als antwoord.</li>"
+        "<li><b>Leesfouten</b>: gegeven antwoorden met een platgeslagen lijst, een zichtbaar vinkvakje, "
+        "ruwe Markdown, een vastgeplakte kop of een zin die verwijst naar iets wat de lezer niet zag.</li>"
         "<li><b>Bronprecisie</b>: aandeel geciteerde documenten dat verwacht was. <b>Geldige bronnen</b>: "
         "elk [n] in de tekst heeft een bron en elke bron bestaat in de index.</li>"
         "<li><b>Weigeren</b>: de assistent zegt eerlijk dat de kennisbank het niet weet; precisie en recall "
@@ -364,6 +389,74 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
         "<li>Details per vraag, met het volledige antwoord, staan in <code>report.json</code>.</li></ul>"
     )
     parts.append("</main></body></html>")
+    return "\n".join(parts)
+
+
+def _answer_section(run: dict) -> str:
+    """Nuggets beside the naive baseline, defects per kind, and the answers with fewest facts."""
+    m = run["metrics"]
+    n = m["n"]
+    parts = ["<h2>Het antwoord zelf</h2>"]
+    parts.append(
+        "<p class='small'>Kernfeiten: aandeel van de gelabelde kernfeiten (nuggets) dat in de "
+        "antwoordtekst staat; een weigering telt als 0. De naïeve baseline geeft de tekst van de "
+        "best gerangschikte chunk als antwoord (zelfde zoekvraag, zelfde index). Leesbaarheid telt "
+        f"de {fmt(n.get('answered'))} gegeven antwoorden met minstens één fout van die soort.</p>"
+    )
+    rows = [["alle talen", fmt(n.get("nuggets")), fmt(m.get("nugget_recall"))]]
+    rows[0] += [fmt(m.get("baseline_nugget_recall")), fmt(m.get("nugget_ratio"))]
+    for lang, v in m.get("by_language", {}).items():
+        rows.append(
+            [escape(lang), fmt(v["n"].get("nuggets")), fmt(v.get("nugget_recall"))]
+            + [fmt(v.get("baseline_nugget_recall")), fmt(v.get("nugget_ratio"))]
+        )
+    parts.append(
+        _table(["", "vragen met kernfeiten", "project", "naïef extractief", "verhouding"], rows)
+    )
+    kinds = m.get("defects_by_kind") or {}
+    rows = [[DEFECT_LABELS.get(k, k), fmt(v)] for k, v in kinds.items()]
+    rows.append(["<b>antwoorden met minstens één fout</b>", fmt(m.get("answers_with_defects"))])
+    parts.append(_table(["leesbaarheidsfout", "antwoorden"], rows, cls="narrow"))
+    rows = [
+        ["Bronprecisie", fmt(m.get("citation_precision"))],
+        ["Onterecht geweigerd (in scope)", fmt(m.get("false_abstention_rate"))],
+        ["Buiten scope terecht geweigerd", fmt(m.get("out_of_scope_abstention_recall"))],
+    ]
+    parts.append(_table(["maat", "waarde"], rows, cls="narrow"))
+
+    scored = [r for r in run["results"] if r["checks"].get("nuggets")]
+    worst = sorted(scored, key=lambda r: (r["checks"]["nuggets"]["recall"], r["id"]))
+    parts.append(
+        f"<h3>De {min(WORST_NUGGETS, len(worst))} antwoorden met de minste kernfeiten</h3>"
+    )
+    rows = []
+    for r in worst[:WORST_NUGGETS]:
+        c = r["checks"]
+        nug = c["nuggets"]
+        naive = r["baselines"].get("extractive", {})
+        missing = "".join(f"<li>{escape(f)}</li>" for f in nug["missing"]) or "<li>–</li>"
+        found = ", ".join(DEFECT_LABELS.get(k, k) for k in c.get("defects") or {}) or "–"
+        text = r["answer"].get("answer") or ""
+        excerpt = escape(text[:400]) + ("…" if len(text) > 400 else "")
+        rows.append(
+            [
+                f"<code>{escape(r['id'])}</code><br><span class='small'>{escape(r['language'])}</span>",
+                escape(r["question"]),
+                fmt(nug["recall"]),
+                fmt((naive.get("nuggets") or {}).get("recall")),
+                f"<ul class='f'>{missing}</ul>",
+                escape(found),
+                ("<i>geweigerd</i> " if r["answer"].get("abstained") else "")
+                + f"<span class='small'>{excerpt}</span>",
+            ]
+        )
+    parts.append(
+        _table(
+            ["id", "vraag", "kernfeiten", "naïef", "ontbreekt", "leesfouten", "antwoord"],
+            rows,
+            numeric_from=99,
+        )
+    )
     return "\n".join(parts)
 
 

@@ -11,7 +11,8 @@ from assistant.conversation import condense
 from assistant.models import Turn
 from assistant.service import Assistant, UserError
 
-from .baselines import make_baselines
+from .answer_quality import defects, nugget_report
+from .baselines import make_baselines, naive_answer
 from .dataset import Question, QuestionFileError, check_labels, load_questions
 from .metrics import (
     GATE,
@@ -26,6 +27,7 @@ from .metrics import (
 )
 
 Progress = Callable[[int, int], None]
+RETRIEVAL_BASELINES = ["bm25", "dense", "langchain"]
 
 
 def score(
@@ -46,7 +48,16 @@ def score(
         "phase_ok": None,
         "language_ok": None if q.language is None else answer["language"] == q.language,
         "latency_ms": round(latency_ms, 1),
+        "in_scope": bool(expected) and not q.should_abstain,
+        "nuggets": None,
+        # Defects are counted on answers a reader gets; an abstention is one fixed text.
+        "defects": {} if answer["abstained"] else defects(answer.get("answer", "")),
+        "baseline_nuggets": None,
     }
+    if q.nuggets:
+        nuggets = [n.model_dump() for n in q.nuggets]
+        # An abstention tells the reader there is no answer, whatever nearby titles it lists.
+        checks["nuggets"] = nugget_report(nuggets, "" if answer["abstained"] else answer["answer"])
     if q.expected_people:
         top = [p["id"] for p in answer["people"][:3]]
         checks["people_hit@3"] = 1.0 if set(top) & set(q.expected_people) else 0.0
@@ -86,6 +97,10 @@ def failures(q: Question, answer: dict, c: dict) -> list[str]:
         out.append("verwachte persoon niet in top 3")
     if c["phase_ok"] is False:
         out.append(f"fase {answer['phase']!r}, verwacht {q.expected_phase!r}")
+    if c["nuggets"] and c["nuggets"]["missing"]:
+        out.append("ontbrekende kernfeiten: " + "; ".join(c["nuggets"]["missing"]))
+    if c["defects"]:
+        out.append("leesbaarheid: " + ", ".join(sorted(c["defects"])))
     return out
 
 
@@ -104,6 +119,9 @@ def severity(c: dict) -> float:
         s += 1.5
     if c["phase_ok"] is False:
         s += 0.5
+    if c["nuggets"]:
+        s += 1.0 - c["nuggets"]["recall"]
+    s += 0.25 * len(c["defects"])
     return s
 
 
@@ -170,7 +188,17 @@ def run_eval(
         checks = score(q, ans, known_docs=known_docs, leaks=leak_finder, latency_ms=latency)
         baseline_runs = {}
         query = condense(q.question, history)
-        qvec = assistant.embedder.embed([query], kind="query")[0] if systems else None
+        qvec = assistant.embedder.embed([query], kind="query")[0] if systems or q.nuggets else None
+        if q.nuggets:
+            # The answer baseline always runs: it is one search, and the gate reads its ratio.
+            naive = naive_answer(assistant, query, q.audience, qvec, q.lang)
+            naive_nuggets = nugget_report([n.model_dump() for n in q.nuggets], naive["answer"])
+            checks["baseline_nuggets"] = naive_nuggets["recall"]
+            baseline_runs["extractive"] = {
+                **naive,
+                "nuggets": naive_nuggets,
+                "defects": defects(naive["answer"]),
+            }
         for name, fn in systems.items():
             retrieved = fn(query, q.question, q.audience, qvec)
             baseline_runs[name] = {
@@ -190,6 +218,7 @@ def run_eval(
             "language": q.lang,
             "audience": q.audience,
             "expected": {
+                "nuggets": [n.fact for n in q.nuggets or []],
                 "docs": q.expected_docs,
                 "people": q.expected_people,
                 "obstacles": q.expected_obstacles,
@@ -214,7 +243,8 @@ def summarise(results: list[dict], assistant: Assistant | None = None) -> dict:
     project = retrieval_summary([c["ranking"] for c in checks if c["ranking"]])
     metrics["systems"] = {"project": project}
     names = sorted(
-        {n for r in results for n in r["baselines"]}, key=["bm25", "dense", "langchain"].index
+        {n for r in results for n in r["baselines"] if n in RETRIEVAL_BASELINES},
+        key=RETRIEVAL_BASELINES.index,
     )
     for name in names:
         rows = [
@@ -236,6 +266,8 @@ def summarise(results: list[dict], assistant: Assistant | None = None) -> dict:
     metrics["by_language"] = {
         lang: aggregate([r["checks"] for r in results if r["language"] == lang]) for lang in langs
     }
+    oos = metrics["by_tag"].get("out-of-scope")
+    metrics["out_of_scope_abstention_recall"] = oos["abstention_recall"] if oos else None
     lang_checks = [c["language_ok"] for c in checks if c["language_ok"] is not None]
     metrics["language_accuracy"] = sum(lang_checks) / len(lang_checks) if lang_checks else None
     fails = gate_failures(metrics)

@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINI_CORPUS = FIXTURES / "mini-corpus"
 BUNDLED_CORPUS = ROOT / "corpus"
+#: Held out: never used to choose a parameter (see its README).
+TRANSFER_CORPUS = FIXTURES / "transfer-corpus"
+TRANSFER_QUESTIONS = FIXTURES / "transfer-corpus-questions.yaml"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
@@ -80,6 +83,19 @@ def bundled_assistant(bundled_index):
     from assistant.service import Assistant
 
     settings, embedder, store = bundled_index
+    assistant = Assistant(settings, embedder=embedder, store=store)
+    assistant.warm()
+    return assistant
+
+
+@pytest.fixture(scope="session")
+def transfer_assistant(tmp_path_factory):
+    """The held-out transfer corpus, ingested once per session with the real default embedder."""
+    from assistant.service import Assistant
+
+    settings = make_settings(tmp_path_factory.mktemp("transfer") / "index")
+    report, embedder, store = build(TRANSFER_CORPUS, settings)
+    assert report.exit_code == 0, [str(p) for p in report.invalid]
     assistant = Assistant(settings, embedder=embedder, store=store)
     assistant.warm()
     return assistant

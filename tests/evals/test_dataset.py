@@ -73,6 +73,15 @@ def test_numeric_id_is_text(tmp_path: Path) -> None:
             [{"id": "a", "question": "x"}, {"id": "a", "question": "y"}],
             "item 2 (id 'a'): id 'a' komt al voor bij item 1",
         ),
+        (
+            [{"id": "a", "question": "x", "nuggets": [{"fact": "f", "any": [[]]}]}],
+            "veld 'nuggets.0.any'",
+        ),
+        (
+            [{"id": "a", "question": "x", "nuggets": [{"fact": "f", "any": [["ok", " "]]}]}],
+            "niet-lege voorvoegsels",
+        ),
+        ([{"id": "a", "question": "x", "nuggets": [{"any": [["x"]]}]}], "'nuggets.0.fact'"),
         (["just text"], "item 1: verwacht een object"),
         ({"id": "a"}, "verwacht een YAML-lijst"),
         ([], "bevat geen vragen"),
@@ -182,5 +191,11 @@ def test_bundled_set_shape_and_labels() -> None:
         assert q.language in ("nl", "en") and q.language in q.tags, q.id
         if "out-of-scope" in q.tags:
             assert q.should_abstain and not q.expected_docs, q.id
+    # Issue 14: at least 120 questions carry 2–4 nuggets, English ones included.
+    with_nuggets = [q for q in qs if q.nuggets]
+    assert len(with_nuggets) >= 120
+    assert all(2 <= len(q.nuggets) <= 4 for q in with_nuggets)
+    assert sum(1 for q in with_nuggets if q.lang == "en") >= 10
+    assert not any(q.should_abstain for q in with_nuggets)
     # Public questions that ask for internal documents must be in the set.
     assert count(lambda q: "visibility" in q.tags and q.audience == "public") >= 3

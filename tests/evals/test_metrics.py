@@ -210,7 +210,50 @@ def test_aggregate_by_hand() -> None:
         "people": 2,
         "obstacles": 2,
         "phase": 2,
+        "nuggets": 0,
+        "answered": 3,
+        "in_scope": 0,
     }
+
+
+def test_answer_summary_by_hand() -> None:
+    def nug(recall: float) -> dict:
+        return {"recall": recall, "held": [], "missing": []}
+
+    checks = [
+        _check(in_scope=True, nuggets=nug(1.0), baseline_nuggets=0.5, defects={}),
+        _check(
+            in_scope=True,
+            nuggets=nug(0.5),
+            baseline_nuggets=0.5,
+            defects={"checkbox": ["[ ]"], "flattened_list": ["x. - Y"]},
+        ),
+        # An in-scope abstention: counts for false abstention, not for defects.
+        _check(
+            in_scope=True,
+            abstained=True,
+            nuggets=nug(0.0),
+            baseline_nuggets=0.5,
+            defects={},
+        ),
+        _check(should_abstain=True, abstained=True),
+        _check(defects={"dangling_reference": ["Dat werkte."]}),
+    ]
+    m = aggregate(checks)
+    assert m["nugget_recall"] == pytest.approx(0.5)
+    assert m["baseline_nugget_recall"] == pytest.approx(0.5)
+    assert m["nugget_ratio"] == 1.0
+    assert m["answers_with_defects"] == 2
+    assert m["defect_rate"] == pytest.approx(2 / 3)  # of the three answered
+    assert m["defects_by_kind"] == {
+        "flattened_list": 1,
+        "checkbox": 1,
+        "raw_markdown": 0,
+        "glued_heading": 0,
+        "dangling_reference": 1,
+    }
+    assert m["false_abstention_rate"] == pytest.approx(1 / 3)
+    assert m["n"]["nuggets"] == 3 and m["n"]["in_scope"] == 3 and m["n"]["answered"] == 3
 
 
 def test_gate_and_ratios() -> None:
