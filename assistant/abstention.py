@@ -29,7 +29,7 @@ from .retrieval import LoadedIndex, Retrieval
 from .text import Analyzer
 
 #: Chosen on the bundled question set (docs/evaluation.md).
-THRESHOLD = 1.025
+THRESHOLD = 1.0
 COVERAGE_WEIGHT = 0.75
 #: Without a usable dense signal: abstain below this coverage alone.
 COVERAGE_ONLY_FLOOR = 0.3

@@ -19,7 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from .people import Phrase, tokenize
-from .text import Analyzer, fold
+from .text import Analyzer, detect_language, fold
 
 _START = re.compile(
     r"\b(waar\s+(moet|kan|zou)\s+(ik|je|we|jij|u)\s+(dan\s+|nu\s+|het\s+best\s+)?(mee\s+)?(beginnen|starten)|"
@@ -85,6 +85,7 @@ class StepPlan:
     W_HISTORY = 0.3
     W_SIMILARITY = 0.4
     W_START = 1.2
+    TIE = 0.05
 
     def __init__(
         self,
@@ -107,7 +108,7 @@ class StepPlan:
             cues = own or list(_DEFAULT_CUES.get(p["key"], []))
             cues += [x for x in (p.get("name"), p.get("name_en"), p["key"]) if x]
             self._cues[p["key"]] = [c for c in (Phrase.compile(x) for x in cues) if c]
-        self._vectors: np.ndarray | None = None
+        self._vectors: dict[str, np.ndarray] = {}
         self._step_tags: dict[tuple[str, int], set[str]] | None = None
 
     def cue_hits(self, text: str) -> dict[str, float]:
@@ -142,27 +143,19 @@ class StepPlan:
     def get(self, key: str | None) -> dict | None:
         return next((p for p in self.phases if p["key"] == key), None)
 
-    def _phase_vectors(self) -> np.ndarray | None:
+    def _phase_vectors(self, language: str = "nl") -> np.ndarray | None:
+        """Phase texts embedded in the question's language (English where phases.yaml has
+        it): a question is compared with the plan as written in its own language."""
         if self.embedder is None or len(self.phases) < 3:
             return None
-        if self._vectors is None:
-            # Both languages in one text: an English question must find its phase as surely
-            # as a Dutch one, and the multilingual model places the pair near both.
+        lang = "en" if language == "en" and any(p.get("name_en") for p in self.phases) else "nl"
+        if lang not in self._vectors:
             texts = [
-                " ".join(
-                    x
-                    for x in (
-                        f"{p.get('name', p['key'])}.",
-                        p.get("description") or "",
-                        f"{p['name_en']}." if p.get("name_en") else "",
-                        p.get("description_en") or "",
-                    )
-                    if x
-                )
+                f"{_in(p, 'name', lang) or p['key']}. {_in(p, 'description', lang) or ''}"
                 for p in self.phases
             ]
-            self._vectors = self.embedder.embed(texts, kind="passage")
-        return self._vectors
+            self._vectors[lang] = self.embedder.embed(texts, kind="passage")
+        return self._vectors[lang]
 
     def scores(
         self,
@@ -182,11 +175,12 @@ class StepPlan:
         top = retrieved[:5]
         norm = sum(1.0 / (r + 1) for r in range(len(top))) or 1.0
         for rank, meta in enumerate(top):
-            for pos, key in enumerate(meta.get("phases", []) or []):
+            # Every listed phase counts the same: corpora list them in plan order, not the
+            # main one first.
+            for key in meta.get("phases", []) or []:
                 if key in self._cues:
-                    # Authors list the main phase first, as they do obstacles.
-                    out[key] += (1.0 if pos == 0 else 0.75) * self.W_DOCS / (rank + 1) / norm
-        vecs = self._phase_vectors()
+                    out[key] += self.W_DOCS / (rank + 1) / norm
+        vecs = self._phase_vectors(detect_language(question))
         if vecs is not None and query_vector is not None:
             sims = vecs @ np.asarray(query_vector, dtype=np.float32)
             z = (sims - float(np.mean(sims))) / (float(np.std(sims)) or 1.0)
@@ -207,9 +201,12 @@ class StepPlan:
         if not self.phases:
             return None
         scores = self.scores(question, retrieved, history, query_vector)
-        # Ties go to the earlier phase: when in doubt, the user is less far along.
-        best = max(self.keys, key=lambda k: (scores.get(k, 0.0), -self.keys.index(k)))
-        return best if scores.get(best, 0.0) > 0 else None
+        # Ties, and near-ties within TIE, go to the earlier phase: when in doubt, the user is
+        # less far along.
+        top = max(scores.get(k, 0.0) for k in self.keys)
+        if top <= 0:
+            return None
+        return next(k for k in self.keys if scores.get(k, 0.0) >= top - self.TIE)
 
     def name(self, key: str | None, language: str = "nl") -> str | None:
         """The phase's name in ``language`` (Dutch when phases.yaml has no English name)."""

@@ -186,9 +186,9 @@ class Assistant:
         rt.retriever.search("opschalen draagvlak", k_docs=1)
         rt.obstacles._desc_vectors()
         rt.people._expertise_vectors()
-        rt.plan._phase_vectors()
+        rt.plan._phase_vectors("nl")
+        rt.plan._phase_vectors("en")
         rt.people._expertise_vectors()
-        rt.plan._phase_vectors()
 
     @property
     def ready(self) -> bool:

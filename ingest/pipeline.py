@@ -23,8 +23,7 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from assistant.calibration import FILE as CALIBRATION_FILE
-from assistant.calibration import measure
+from assistant.calibration import Calibration, measure
 from assistant.embeddings import Embedder
 from assistant.index import (
     FORMAT,
@@ -301,7 +300,7 @@ def ingest(
             and not report.removed
             and old.get("knowledge_hash") == _hash(knowledge)
             and not _lexical_outdated(index_dir, old_gen)
-            and (gen_dir(index_dir, old_gen) / CALIBRATION_FILE).exists()
+            and Calibration.is_current(gen_dir(index_dir, old_gen), embedder.name)
         ):
             report.chunks_total = sum(len(d["chunks"]) for d in old_docs.values())
             return report  # nothing to do: the index is current
@@ -443,7 +442,6 @@ def _calibrate(folder: Path, embedder, store, records: list[ChunkRecord], titles
             embedder,
             [r.id for r in keep],
             np.vstack([vectors[r.id] for r in keep]),
-            [r.doc_id for r in keep],
             [titles[r.doc_id][1] for r in keep],
             [r.text for r in keep],
         )
