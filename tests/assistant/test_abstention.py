@@ -142,3 +142,26 @@ def test_abstention_transfers_to_the_people_corpus(tmp_path: Path) -> None:
     # Measured: 4 of 5 (the swimming pool's opening hours share "open" and "laat" with this
     # 15-passage corpus and stay just above the threshold); docs/evaluation.md.
     assert len(refused) >= 4, set(PEOPLE_CORPUS_OFF_TOPIC) - set(refused)
+
+
+@pytest.mark.slow
+def test_abstention_transfers_to_the_held_out_transfer_corpus(tmp_path: Path) -> None:
+    """The transfer corpus was never used to choose a parameter (its README). Targets of issue
+    14: false abstention ≤ 5 % (reached: 1 of 35) and out-of-scope recall ≥ 0.9 (not reached:
+    5 of 8; three questions on the corpus' own municipality, permits and budget land among
+    in-scope ones, docs/evaluation.md). The assertion is the figure reached."""
+    from assistant.service import Assistant
+
+    settings = make_settings(tmp_path / "index")
+    report, embedder, store = build(FIXTURES / "transfer-corpus", settings)
+    assert report.exit_code == 0
+    assistant = Assistant(settings, embedder=embedder, store=store)
+    items = yaml.safe_load(
+        (FIXTURES / "transfer-corpus-questions.yaml").read_text(encoding="utf-8")
+    )
+    answerable = [q for q in items if not q.get("should_abstain")]
+    off_topic = [q for q in items if "out-of-scope" in (q.get("tags") or [])]
+    refused = [q["id"] for q in answerable if assistant.ask(q["question"]).abstained]
+    caught = [q["id"] for q in off_topic if assistant.ask(q["question"]).abstained]
+    assert len(refused) <= 0.05 * len(answerable), refused
+    assert len(caught) >= 5, caught
