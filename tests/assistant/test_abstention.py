@@ -139,9 +139,8 @@ def test_abstention_transfers_to_the_people_corpus(tmp_path: Path) -> None:
             refused.append(q)
             # It still points to the nearest documents.
             assert a.citations and a.retrieved
-    # Measured: 4 of 5 (the swimming pool's opening hours share "open" and "laat" with this
-    # 15-passage corpus and stay just above the threshold); docs/evaluation.md.
-    assert len(refused) >= 4, set(PEOPLE_CORPUS_OFF_TOPIC) - set(refused)
+    # Measured: 5 of 5 (docs/evaluation.md).
+    assert len(refused) == len(PEOPLE_CORPUS_OFF_TOPIC), set(PEOPLE_CORPUS_OFF_TOPIC) - set(refused)
 
 
 @pytest.mark.slow
