@@ -83,13 +83,25 @@ def coverage(
     A word counts as found when one of its stems, or of its glossary translations, occurs in
     the title, headings or best passages of the top documents."""
     doc_terms: set[str] = set()
+    # Chunk terms never change within an index generation: analysed once (this ran on every
+    # question and cost more than the fusion itself).
+    cache: dict[str, frozenset[str]] = index.__dict__.setdefault("_coverage_terms", {})
     for hit in retrieval.docs[:COVERAGE_DOCS]:
         meta = index.docs.get(hit.doc_id, {})
         lang = meta.get("language", "nl")
-        doc_terms |= set(analyzer.terms(meta.get("title", ""), lang))
-        for cid, _ in hit.chunks[:COVERAGE_PASSAGES]:
-            c = index.chunks[cid]
-            doc_terms |= set(analyzer.terms(f"{c.heading} {c.text}", lang))
+        keys = [f"title:{hit.doc_id}"] + [cid for cid, _ in hit.chunks[:COVERAGE_PASSAGES]]
+        for key in keys:
+            terms = cache.get(key)
+            if terms is None:
+                if key.startswith("title:"):
+                    text = meta.get("title", "")
+                else:
+                    c = index.chunks[key]
+                    text = f"{c.heading} {c.text}"
+                terms = frozenset(analyzer.terms(text, lang))
+                if len(cache) < 50_000:
+                    cache[key] = terms
+            doc_terms |= terms
     if not doc_terms:
         return 0.0
     vocab = analyzer.vocab

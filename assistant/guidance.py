@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .people import Phrase, tokenize
+from .people import Phrase, TokenIndex, tokenize
 from .text import Analyzer, detect_language, fold
 
 _START = re.compile(
@@ -115,13 +115,14 @@ class StepPlan:
         """Per phase, the weight of the cue words the text contains ("pilot" after the pilot
         counts not)."""
         toks = tokenize(text, self.analyzer)
+        seen = TokenIndex.of(toks)
         past_pilot = bool(_PAST_PILOT.search(text))
         # One word is one cue, however many cue phrases of a phase it matches
         # ("opschaling" is both "opschalen" and "opschaling").
         starts: dict[str, dict[int, Phrase]] = defaultdict(dict)
         for key in self.keys:
             for cue in self._cues.get(key, []):
-                at = cue.position(toks)
+                at = cue.position(toks) if cue.could_match(seen) else None
                 if at is None:
                     continue
                 if past_pilot and fold(cue.text) in _PILOT_WORDS:
@@ -258,9 +259,14 @@ class StepPlan:
         tags = self._tags()
         order = {k: n for n, k in enumerate(self.keys)}
 
+        step_terms = self.__dict__.setdefault("_step_terms", {})
+
         def relevance(key: str, i: int, step: str) -> float:
             s = self.W_STEP_OBSTACLE * sum(wanted.get(k, 0.0) for k in tags[(key, i)])
-            s += self.W_STEP_WORD * len(q & set(self.analyzer.query_terms(step)))
+            terms = step_terms.get((key, i))
+            if terms is None:
+                terms = step_terms[(key, i)] = frozenset(self.analyzer.query_terms(step))
+            s += self.W_STEP_WORD * len(q & terms)
             return s
 
         scored: list[tuple[float, str, int]] = []

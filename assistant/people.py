@@ -60,6 +60,27 @@ def tokenize(text: str, analyzer: Analyzer) -> list[_Tok]:
     return out
 
 
+@dataclass
+class TokenIndex:
+    """All match keys of a token list at once, so most phrases are rejected by set lookups."""
+
+    words: set[str]
+    nl: set[str]
+    en: set[str]
+    #: Words long enough to contain a keyword word as prefix or suffix.
+    long: list[str]
+
+    @classmethod
+    def of(cls, toks: list[_Tok]) -> TokenIndex:
+        nl: set[str] = set()
+        en: set[str] = set()
+        for t in toks:
+            nl |= t.nl
+            en |= t.en
+        words_ = {t.word for t in toks}
+        return cls(words_, nl, en, [w for w in words_ if len(w) > _AFFIX_MIN])
+
+
 #: Affix matches (``datastandaard`` ↔ ``standaard``) need a keyword word at least this long and a
 #: remaining part long enough to be a word of its own, so ``ontdekking`` never means ``dekking``.
 _AFFIX_MIN = 5
@@ -77,6 +98,14 @@ class _KwWord:
         # into "pilot", which would make every pilot question one about innovation fatigue.
         en = _en(self.word)
         self.en = en if len(self.word) - len(en) <= 3 else self.word
+
+    def could_match(self, seen: TokenIndex) -> bool:
+        """False only when :meth:`matches` is false for every token of ``seen``."""
+        if self.stop:
+            return self.word in seen.words
+        if self.word in seen.nl or self.nl in seen.nl or self.en in seen.en:
+            return True
+        return len(self.word) >= _AFFIX_MIN and any(self.word in w for w in seen.long)
 
     def matches(self, tok: _Tok) -> bool:
         if self.stop:
@@ -108,6 +137,10 @@ class Phrase:
     @property
     def n_content(self) -> int:
         return sum(not p.stop for p in self.parts)
+
+    def could_match(self, seen: TokenIndex) -> bool:
+        """A cheap first check: can the phrase's first word match any of the tokens?"""
+        return self.parts[0].could_match(seen)
 
     def find(self, toks: list[_Tok]) -> bool:
         """True when the phrase occurs in order. Stop words must follow their neighbour
@@ -242,9 +275,10 @@ class ObstacleDetector:
                 # Separated, so a phrase cannot run from the question into its translations.
                 text = f"{text} . {' . '.join(dutch)}"
         toks = tokenize(text, self.analyzer)
+        seen = TokenIndex.of(toks)
         out: dict[str, list[str]] = {}
         for o in self.items:
-            hits = [p.text for p in o.phrases if p.find(toks)]
+            hits = [p.text for p in o.phrases if p.could_match(seen) and p.find(toks)]
             if hits:
                 out[o.key] = hits
         return out
