@@ -284,12 +284,13 @@ class StepPlan:
         scored.sort(key=lambda x: (-x[0], order[x[1]], x[2]))
         chosen = [(key, i) for _, key, i in scored[:limit]]
         if p and len(chosen) < 2:
-            # Top up from the detected phase, in its order, skipping steps about an obstacle
-            # the question does not have: they would answer another question.
+            # Top up from the detected phase, in its order. When the question has obstacles,
+            # skip steps about one it does not have: they would answer another question.
             for i in range(len(p.get("steps") or [])):
                 if len(chosen) >= 2:
                     break
-                if (p["key"], i) in chosen or (tags[(p["key"], i)] - set(wanted)):
+                off_topic = wanted and (tags[(p["key"], i)] - set(wanted))
+                if (p["key"], i) in chosen or off_topic:
                     continue
                 chosen.append((p["key"], i))
         chosen.sort(key=lambda x: (order[x[0]], x[1]))
