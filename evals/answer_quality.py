@@ -48,10 +48,9 @@ def _prefix_holds(prefix: str, vocab: Sequence[str], joined: str) -> bool:
         return True
     if len(parts) == 1:
         return any(w.startswith(parts[0]) for w in vocab)
-    # A prefix of several words ("40.000", "drie maanden") must begin consecutive words.
-    pattern = (
-        r"(?:^| )" + r"\S* ".join(re.escape(p) for p in parts[:-1]) + r"\S* " + re.escape(parts[-1])
-    )
+    # A prefix of several words ("40.000", "drie maand", "bij de start") must begin consecutive
+    # words: the earlier ones whole, the last one as a prefix.
+    pattern = r"(?:^| )" + "".join(re.escape(p) + " " for p in parts[:-1]) + re.escape(parts[-1])
     return re.search(pattern, joined) is not None
 
 
@@ -318,6 +317,13 @@ def defects(text: str) -> dict[str, list[str]]:
 
     previous_cites: frozenset[int] | None = None
     for kind, body in _blocks(text):
+        # A short line without punctuation reads as a heading, and may itself be a glued one.
+        low = body.lower()
+        for h in SECTION_HEADINGS:
+            if low.startswith(h + " ") and re.match(rf"[{_UPPER}]", body[len(h) + 1 :].lstrip()):
+                note("glued_heading", body[: len(h) + 40])
+        for m in _GLUED.finditer(body):
+            note("glued_heading", body[max(0, m.start() - 30) : m.end() + 30])
         if kind == "heading":
             previous_cites = None
             continue
@@ -328,12 +334,6 @@ def defects(text: str) -> dict[str, list[str]]:
         items = list(_DASH_ITEM.finditer(body))
         if len(items) >= 2 and not found["flattened_list"]:
             note("flattened_list", body[max(0, items[0].start() - 40) : items[1].end() + 40])
-        low = body.lower()
-        for h in SECTION_HEADINGS:
-            if low.startswith(h + " ") and re.match(rf"[{_UPPER}]", body[len(h) + 1 :].lstrip()):
-                note("glued_heading", body[: len(h) + 40])
-        for m in _GLUED.finditer(body):
-            note("glued_heading", body[max(0, m.start() - 30) : m.end() + 30])
         # A list item stands alone. In prose a passage may lean on the one before it only when
         # both come from the same source (they share a citation number).
         if kind == "list":

@@ -26,6 +26,7 @@ def _print_metrics(run: dict, report: Path | None) -> None:
     table.add_column("waarde", justify="right")
     for key, label in METRIC_ROWS:
         table.add_row(label, fmt(m.get(key)))
+    table.add_row("  van de gegeven antwoorden", fmt(m["n"].get("answered")))
     for key, label in DEFECT_LABELS.items():
         table.add_row(f"  leesfout: {label}", fmt((m.get("defects_by_kind") or {}).get(key)))
     for lang, v in m.get("by_language", {}).items():
@@ -190,6 +191,7 @@ def register(app: typer.Typer) -> None:
         )
 
         from evals.dataset import QuestionFileError, load_questions
+        from evals.metrics import gate_for
         from evals.runner import run_eval
 
         try:
@@ -216,7 +218,13 @@ def register(app: typer.Typer) -> None:
 
         try:
             with progress:
-                run = run_eval(assistant, items, baselines=not no_baselines, progress=tick)
+                run = run_eval(
+                    assistant,
+                    items,
+                    baselines=not no_baselines,
+                    progress=tick,
+                    gate=gate_for(questions),
+                )
         except QuestionFileError as exc:
             raise CliError(str(exc)) from None
         report = None

@@ -25,15 +25,46 @@ from .answer_quality import DEFECT_KINDS
 KS = (1, 5, 10)
 RETRIEVAL_KEYS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 
-#: The CI gate (issue 5): set now, to be raised later. ``min`` means the value must be at
-#: least the threshold, ``max`` at most.
-GATE: dict[str, tuple[str, float]] = {
+#: The CI gate on the bundled set (issue 5: set, then raised as the system improves). ``min``
+#: means the value must be at least the threshold, ``max`` at most. A dotted key reads a nested
+#: figure (``by_language.en.nugget_recall``). Issue 14 added the answer figures at the level the
+#: answerer reached when they were introduced (see docs/evaluation.md); raise them as it improves.
+_BASE_GATE: dict[str, tuple[str, float]] = {
     "R@5": ("min", 0.90),
     "citation_validity": ("min", 1.0),
     "consent_leaks": ("max", 0),
+    "out_of_scope_abstention_recall": ("min", 0.90),
+}
+GATE: dict[str, tuple[str, float]] = {
+    **_BASE_GATE,
     "abstention_f1": ("min", 0.80),
     "people_hit@3": ("min", 0.85),
+    "nugget_recall": ("min", 0.35),
+    "by_language.nl.nugget_recall": ("min", 0.36),
+    "by_language.en.nugget_recall": ("min", 0.29),
+    "nugget_ratio": ("min", 0.77),
+    "answers_with_defects": ("max", 93),
+    "citation_precision": ("min", 0.45),
+    "false_abstention_rate": ("max", 0.03),
 }
+
+#: The gate on the held-out transfer corpus (tests/fixtures/transfer-corpus). A gate only
+#: measures; nothing in the answer path is tuned on this corpus.
+TRANSFER_GATE: dict[str, tuple[str, float]] = {
+    **_BASE_GATE,
+    "nugget_recall": ("min", 0.22),
+    "nugget_ratio": ("min", 0.30),
+    "answers_with_defects": ("max", 19),
+    "citation_precision": ("min", 0.38),
+    "false_abstention_rate": ("max", 0.09),
+}
+
+
+def gate_for(questions: object) -> dict[str, tuple[str, float]]:
+    """The transfer gate for the transfer question file, else the bundled gate."""
+    name = getattr(questions, "name", None) or str(questions or "")
+    return TRANSFER_GATE if name.endswith("transfer-corpus-questions.yaml") else GATE
+
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 
@@ -276,11 +307,23 @@ def answer_summary(checks: list[dict]) -> dict:
     }
 
 
+def metric_value(metrics: dict, key: str) -> float | None:
+    """``metrics[key]``, where a dotted key walks into nested figures (``by_language.en.R@5``)."""
+    if key in metrics:
+        return metrics[key]
+    value: object = metrics
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value  # type: ignore[return-value]
+
+
 def gate_failures(metrics: dict, gate: dict[str, tuple[str, float]] = GATE) -> list[str]:
     """One line per threshold that is not met (an unmeasured metric fails too)."""
     failures = []
     for key, (kind, bound) in gate.items():
-        value = metrics.get(key)
+        value = metric_value(metrics, key)
         if value is None:
             failures.append(f"{key}: niet gemeten (geen gelabelde vragen)")
         elif (kind == "min" and value < bound) or (kind == "max" and value > bound):

@@ -7,6 +7,8 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from .metrics import metric_value
+
 SYSTEM_LABELS = {
     "project": "Opschaalwijzer (hybride)",
     "bm25": "BM25 alleen",
@@ -21,6 +23,8 @@ HEADLINE = [
     ("citation_validity", "Geldige bronnen", "elk [n] heeft een bron en elke bron bestaat"),
     ("abstention_f1", "Weigeren F1", "weigert wanneer de kennisbank het antwoord niet heeft"),
     ("people_hit@3", "Mensen hit@3", "een verwachte persoon staat in de eerste drie"),
+    ("nugget_recall", "Kernfeiten", "aandeel gelabelde kernfeiten dat in het antwoord staat"),
+    ("answers_with_defects", "Leesfouten", "gegeven antwoorden met een leesbaarheidsfout"),
     ("consent_leaks", "Privacylekken", "namen of contact van mensen zonder toestemming (moet 0)"),
 ]
 
@@ -181,7 +185,7 @@ h1{margin:0 0 4px;color:#154273}h2{margin-top:32px;color:#154273;border-bottom:2
 .meta{color:#555;font-size:14px}
 .gate{padding:12px 16px;border-radius:6px;margin:16px 0;font-weight:600}
 .pass{background:#e3f4da;color:#275d0b}.fail{background:#fbe3e1;color:#8f1b12}
-.cards{display:grid;grid-template-columns:repeat(6,1fr);gap:10px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:10px}
 .card{background:#fff;border-radius:6px;padding:12px;box-shadow:0 1px 2px #0001}
 .card .v{font-size:26px;font-weight:700;color:#154273}.card .l{font-weight:600;font-size:13px}
 .card .d{font-size:11.5px;color:#666}.card.bad .v{color:#d52b1e}
@@ -284,8 +288,10 @@ def render_html(run: dict, charts: dict[str, str]) -> str:
 
     parts.append("<h2>Alle cijfers</h2>")
     rows = []
-    for key, label in METRIC_ROWS:
-        v = m.get(key)
+    listed = {key for key, _ in METRIC_ROWS}
+    extra = [(key, escape(key)) for key in th if key not in listed]  # dotted gate keys
+    for key, label in METRIC_ROWS + extra:
+        v = metric_value(m, key)
         t = th.get(key)
         need = f"{'≥' if t['kind'] == 'min' else '≤'} {t['value']:g}" if t else ""
         cls = "bad" if _is_bad(key, v, th) else ""
@@ -411,7 +417,7 @@ def _answer_section(run: dict) -> str:
             + [fmt(v.get("baseline_nugget_recall")), fmt(v.get("nugget_ratio"))]
         )
     parts.append(
-        _table(["", "vragen met kernfeiten", "project", "naïef extractief", "verhouding"], rows)
+        _table(["taal", "vragen met kernfeiten", "project", "naïef extractief", "verhouding"], rows)
     )
     kinds = m.get("defects_by_kind") or {}
     rows = [[DEFECT_LABELS.get(k, k), fmt(v)] for k, v in kinds.items()]

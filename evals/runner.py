@@ -143,6 +143,7 @@ def run_eval(
     *,
     baselines: bool = True,
     progress: Progress | None = None,
+    gate: dict[str, tuple[str, float]] | None = None,
 ) -> dict:
     """``{"metrics": {...}, "results": [...]}``; each result holds the full §3 answer."""
     if not isinstance(questions, list):
@@ -234,10 +235,14 @@ def run_eval(
         results.append(result)
         if progress:
             progress(i + 1, len(questions))
-    return {"metrics": summarise(results, assistant), "results": results}
+    return {"metrics": summarise(results, assistant, gate), "results": results}
 
 
-def summarise(results: list[dict], assistant: Assistant | None = None) -> dict:
+def summarise(
+    results: list[dict],
+    assistant: Assistant | None = None,
+    gate: dict[str, tuple[str, float]] | None = None,
+) -> dict:
     checks = [r["checks"] for r in results]
     metrics = aggregate(checks)
     project = retrieval_summary([c["ranking"] for c in checks if c["ranking"]])
@@ -270,9 +275,10 @@ def summarise(results: list[dict], assistant: Assistant | None = None) -> dict:
     metrics["out_of_scope_abstention_recall"] = oos["abstention_recall"] if oos else None
     lang_checks = [c["language_ok"] for c in checks if c["language_ok"] is not None]
     metrics["language_accuracy"] = sum(lang_checks) / len(lang_checks) if lang_checks else None
-    fails = gate_failures(metrics)
+    gate = GATE if gate is None else gate
+    fails = gate_failures(metrics, gate)
     metrics["gate"] = {
-        "thresholds": {k: {"kind": kind, "value": v} for k, (kind, v) in GATE.items()},
+        "thresholds": {k: {"kind": kind, "value": v} for k, (kind, v) in gate.items()},
         "passed": not fails,
         "failures": fails,
     }

@@ -31,6 +31,9 @@ from evals.answer_quality import (
         ([["beheer"]], "Regel het ict-beheer vooraf.", True),  # hyphenated parts count
         ([["drie maand"]], "Na drie maanden stopte de pilot.", True),  # consecutive words
         ([["drie maand"]], "Drie teams, twaalf maanden.", False),
+        ([["drie maand"]], "Driemaal in drie maanden.", True),
+        ([["bij de start"]], "Bij de starters hoort de rest.", True),  # the last word is a prefix
+        ([["4 procent"]], "Het daalde 40 procent.", False),  # earlier words are whole words
         ([["40.000"]], "Het kostte 40.000 euro.", True),
         ([["40.000"]], "Het kostte 40 euro voor 000 mensen.", False),
         ([["3"]], "Zie de bron [3].", False),  # citation markers are not facts
@@ -102,6 +105,8 @@ def test_clean_answers_have_no_defects(text: str) -> None:
         ("## Wat je kunt doen\n- Begin klein [1].", "raw_markdown"),
         ("Waarom deze checklist Een pilot met een start-up eindigt vaak [1].", "glued_heading"),
         ("Wat je kunt doen Maak een businesscase met gemeten cijfers [1].", "glued_heading"),
+        ("Wat je kunt doen Maak een plan\n- Begin klein [1].", "glued_heading"),  # short line
+        ("Waarom deze checklist Een pilot\nDe gemeente … [1].", "glued_heading"),
         ("Why this matters The pilot ended after a year [1].", "glued_heading"),
         ("Zet dat bedrag in het voorstel [1]. Daarom wacht de raad [2].", "dangling_reference"),
         ("Dat bedrag kwam uit het innovatiebudget [1].", "dangling_reference"),
