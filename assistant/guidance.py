@@ -2,8 +2,13 @@
 
 The phase comes from three signals, like obstacles do: cue words in the question (phases.yaml
 may list its own ``keywords``), the phases of the retrieved documents, and the earlier turns.
-Next steps are taken from the phase's own ``steps``; the ones that address the question's
-obstacles come first, and the plan's order is kept because it is a sequence.
+
+Next steps follow the question, not only the phase: every step of the plan is a candidate, a
+step scores for the question's obstacles it addresses and the words it shares with the
+question, and the detected phase only adds a preference. Steps about an obstacle the question
+does not have are never used to fill up the list, so a DPIA question does not get "herijk de
+businesscase". The plan's order is kept because it is a sequence. Texts are shown in the
+question's language when phases.yaml has them (``name_en``, ``steps_en``, …).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from .text import Analyzer
+from .people import Phrase, TokenIndex, tokenize
+from .text import Analyzer, detect_language, fold
 
 _START = re.compile(
     r"\b(waar\s+(moet|kan|zou)\s+(ik|je|we|jij|u)\s+(dan\s+|nu\s+|het\s+best\s+)?(mee\s+)?(beginnen|starten)|"
@@ -25,20 +31,45 @@ _START = re.compile(
     re.I,
 )
 
-# Cues that are not always in phases.yaml's prose; phases.yaml may add its own `keywords`,
-# which then replace these.
+# Cue phrases that are not always in phases.yaml's prose; phases.yaml may list its own
+# `keywords` (and `keywords_en`), which then replace these. Phrases match in order, word by
+# word on stems, like obstacle keywords: "roll out" is one cue, not "roll" and "out".
 _DEFAULT_CUES = {
-    "verkennen": "idee verkennen verkenning oriënteren oriëntatie probleem behoefte bestaat al wiel "
-    "explore exploring idea",
-    "experimenteren": "pilot proef experiment experimenteren proof of concept testen prototype proeftuin "
-    "challenge hackathon test",
-    "voorbereiden": "businesscase implementatieplan aanbesteding inkoop inkooproute dpia voorbereiden "
-    "voorbereiding begroting besluit besluitvorming marktconsultatie prepare business case",
-    "opschalen": "opschalen opschaling uitrollen uitrol andere gemeenten landelijk regio meer organisaties "
-    "gefaseerd golven scale scaling roll out rollout",
-    "borgen": "borgen borging beheer onderhoud structureel overdracht overdragen eigenaar continuïteit "
-    "lijnorganisatie verankeren evaluatie maintenance ownership handover",
+    "verkennen": [
+        *("idee", "verkennen", "verkenning", "oriënteren", "oriëntatie", "probleem", "behoefte"),
+        *("bestaat al", "wiel", "explore", "exploring", "idea", "problem", "already exists"),
+    ],
+    "experimenteren": [
+        *("pilot", "proef", "experiment", "experimenteren", "proof of concept", "testen"),
+        *("prototype", "proeftuin", "challenge", "hackathon", "test", "trial"),
+    ],
+    "voorbereiden": [
+        *("businesscase", "implementatieplan", "aanbesteding", "inkoop", "inkooproute", "dpia"),
+        *("voorbereiden", "voorbereiding", "begroting", "besluit", "besluitvorming"),
+        *("marktconsultatie", "prepare", "business case", "procurement", "decision"),
+    ],
+    "opschalen": [
+        # Not "andere gemeenten": "heeft een andere gemeente dit al?" is exploring, not scaling.
+        *("opschalen", "opschaling", "uitrollen", "uitrol", "landelijk", "regio"),
+        *("meer organisaties", "gefaseerd", "golven", "scale", "scaling", "roll out"),
+        *("rollout", "next municipality"),
+    ],
+    "borgen": [
+        *("borgen", "borging", "beheer", "onderhoud", "structureel", "overdracht", "overdragen"),
+        *("eigenaar", "continuïteit", "lijnorganisatie", "verankeren", "evaluatie"),
+        *("maintenance", "ownership", "handover", "structural", "embed"),
+    ],
 }
+
+# "Na de pilot", "once the pilot is over": the question is past the experiment, so "pilot"
+# is no cue for whichever phase lists it.
+_PILOT_WORDS = {"pilot", "proef", "trial", "pilots"}
+_PAST_PILOT = re.compile(
+    r"\b(na\s+(de|het|afloop\s+van\s+de|het\s+einde\s+van\s+de)\s+(pilot|proef)|"
+    r"(pilot|proef)\w*\s+(stopt|eindigt|afloopt|loopt\s+af|is\s+afgelopen|is\s+voorbij|op\s+is)|"
+    r"(after|once|when)\s+the\s+(pilot|trial)|(pilot|trial)\s+(money\s+)?(ends|stops|is\s+over|runs\s+out))",
+    re.I,
+)
 
 
 def is_start_question(question: str) -> bool:
@@ -54,37 +85,78 @@ class StepPlan:
     W_HISTORY = 0.3
     W_SIMILARITY = 0.4
     W_START = 1.2
+    TIE = 0.05
 
     def __init__(
-        self, phases: list[dict], analyzer: Analyzer, obstacles=None, embedder=None
+        self,
+        phases: list[dict],
+        analyzer: Analyzer,
+        obstacles=None,
+        embedder=None,
+        passage_share=None,
     ) -> None:
         self.phases = phases
         self.analyzer = analyzer
         self.obstacles = obstacles
         self.embedder = embedder
+        #: word → share of the index's passages containing it (``LexicalIndex.passage_share``).
+        self.passage_share = passage_share
         self.keys = [p["key"] for p in phases]
-        self._terms: dict[str, set[str]] = {}
+        self._cues: dict[str, list[Phrase]] = {}
         for p in phases:
-            kw = p.get("keywords") or []
-            cue = " ".join(kw) if kw else _DEFAULT_CUES.get(p["key"], "")
-            self._terms[p["key"]] = set(
-                analyzer.query_terms(f"{p.get('name', '')} {p['key']} {cue}")
-            )
-        self._vectors: np.ndarray | None = None
-        self._step_tags: dict[str, list[set[str]]] = {}
+            own = list(p.get("keywords") or []) + list(p.get("keywords_en") or [])
+            cues = own or list(_DEFAULT_CUES.get(p["key"], []))
+            cues += [x for x in (p.get("name"), p.get("name_en"), p["key"]) if x]
+            self._cues[p["key"]] = [c for c in (Phrase.compile(x) for x in cues) if c]
+        self._vectors: dict[str, np.ndarray] = {}
+        self._step_tags: dict[tuple[str, int], set[str]] | None = None
+
+    def cue_hits(self, text: str) -> dict[str, float]:
+        """Per phase, the weight of the cue words the text contains ("pilot" after the pilot
+        counts not)."""
+        toks = tokenize(text, self.analyzer)
+        seen = TokenIndex.of(toks)
+        past_pilot = bool(_PAST_PILOT.search(text))
+        # One word is one cue, however many cue phrases of a phase it matches
+        # ("opschaling" is both "opschalen" and "opschaling").
+        starts: dict[str, dict[int, Phrase]] = defaultdict(dict)
+        for key in self.keys:
+            for cue in self._cues.get(key, []):
+                at = cue.position(toks) if cue.could_match(seen) else None
+                if at is None:
+                    continue
+                if past_pilot and fold(cue.text) in _PILOT_WORDS:
+                    continue
+                starts[key].setdefault(at, cue)
+        return {k: sum(self._cue_weight(c) for c in v.values()) for k, v in starts.items()}
+
+    #: A word found in more than this share of the index's passages is the corpus' own
+    #: subject ("pilot" in a corpus about scaling pilots) and counts as half a cue.
+    COMMON_SHARE = 0.2
+
+    def _cue_weight(self, cue: Phrase) -> float:
+        """Half for a cue whose every content word is that common (its rarest word decides)."""
+        if not self.passage_share:
+            return 1.0
+        share = min((self.passage_share(p.word) for p in cue.parts if not p.stop), default=0.0)
+        return 0.5 if share > self.COMMON_SHARE else 1.0
 
     def get(self, key: str | None) -> dict | None:
         return next((p for p in self.phases if p["key"] == key), None)
 
-    def _phase_vectors(self) -> np.ndarray | None:
+    def _phase_vectors(self, language: str = "nl") -> np.ndarray | None:
+        """Phase texts embedded in the question's language (English where phases.yaml has
+        it): a question is compared with the plan as written in its own language."""
         if self.embedder is None or len(self.phases) < 3:
             return None
-        if self._vectors is None:
+        lang = "en" if language == "en" and any(p.get("name_en") for p in self.phases) else "nl"
+        if lang not in self._vectors:
             texts = [
-                f"{p.get('name', p['key'])}. {p.get('description') or ''}" for p in self.phases
+                f"{_in(p, 'name', lang) or p['key']}. {_in(p, 'description', lang) or ''}"
+                for p in self.phases
             ]
-            self._vectors = self.embedder.embed(texts, kind="passage")
-        return self._vectors
+            self._vectors[lang] = self.embedder.embed(texts, kind="passage")
+        return self._vectors[lang]
 
     def scores(
         self,
@@ -93,20 +165,23 @@ class StepPlan:
         history: list[str] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> dict[str, float]:
-        q = set(self.analyzer.query_terms(question))
-        hq = set(self.analyzer.query_terms(" ".join((history or [])[-2:])))
+        hist = " ".join((history or [])[-2:])
         out: dict[str, float] = defaultdict(float)
-        for key, terms in self._terms.items():
-            out[key] += self.W_CUES * min(2, len(q & terms)) + self.W_HISTORY * min(
-                2, len(hq & terms)
+        own = self.cue_hits(question)
+        before = self.cue_hits(hist) if hist else {}
+        for key in self.keys:
+            out[key] += self.W_CUES * min(2, own.get(key, 0)) + self.W_HISTORY * min(
+                2, before.get(key, 0)
             )
         top = retrieved[:5]
         norm = sum(1.0 / (r + 1) for r in range(len(top))) or 1.0
         for rank, meta in enumerate(top):
+            # Every listed phase counts the same: corpora list them in plan order, not the
+            # main one first.
             for key in meta.get("phases", []) or []:
-                if key in out or key in self._terms:
+                if key in self._cues:
                     out[key] += self.W_DOCS / (rank + 1) / norm
-        vecs = self._phase_vectors()
+        vecs = self._phase_vectors(detect_language(question))
         if vecs is not None and query_vector is not None:
             sims = vecs @ np.asarray(query_vector, dtype=np.float32)
             z = (sims - float(np.mean(sims))) / (float(np.std(sims)) or 1.0)
@@ -127,20 +202,40 @@ class StepPlan:
         if not self.phases:
             return None
         scores = self.scores(question, retrieved, history, query_vector)
-        # Ties go to the earlier phase: when in doubt, the user is less far along.
-        best = max(self.keys, key=lambda k: (scores.get(k, 0.0), -self.keys.index(k)))
-        return best if scores.get(best, 0.0) > 0 else None
+        # Ties, and near-ties within TIE, go to the earlier phase: when in doubt, the user is
+        # less far along.
+        top = max(scores.get(k, 0.0) for k in self.keys)
+        if top <= 0:
+            return None
+        return next(k for k in self.keys if scores.get(k, 0.0) >= top - self.TIE)
 
-    def _tags(self, key: str) -> list[set[str]]:
-        if key not in self._step_tags:
-            p = self.get(key) or {}
-            tags = []
-            for step in p.get("steps") or []:
-                tags.append(
-                    set(self.obstacles.keyword_hits(step)) if self.obstacles is not None else set()
-                )
-            self._step_tags[key] = tags
-        return self._step_tags[key]
+    def name(self, key: str | None, language: str = "nl") -> str | None:
+        """The phase's name in ``language`` (Dutch when phases.yaml has no English name)."""
+        p = self.get(key)
+        if not p:
+            return None
+        return _in(p, "name", language) or p["key"]
+
+    def _tags(self) -> dict[tuple[str, int], set[str]]:
+        """(phase, step index) → the obstacles the step addresses, from its own words in both
+        languages (the English text may name what the Dutch one implies)."""
+        if self._step_tags is None:
+            tags: dict[tuple[str, int], set[str]] = {}
+            for p in self.phases:
+                english = p.get("steps_en") or []
+                for i, step in enumerate(p.get("steps") or []):
+                    text = f"{step} {english[i]}" if i < len(english) else step
+                    tags[(p["key"], i)] = (
+                        set(self.obstacles.keyword_hits(text)) if self.obstacles else set()
+                    )
+            self._step_tags = tags
+        return self._step_tags
+
+    #: Relevance of a step: per matching obstacle (the first detected counts most), per word
+    #: shared with the question, and a preference for the detected phase over the others.
+    W_STEP_OBSTACLE = 2.0
+    W_STEP_WORD = 0.5
+    W_STEP_PHASE = 0.75
 
     def next_steps(
         self,
@@ -150,48 +245,89 @@ class StepPlan:
         language: str = "nl",
         limit: int = 3,
     ) -> list[str]:
-        """2–4 steps of the phase: the ones that address the question's obstacles or words,
-        topped up with the phase's first steps, in the plan's order."""
+        """2–4 steps for this question, in the plan's order, in ``language`` where available.
+
+        Candidates are all steps of the plan. A step of another phase only comes in when it
+        addresses one of the question's obstacles or shares its words; the list is topped up
+        with steps of the detected phase that are not about an obstacle the question lacks."""
         p = self.get(phase)
-        if not p:
+        if not p and not obstacles:
             return []
-        steps = list(p.get("steps") or [])
-        if len(steps) <= 2:
-            return steps
         limit = max(2, min(4, limit))
         q = set(self.analyzer.query_terms(question))
-        tags = self._tags(p["key"])
         wanted = {k: 1.0 / (i + 1) for i, k in enumerate(obstacles)}
+        tags = self._tags()
+        order = {k: n for n, k in enumerate(self.keys)}
 
-        def relevance(i: int) -> float:
-            s = sum(wanted.get(k, 0.0) for k in tags[i]) * 2.0
-            s += 0.5 * len(q & set(self.analyzer.query_terms(steps[i])))
+        step_terms = self.__dict__.setdefault("_step_terms", {})
+
+        def relevance(key: str, i: int, step: str) -> float:
+            s = self.W_STEP_OBSTACLE * sum(wanted.get(k, 0.0) for k in tags[(key, i)])
+            terms = step_terms.get((key, i))
+            if terms is None:
+                terms = step_terms[(key, i)] = frozenset(self.analyzer.query_terms(step))
+            s += self.W_STEP_WORD * len(q & terms)
             return s
 
-        rel = {i: relevance(i) for i in range(len(steps))}
-        chosen = sorted((i for i in rel if rel[i] > 0), key=lambda i: (-rel[i], i))[:limit]
-        # Top up with the plan's own first steps: they are the natural place to begin.
-        for i in range(len(steps)):
-            if len(chosen) >= limit:
-                break
-            if i not in chosen:
-                chosen.append(i)
-        return [steps[i] for i in sorted(chosen)]
+        scored: list[tuple[float, str, int]] = []
+        for ph in self.phases:
+            for i, step in enumerate(ph.get("steps") or []):
+                rel = relevance(ph["key"], i, step)
+                if rel <= 0:
+                    continue
+                about_question = bool(tags[(ph["key"], i)] & set(wanted))
+                if ph["key"] != (p or {}).get("key") and not about_question:
+                    # Another phase's step on shared words alone is too loose a link.
+                    continue
+                bonus = self.W_STEP_PHASE if p and ph["key"] == p["key"] else 0.0
+                scored.append((rel + bonus, ph["key"], i))
+        scored.sort(key=lambda x: (-x[0], order[x[1]], x[2]))
+        chosen = [(key, i) for _, key, i in scored[:limit]]
+        if p and len(chosen) < 2:
+            # Top up from the detected phase, in its order. When the question has obstacles,
+            # skip steps about one it does not have: they would answer another question.
+            for i in range(len(p.get("steps") or [])):
+                if len(chosen) >= 2:
+                    break
+                off_topic = wanted and (tags[(p["key"], i)] - set(wanted))
+                if (p["key"], i) in chosen or off_topic:
+                    continue
+                chosen.append((p["key"], i))
+        chosen.sort(key=lambda x: (order[x[0]], x[1]))
+        return [self._step_text(key, i, language) for key, i in chosen]
+
+    def _step_text(self, key: str, i: int, language: str) -> str:
+        p = self.get(key) or {}
+        if language == "en":
+            english = p.get("steps_en") or []
+            if i < len(english):
+                return english[i]
+        return (p.get("steps") or [])[i]
+
+    def has_language(self, language: str) -> bool:
+        """Whether the plan's fixed texts exist in ``language`` (Dutch always does)."""
+        if language != "en":
+            return True
+        return bool(self.phases) and all(
+            p.get("name_en") and p.get("steps_en") for p in self.phases
+        )
 
     def overview(self, language: str = "nl") -> str:
         """The step plan itself: every phase with its purpose and first steps."""
         lines = []
         for i, p in enumerate(self.phases, start=1):
-            desc = (p.get("description") or "").strip()
+            desc = (_in(p, "description", language) or "").strip()
             first_sentence = re.split(r"(?<=[.!?])\s+", desc)[0].rstrip(".") if desc else ""
-            line = f"{i}. {p.get('name') or p['key']}" + (
+            line = f"{i}. {_in(p, 'name', language) or p['key']}" + (
                 f": {first_sentence}." if first_sentence else ""
             )
             lines.append(line)
-            for step in (p.get("steps") or [])[:2]:
-                lines.append(f"   - {step}")
+            for j in range(min(2, len(p.get("steps") or []))):
+                lines.append(f"   - {self._step_text(p['key'], j, language)}")
         if language == "en":
-            head = "The scaling step plan has these phases (the steps are in Dutch):"
+            head = "The scaling step plan has these phases" + (
+                ":" if self.has_language("en") else " (the steps are in Dutch):"
+            )
             tail = (
                 "Start with the first phase unless you have already done it; the next steps below fit "
                 "where your question seems to be."
@@ -203,3 +339,10 @@ class StepPlan:
                 "passen bij waar je vraag lijkt te staan."
             )
         return "\n".join([head, *lines, tail])
+
+
+def _in(item: dict, field: str, language: str) -> str | None:
+    """``item[field]`` in ``language``: the ``_en`` variant for English when present."""
+    if language == "en" and item.get(f"{field}_en"):
+        return item[f"{field}_en"]
+    return item.get(field)

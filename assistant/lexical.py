@@ -211,6 +211,19 @@ class LexicalIndex:
         idx = idx[np.argsort(-s[idx], kind="stable")]
         return [(self.ids[i], float(s[i])) for i in idx if s[i] > 0]
 
+    def passage_share(self, word: str) -> float:
+        """Share of the chunks that contain the word (its most common stem), 0..1."""
+        if self.retriever is None or not self.ids:
+            return 0.0
+        vocab = self.retriever.vocab_dict
+        ptr = self.retriever.scores["indptr"]
+        counts = [
+            int(ptr[vocab[t] + 1] - ptr[vocab[t]])
+            for t in self.analyzer.query_terms(word)[:2]
+            if t in vocab
+        ]
+        return max(counts, default=0) / len(self.ids)
+
     # -- pseudo-relevance feedback ------------------------------------------------------------
     @cached_property
     def _by_chunk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

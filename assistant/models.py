@@ -71,6 +71,8 @@ class Answer(BaseModel):
     people: list[PersonCard] = Field(default_factory=list)
     obstacles: list[str] = Field(default_factory=list)
     phase: str | None = None
+    #: The phase's name in the answer's language (``name_en`` of phases.yaml for English).
+    phase_name: str | None = None
     next_steps: list[str] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     #: Which answerer produced ``answer`` (``extractive``, ``llm:<model>``…).

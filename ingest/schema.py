@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DocType = Literal["blog", "case", "lesson", "guide"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
@@ -95,6 +95,8 @@ class Obstacle(BaseModel):
     label_en: str | None = None
     description: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    description_en: str | None = None
+    keywords_en: list[str] = Field(default_factory=list)
 
 
 class Phase(BaseModel):
@@ -105,6 +107,23 @@ class Phase(BaseModel):
     description: str | None = None
     steps: list[str] = Field(default_factory=list)
     questions: list[str] = Field(default_factory=list)
+    name_en: str | None = None
+    description_en: str | None = None
+    #: Translations in the same order as ``steps``/``questions``: a step is chosen once and
+    #: shown in the question's language, so the two lists must line up.
+    steps_en: list[str] = Field(default_factory=list)
+    questions_en: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _english_lines_up(self) -> Phase:
+        for field in ("steps", "questions"):
+            dutch, english = getattr(self, field), getattr(self, f"{field}_en")
+            if english and len(english) != len(dutch):
+                raise ValueError(
+                    f"{field}_en heeft {len(english)} regels en {field} {len(dutch)}; "
+                    f"geef voor elke regel van {field} precies één Engelse vertaling"
+                )
+        return self
 
 
 class Knowledge(BaseModel):

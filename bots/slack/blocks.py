@@ -260,7 +260,7 @@ def answer_blocks(
         tail.append(section("\n".join(lines), accessory=accessory))
 
     if answer.phase or answer.next_steps:
-        name = (phase_names or {}).get(answer.phase or "", answer.phase or "")
+        name = answer.phase_name or (phase_names or {}).get(answer.phase or "", answer.phase or "")
         parts = []
         if name:
             parts.append(

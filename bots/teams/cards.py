@@ -167,7 +167,7 @@ def answer_card(answer: Answer, public_url: str | None = None, include_text: boo
     if answer.next_steps:
         heading = lab["next"]
         if answer.phase:
-            heading += f" ({lab['phase'].lower()}: {answer.phase})"
+            heading += f" ({lab['phase'].lower()}: {answer.phase_name or answer.phase})"
         body.append(_text(heading, weight="Bolder", separator=True, spacing="Medium"))
         body.extend(_text(f"→ {s}", spacing="Small") for s in answer.next_steps)
     if not body:

