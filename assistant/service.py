@@ -47,7 +47,6 @@ from .units import UnitCache, join_overlapping
 log = logging.getLogger(__name__)
 
 
-
 class UserError(Exception):
     """A problem the user can fix; ``str()`` is one line saying what and what to do."""
 
