@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
+from .crosslingual import sources_line
 from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
 from .selection import ScoredUnit, Selector, question_focus
@@ -240,10 +241,6 @@ NEARBY = {
     "nl": "Misschien helpen deze documenten, die er het dichtst bij liggen:",
     "en": "These documents come closest and may still help:",
 }
-DUTCH_SOURCES = {
-    "en": "The sources are in Dutch; quoted as written.",
-    "nl": "",
-}
 
 
 def _words(text: str) -> int:
@@ -442,10 +439,8 @@ class ExtractiveAnswerer:
                 else f"The best-matching source is ‘{ev.title}’."
             )
             paragraphs.append(lead)
-        prefix = ""
-        if lang == "en" and c.numbers and all(c.by_doc[d].language != "en" for d in c.numbers):
-            prefix = DUTCH_SOURCES["en"] + "\n\n"
-        text = prefix + "\n\n".join(paragraphs + sections)
+        note = sources_line(lang, [c.by_doc[d].language for d in c.numbers])
+        text = "\n\n".join(([note] if note else []) + paragraphs + sections)
         return Draft(text=text, citations=c.citations())
 
     @staticmethod
