@@ -258,7 +258,7 @@ class PlanService:
                     "key": key,
                     "label": labels[key],
                     "words": p["obstacle_words"].get(key, []),
-                    "what_others_did": cite(f"{labels[key]} {people_text}", ["case", "lesson"]),
+                    "what_others_did": cite(labels[key], ["case", "lesson"], k=2),
                     "people": [c.model_dump() for c in cards],
                 }
             )
