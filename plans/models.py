@@ -35,7 +35,9 @@ class Intake(BaseModel):
 
     def text(self) -> str:
         """The free text the detection runs over."""
-        return " ".join(x for x in (self.problem, self.blocker, self.owner, self.budget) if x)
+        return " ".join(
+            x for x in (self.problem, self.where, self.blocker, self.owner, self.budget) if x
+        )
 
 
 class Stakeholder(BaseModel):

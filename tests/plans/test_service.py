@@ -18,7 +18,7 @@ def test_intake_becomes_a_plan_with_detected_obstacles_tasks_and_cited_roles(pla
     pid = svc.create("web:alice", STRAATSEIN)
     v = svc.view(pid, "web:alice")
     keys = [o["key"] for o in v["obstacles"]]
-    assert "privacy" in keys and "leverancier" in keys
+    assert "leverancier" in keys and "eigenaarschap" in keys
     assert v["phase"] and v["phase_name"]
     roles = {s["key"]: s for s in v["suggested_stakeholders"]}
     assert {"privacy-officer", "procurement", "line-owner", "peers"} <= set(roles)
