@@ -484,6 +484,14 @@ class PlanService:
         return self.store.revoke(plan_id, token, actor)
 
     # -- AVG -------------------------------------------------------------------------------------
+    @staticmethod
+    def owner_keys(person: dict) -> list[str]:
+        """The owner keys a directory person's own plans are stored under, per channel."""
+        contact = person.get("contact") or {}
+        keys = [f"cli:{person['id']}"]
+        keys += [f"{ch}:{contact[ch]}" for ch in ("slack", "teams", "email") if contact.get(ch)]
+        return keys
+
     def export_owner(self, owner: str) -> list[dict]:
         return [
             {

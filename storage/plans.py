@@ -206,6 +206,25 @@ class PlanStore:
             self.delete(pid)
         return len(ids)
 
+    def invited(self, person_id: str) -> list[dict]:
+        """Every invitation of one directory person (AVG inzage)."""
+        return self.stores.rows(
+            sa.select(
+                plan_invitations.c.plan_id,
+                plan_invitations.c.channel,
+                plan_invitations.c.question,
+                plan_invitations.c.created,
+            )
+            .where(plan_invitations.c.person_id == person_id)
+            .order_by(plan_invitations.c.id)
+        )
+
+    def forget_invitations(self, person_id: str) -> int:
+        with self.stores.tx() as db:
+            return db.execute(
+                plan_invitations.delete().where(plan_invitations.c.person_id == person_id)
+            ).rowcount
+
     def purge_older_than(self, days: int) -> int:
         """Delete plans nobody changed for ``days`` days (retention)."""
         old = self.stores.rows(sa.select(plans.c.id).where(plans.c.updated < cutoff(days)))
