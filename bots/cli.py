@@ -326,6 +326,7 @@ COMMAND_MODULES: list[str] = [
     "bots.web.cli",
     "bots.teams.cli",
     "bots.db",
+    "bots.plan_cli",
 ]
 
 
