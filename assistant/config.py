@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # --- store -------------------------------------------------------------------------
     #: ``http://host:port`` of a Chroma server; empty means embedded Chroma in ``index_dir``.
     chroma_url: str | None = None
+    #: Which vector store: embedded Chroma, a ``chroma run`` server (at ``chroma_url``) or the
+    #: in-memory store for tests. Empty means as ``chroma_url`` implies (docs/deployment.md).
+    vector_store: Literal["chroma", "chroma-server", "memory"] | None = None
     collection: str = "opschaal"
 
     # --- retrieval ---------------------------------------------------------------------

@@ -235,22 +235,31 @@ class Retriever:
         )
 
     def _dense_hits(
-        self, vec: np.ndarray, allowed_docs: list[str] | None
+        self,
+        vec: np.ndarray,
+        audience: Audience,
+        filters: Filters | None,
+        allowed_docs: list[str] | None,
     ) -> list[tuple[str, float]]:
-        if allowed_docs is None:
-            return self.store.search(vec, self.candidates, None)
+        # Visibility is a metadata filter the store evaluates itself: its cost does not grow
+        # with the number of public documents, unlike an id list (issue 18).
+        visibility = None if audience == "internal" else "public"
+        if filters is None or filters.is_empty() or allowed_docs is None:
+            return self.store.search(vec, self.candidates, None, visibility=visibility)
         if len(allowed_docs) * 2 > len(self.index.docs):
-            # Most documents are allowed (the public audience): a long $in filter makes Chroma
-            # slow, so search everything with some slack and drop what this request may not see.
+            # A broad filter: a long $in list makes Chroma slow, so search with some slack and
+            # drop what the filter excludes.
             keep = set(allowed_docs)
             hits = [
                 (cid, s)
-                for cid, s in self.store.search(vec, 2 * self.candidates, None)
+                for cid, s in self.store.search(
+                    vec, 2 * self.candidates, None, visibility=visibility
+                )
                 if cid in self.index.chunks and self.index.chunks[cid].doc_id in keep
             ]
             if len(hits) >= self.candidates // 2:
                 return hits[: self.candidates]
-        return self.store.search(vec, self.candidates, allowed_docs)
+        return self.store.search(vec, self.candidates, allowed_docs, visibility=visibility)
 
     def search(
         self,
@@ -306,7 +315,7 @@ class Retriever:
             )
             timings["embed"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            hits = self._dense_hits(vec, allowed_docs)
+            hits = self._dense_hits(vec, audience, filters, allowed_docs)
             timings["dense"] = (time.perf_counter() - t) * 1000
             # Chunks of a killed ingest may linger in the store until the next ingest: only the
             # manifest's chunks are live.

@@ -232,9 +232,7 @@ def ingest(
             rebuild = True
         if rebuild:
             report.rebuilt = True
-            reset = getattr(store, "reset", None)
-            if reset is not None:
-                reset()
+            store.reset()
             old = None
         old_docs: dict = (old or {}).get("docs", {})
 

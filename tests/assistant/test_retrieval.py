@@ -66,6 +66,35 @@ def test_public_audience_never_sees_internal_documents(mini):
     assert CASE not in only_lessons.doc_ids
 
 
+class RecordingStore:
+    """The real store, with every dense search's arguments written down."""
+
+    def __init__(self, store):
+        self.store = store
+        self.calls: list[tuple[list[str] | None, str | None]] = []
+
+    def search(self, vector, k, doc_ids=None, *, visibility=None):
+        self.calls.append((None if doc_ids is None else list(doc_ids), visibility))
+        return self.store.search(vector, k, doc_ids, visibility=visibility)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_audience_is_a_store_filter_not_an_id_list(mini):
+    """Public asks must not send the store a list of public documents (issue 18): that list
+    grows with the corpus and made the worst case take seconds."""
+    index, embedder, real = mini
+    store = RecordingStore(real)
+    retriever = Retriever(index, embedder, store, candidates=100)
+    public = retriever.search("budget after the pilot", audience="public", mode="dense")
+    assert store.calls == [(None, "public")]
+    assert NOTE not in public.doc_ids and public.doc_ids
+    store.calls.clear()
+    retriever.search("budget after the pilot", audience="internal", mode="dense")
+    assert store.calls == [(None, None)]
+
+
 def test_pool_gets_exact_lexical_scores_and_dense_floor(mini):
     index, embedder, store = mini
     retriever = Retriever(index, embedder, store, weight_lexical=1.0, weight_dense=1.0)
