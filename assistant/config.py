@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # --- retrieval ---------------------------------------------------------------------
     top_k: int = 5
     candidates: int = 60
+    #: Stored chunk vectors a worker keeps for exact dense scores of lexical candidates
+    #: (≈1.5 kB each); 0 turns the cache off.
+    vector_cache_size: int = Field(default=20_000, ge=0)
     #: Weights of the standardised (z-scored) scores in the fusion; chosen by measurement, see
     #: docs/retrieval.md. Empty ``weight_dense`` means the measured default for the embedder
     #: (e5 strong, the English MiniLM weak on Dutch).

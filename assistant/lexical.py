@@ -116,7 +116,9 @@ class LexicalIndex:
         )
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
+    def load(cls, folder: Path, *, mmap: bool = False) -> LexicalIndex:
+        """``mmap`` maps bm25s's score matrices instead of reading them: workers of one machine
+        then share one copy through the page cache."""
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         meta_path = folder / "params.json"
@@ -124,10 +126,12 @@ class LexicalIndex:
         version = int(meta.pop("version", 1))
         known = {f.name for f in fields(LexicalParams)}
         params = LexicalParams(**{k: v for k, v in meta.items() if k in known})
-        retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
+        retriever = (
+            bm25s.BM25.load(str(folder / "bm25"), mmap=mmap, show_progress=False) if ids else None
+        )
         grams = None
         if ids and (folder / "grams").is_dir():
-            grams = bm25s.BM25.load(str(folder / "grams"))
+            grams = bm25s.BM25.load(str(folder / "grams"), mmap=mmap, show_progress=False)
         return cls(
             ids, retriever, Analyzer(Counter(vocab), min_count=1), params, version, grams=grams
         )

@@ -242,3 +242,41 @@ def test_ngram_weight_enters_the_fusion(mini):
     plain = Retriever(index, embedder, store, weight_dense=0.0, weight_ngram=0.0)
     unweighted = plain._fuse(lex_scores, lex, {}, None, grams)
     assert max(unweighted, key=unweighted.get) == ids[0]
+
+
+def test_chunk_records_are_read_on_demand_from_the_mapped_file(mini, fake_settings):
+    from assistant.index import ChunkTable, read_chunks
+
+    index = mini[0]
+    folder = gen_dir(fake_settings.index_dir, index.manifest["generation"])
+    written = {c.id: c for c in read_chunks(folder)}
+    assert isinstance(index.chunks, ChunkTable)
+    assert set(index.chunks) == set(written) and len(index.chunks) == len(written)
+    for cid, rec in written.items():
+        assert index.chunks[cid] == rec
+        assert index.chunks.doc_id(cid) == rec.doc_id
+    assert index.chunks.of_docs({CASE}) == tuple(c for c in written if written[c].doc_id == CASE)
+    assert [c.id for c in index.of_doc(CASE)] == [
+        c.id for c in sorted(written.values(), key=lambda c: c.ordinal) if c.doc_id == CASE
+    ]
+    # An index written before the offsets file existed still loads, with the same records.
+    (folder / "chunks.offsets.npy").unlink()
+    again = LoadedIndex(fake_settings.index_dir)
+    assert {cid: again.chunks[cid] for cid in again.chunks} == written
+
+
+def test_lexical_matrices_are_memory_mapped(mini):
+    lexical = mini[0].lexical
+    for bm25 in (lexical.retriever, lexical.grams):
+        assert isinstance(bm25.scores["data"], np.memmap)
+        assert isinstance(bm25.scores["indices"], np.memmap)
+
+
+def test_the_vector_cache_is_bounded(mini):
+    index, embedder, store = mini
+    retriever = Retriever(index, embedder, store, vector_cache_size=3)
+    ids = list(index.chunks)[:6]
+    assert set(retriever._vectors(ids)) == set(ids)
+    assert list(retriever._vec_cache) == ids[-3:]
+    off = Retriever(index, embedder, store, vector_cache_size=0)
+    assert set(off._vectors(ids)) == set(ids) and not off._vec_cache
