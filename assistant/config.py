@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     query_prefix: str | None = None
     passage_prefix: str | None = None
     embed_batch_size: int = 32
+    #: ``OPSCHAAL_EMBEDDER=openai:<model>``: the OpenAI-compatible embeddings endpoint
+    #: (``http://gpu-host:8080/v1``), its key if it needs one, and whether to send
+    #: ``input_type`` (query/passage; off for servers that refuse unknown fields).
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+    embedding_input_type: bool = True
 
     # --- store -------------------------------------------------------------------------
     #: ``http://host:port`` of a Chroma server; empty means embedded Chroma in ``index_dir``.
