@@ -542,9 +542,7 @@ class Assistant:
             return None
         lang = meta.get("language", "nl")
         red = rt.redact
-        chunks = sorted(
-            (c for c in rt.index.chunks.values() if c.doc_id == doc_id), key=lambda c: c.ordinal
-        )
+        chunks = rt.index.of_doc(doc_id)
         sections: list[dict] = []
         for c in chunks:
             last = sections[-1] if sections else None

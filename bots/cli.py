@@ -132,6 +132,7 @@ def ingest(
         ("genegeerd (niet ondersteund)", len(report.ignored)),
         ("ongeldig", len(report.invalid)),
         ("chunks ingebed", report.chunks_embedded),
+        ("chunks hervat", report.chunks_resumed),
         ("chunks totaal", report.chunks_total),
     ):
         table.add_row(label, str(n))
