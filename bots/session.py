@@ -14,8 +14,7 @@ from typing import Protocol
 
 from assistant.models import Answer, Turn
 from assistant.service import Assistant
-
-from .stores import Stores
+from storage import Stores
 
 
 class AnswerCounter(Protocol):
