@@ -638,18 +638,3 @@ def taxonomy(assistant: Assistant) -> dict[str, dict]:
 def consenting_people(assistant: Assistant) -> dict[str, str]:
     """Id → name of the people who may currently be shown."""
     return {p.id: p.name for p in assistant.runtime.people.people.values()}
-
-
-def knowledge_gaps(assistant: Assistant, items) -> list:
-    """Group unanswered/disliked questions by topic, with obstacle coverage per group."""
-    from .gaps import find_gaps
-
-    rt = assistant.runtime
-    coverage = {}
-    for key in rt.obstacle_labels:
-        docs = sum(1 for m in rt.index.docs.values() if key in m.get("obstacles", []))
-        people = sum(1 for p in rt.people.people.values() if key in p.obstacles)
-        coverage[key] = (docs, people)
-    return find_gaps(
-        items, assistant.embedder, rt.analyzer, lambda q: rt.obstacles.detect(q), coverage
-    )

@@ -370,8 +370,8 @@ class TeamsBot:
         )
 
     async def on_share(self, context: TurnContext, value: dict) -> None:
-        from bots.sharing.models import ContributionError
-        from bots.sharing.service import Sharing
+        from curation.models import ContributionError
+        from curation.service import Sharing
 
         try:
             cid = Sharing(self.assistant, self.stores, self.settings).submit(
