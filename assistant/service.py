@@ -22,16 +22,16 @@ from .answering import (
     select_evidence,
 )
 from .config import Settings, get_settings
+from .consent import Redactor
 from .conversation import condense, is_follow_up, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
 from .models import Answer, Audience, Filters, PersonCard, Turn
+from .obstacles import ObstacleDetector
 from .people import (
     Match,
-    ObstacleDetector,
     PeopleDirectory,
-    Redactor,
     draft_intro,
     is_people_question,
     people_first_text,

@@ -17,14 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.people import (
-    ObstacleDetector,
-    PeopleDirectory,
-    Phrase,
-    is_people_question,
-    reason_for,
-    tokenize,
-)
+from assistant.obstacles import ObstacleDetector, Phrase, tokenize
+from assistant.people import PeopleDirectory, is_people_question, reason_for
 from assistant.text import Analyzer
 from tests.assistant.people_support import (
     HIDDEN,
@@ -138,7 +132,8 @@ def test_detect_orders_by_score_and_keeps_scores() -> None:
     assert set(keys) == {"beheer", "geld"}
     assert keys[0] == "beheer"  # two keywords beat one
     assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
-    assert d.last is not None and d.last.matched["beheer"] == ["beheer", "na de pilot"]
+    signals = d.signals("Wie regelt het beheer na de pilot, en is er budget?")
+    assert signals.matched["beheer"] == ["beheer", "na de pilot"]
 
 
 def test_retrieved_documents_add_obstacles_the_question_does_not_name() -> None:
