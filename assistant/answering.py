@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
+from .messages import message
 from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
 from .selection import ScoredUnit, Selector, question_focus
@@ -232,20 +233,6 @@ def citation_for(ev: Evidence, n: int, text: str | None = None) -> Citation:
     )
 
 
-NO_ANSWER = {
-    "nl": "Ik heb in de kennisbank geen goed onderbouwd antwoord op deze vraag gevonden.",
-    "en": "I could not find a well-supported answer to that in the knowledge base.",
-}
-NEARBY = {
-    "nl": "Misschien helpen deze documenten, die er het dichtst bij liggen:",
-    "en": "These documents come closest and may still help:",
-}
-DUTCH_SOURCES = {
-    "en": "The sources are in Dutch; quoted as written.",
-    "nl": "",
-}
-
-
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -348,7 +335,7 @@ class ExtractiveAnswerer:
         pool = [(ev, su) for ev in evidence for su in ev.units]
         pool.sort(key=lambda x: -x[1].score)
         if not pool:
-            return Draft(text=NO_ANSWER[lang], citations=[], abstained=True)
+            return Draft(text=message("no_answer", lang), citations=[], abstained=True)
         used: set[tuple[str, int]] = set()
         used_terms: list[set[str]] = []
 
@@ -444,7 +431,7 @@ class ExtractiveAnswerer:
             paragraphs.append(lead)
         prefix = ""
         if lang == "en" and c.numbers and all(c.by_doc[d].language != "en" for d in c.numbers):
-            prefix = DUTCH_SOURCES["en"] + "\n\n"
+            prefix = message("dutch_sources", "en") + "\n\n"
         text = prefix + "\n\n".join(paragraphs + sections)
         return Draft(text=text, citations=c.citations())
 
@@ -557,14 +544,14 @@ class ExtractiveAnswerer:
 
 
 def abstention_text(language: str, nearby: list[Evidence]) -> tuple[str, list[Citation]]:
-    text = NO_ANSWER[language]
+    text = message("no_answer", language)
     cites = []
     if nearby:
         lines = []
         for i, ev in enumerate(nearby[:3], start=1):
             cites.append(citation_for(ev, i))
             lines.append(f"- {ev.title} [{i}]")
-        text += "\n\n" + NEARBY[language] + "\n" + "\n".join(lines)
+        text += "\n\n" + message("nearby", language) + "\n" + "\n".join(lines)
     return text, cites
 
 
