@@ -18,7 +18,7 @@ AXE_VERSION := 4.14.1
 AXE := $(TOOLS)/node_modules/axe-core/axe.min.js
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: setup setup-llm test-tools chromium postgres run chat ingest test test-external test-fast test-llm llm-server bench eval eval-transfer lint format clean
+.PHONY: setup setup-llm test-tools chromium postgres run chat ingest test test-external test-fast test-llm llm-server bench bench-scale eval eval-transfer lint format clean
 
 setup: $(STAMP)
 
@@ -106,6 +106,14 @@ llm-server: setup-llm
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Issue 18: 10k/50k/100k synthetic chunks, against a baseline tree (BASE, default: main checked
+# out in /tmp/i18-base) in the same run; figures in bench/results.json, report in bench/scale.md.
+SIZES ?= 10000,50000,100000
+BASE ?= /tmp/i18-base
+bench-scale: setup
+	test -d $(BASE) || git worktree add $(BASE) main
+	$(BIN)/python -m bench.scale --sizes $(SIZES) --base $(BASE)
 
 eval: setup
 	$(BIN)/opschaal ingest --quiet

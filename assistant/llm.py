@@ -499,8 +499,8 @@ class LLMAnswerer:
         except Exception as exc:
             gen.outcome = self._failed(exc)
             raise
-        except BaseException:  # GeneratorExit: the caller stopped reading
-            gen.outcome = "closed"
+        except BaseException:  # GeneratorExit: the caller stopped reading (the client left)
+            gen.outcome = "cancelled"
             self.breaker.release()
             raise
         else:

@@ -14,7 +14,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         # the answer
         "no_answer": "Ik heb in de kennisbank geen goed onderbouwd antwoord op deze vraag gevonden.",
         "nearby": "Misschien helpen deze documenten, die er het dichtst bij liggen:",
-        "dutch_sources": "",
         # the channels
         "thinking": "Ik zoek het op in de kennisbank…",
         "help": "Stel me een vraag over het opschalen van een digitale innovatie, bijvoorbeeld: "
@@ -31,7 +30,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "no_answer": "I could not find a well-supported answer to that in the knowledge base.",
         "nearby": "These documents come closest and may still help:",
-        "dutch_sources": "The sources are in Dutch; quoted as written.",
         "thinking": "Searching the knowledge base…",
         "help": "Ask me a question about scaling a digital innovation, for example: "
         "“How do I get other municipalities on board?”",

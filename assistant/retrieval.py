@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ import numpy as np
 from .calibration import Calibration
 from .embeddings import Embedder, profile_of
 from .glossary import Glossary, default_glossary
-from .index import ChunkRecord, IndexMissing, gen_dir, read_chunks, read_manifest
+from .index import ChunkTable, IndexMissing, gen_dir, read_manifest
 from .lexical import LexicalIndex
 from .models import Audience, Filters
 from .store import VectorStore, stored_vectors
@@ -79,9 +79,13 @@ class LoadedIndex:
         self.manifest = manifest
         folder = gen_dir(index_dir, manifest["generation"])
         self.docs: dict[str, dict] = {k: v["meta"] for k, v in manifest["docs"].items()}
-        self.chunks: dict[str, ChunkRecord] = {c.id: c for c in read_chunks(folder)}
+        doc_of_chunk = {
+            cid: doc_id for doc_id, d in manifest["docs"].items() for cid in d.get("chunks", [])
+        }
+        self.chunks = ChunkTable(folder, doc_of_chunk)
+        del doc_of_chunk
         self.knowledge = json.loads((folder / "knowledge.json").read_text(encoding="utf-8"))
-        self.lexical = LexicalIndex.load(folder / "lexical")
+        self.lexical = LexicalIndex.load(folder / "lexical", mmap=True)
         if self.lexical.stale:
             # Written by an older analyser: rebuild it from the chunks (seconds, no embedding)
             # so retrieval always runs the current analysis; the next ingest persists it.
@@ -91,14 +95,19 @@ class LoadedIndex:
             )
             self.lexical = self.rebuild_lexical()
         self.embedder_name: str = manifest["embedder"]
-        #: Chunk id → its document's language, for the language balance of the dense scores.
-        self.chunk_language: dict[str, str] = {
-            cid: self.docs.get(c.doc_id, {}).get("language", "nl") for cid, c in self.chunks.items()
-        }
         self.calibration: Calibration | None = Calibration.load(folder, self.embedder_name)
         self.glossary: Glossary = default_glossary().with_obstacles(
             self.knowledge.get("obstacles", [])
         )
+
+    def language_of(self, chunk_id: str) -> str:
+        """The language of a chunk's document, for the language balance of dense scores."""
+        return self.docs.get(self.chunks.doc_id(chunk_id), {}).get("language", "nl")
+
+    def of_doc(self, doc_id: str) -> list:
+        """A document's chunk records in reading order."""
+        ids = self.manifest["docs"].get(doc_id, {}).get("chunks", [])
+        return sorted((self.chunks[c] for c in ids if c in self.chunks), key=lambda c: c.ordinal)
 
     def rebuild_lexical(self) -> LexicalIndex:
         """The lexical index as the current code builds it, from this generation's chunks."""
@@ -126,8 +135,7 @@ class LoadedIndex:
             docs = self.allowed_docs(audience, filters)
             chunks = None
             if docs is not None:
-                keep = set(docs)
-                chunks = tuple(c.id for c in self.chunks.values() if c.doc_id in keep)
+                chunks = self.chunks.of_docs(set(docs))
             hit = (docs, chunks)
             if len(cache) < 256:
                 cache[key] = hit
@@ -201,6 +209,7 @@ class Retriever:
         prf_weight: float = PRF_WEIGHT,
         translation_weight: float = TRANSLATION_WEIGHT,
         language_shrink: float | None = LANGUAGE_SHRINK,
+        vector_cache_size: int = 20_000,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -217,7 +226,9 @@ class Retriever:
         self.translation_weight = translation_weight
         #: ``None`` turns the language balance off.
         self.language_shrink = language_shrink
-        self._vec_cache: dict[str, np.ndarray] = {}
+        #: Least recently used stored vectors, at most ``vector_cache_size`` (≈1.5 kB each).
+        self._vec_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.vector_cache_size = vector_cache_size
 
     @classmethod
     def from_settings(
@@ -232,25 +243,50 @@ class Retriever:
             weight_lexical=settings.weight_lexical,
             weight_dense=settings.weight_dense,
             weight_ngram=settings.weight_ngram,
+            vector_cache_size=settings.vector_cache_size,
         )
 
     def _dense_hits(
-        self, vec: np.ndarray, allowed_docs: list[str] | None
+        self,
+        vec: np.ndarray,
+        audience: Audience,
+        filters: Filters | None,
+        allowed_docs: list[str] | None,
     ) -> list[tuple[str, float]]:
+        # Visibility is a metadata filter the store evaluates itself: its cost does not grow
+        # with the number of public documents, unlike an id list (issue 18).
+        visibility = None if audience == "internal" else "public"
         if allowed_docs is None:
             return self.store.search(vec, self.candidates, None)
-        if len(allowed_docs) * 2 > len(self.index.docs):
-            # Most documents are allowed (the public audience): a long $in filter makes Chroma
-            # slow, so search everything with some slack and drop what this request may not see.
-            keep = set(allowed_docs)
+        if filters is None or filters.is_empty():
+            # Most chunks are public: an unfiltered search with slack usually has enough public
+            # hits and is the cheapest query (Chroma's where filter costs ~150 ms at 50k
+            # chunks). When the nearest chunks are mostly internal, the store's own filter.
+            docs = self.index.docs
             hits = [
                 (cid, s)
                 for cid, s in self.store.search(vec, 2 * self.candidates, None)
-                if cid in self.index.chunks and self.index.chunks[cid].doc_id in keep
+                if cid in self.index.chunks
+                and docs.get(self.index.chunks.doc_id(cid), {}).get("visibility", "public")
+                == "public"
             ]
             if len(hits) >= self.candidates // 2:
                 return hits[: self.candidates]
-        return self.store.search(vec, self.candidates, allowed_docs)
+            return self.store.search(vec, self.candidates, None, visibility=visibility)
+        if len(allowed_docs) * 2 > len(self.index.docs):
+            # A broad filter: a long $in list makes Chroma slow, so search with some slack and
+            # drop what the filter excludes.
+            keep = set(allowed_docs)
+            hits = [
+                (cid, s)
+                for cid, s in self.store.search(
+                    vec, 2 * self.candidates, None, visibility=visibility
+                )
+                if cid in self.index.chunks and self.index.chunks.doc_id(cid) in keep
+            ]
+            if len(hits) >= self.candidates // 2:
+                return hits[: self.candidates]
+        return self.store.search(vec, self.candidates, allowed_docs, visibility=visibility)
 
     def search(
         self,
@@ -306,7 +342,7 @@ class Retriever:
             )
             timings["embed"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            hits = self._dense_hits(vec, allowed_docs)
+            hits = self._dense_hits(vec, audience, filters, allowed_docs)
             timings["dense"] = (time.perf_counter() - t) * 1000
             # Chunks of a killed ingest may linger in the store until the next ingest: only the
             # manifest's chunks are live.
@@ -337,7 +373,7 @@ class Retriever:
 
         per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for cid, s in fused.items():
-            per_doc[self.index.chunks[cid].doc_id].append((cid, s))
+            per_doc[self.index.chunks.doc_id(cid)].append((cid, s))
         docs = []
         for doc_id, chunks in per_doc.items():
             chunks.sort(key=lambda x: (-x[1], x[0]))
@@ -416,18 +452,27 @@ class Retriever:
             / (cal.counts.get(lang, 0) + self.language_shrink)
             for lang, m in means.items()
         }
-        lang_of = self.index.chunk_language
-        return {cid: s - offset.get(lang_of.get(cid, "nl"), 0.0) for cid, s in dense.items()}
+        lang_of = self.index.language_of
+        return {cid: s - offset.get(lang_of(cid), 0.0) for cid, s in dense.items()}
 
     def _vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
-        """Stored chunk vectors, cached per index generation (≈1.5 kB per chunk)."""
-        out = {cid: self._vec_cache[cid] for cid in ids if cid in self._vec_cache}
+        """Stored chunk vectors through a bounded LRU cache (per index generation)."""
+        cache = self._vec_cache
+        out = {}
+        for cid in ids:
+            v = cache.get(cid)
+            if v is not None:
+                cache.move_to_end(cid)
+                out[cid] = v
         todo = [cid for cid in ids if cid not in out]
         if not todo:
             return out
         got = stored_vectors(self.store, todo)
-        self._vec_cache.update(got)
         out.update(got)
+        if self.vector_cache_size > 0:
+            cache.update(got)
+            while len(cache) > self.vector_cache_size:
+                cache.popitem(last=False)
         return out
 
 

@@ -27,7 +27,7 @@ from .conversation import condense, is_follow_up, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
-from .models import Answer, Audience, Filters, PersonCard, Turn
+from .models import Answer, Audience, Citation, Filters, PersonCard, Turn
 from .obstacles import ObstacleDetector
 from .people import (
     Match,
@@ -542,9 +542,7 @@ class Assistant:
             return None
         lang = meta.get("language", "nl")
         red = rt.redact
-        chunks = sorted(
-            (c for c in rt.index.chunks.values() if c.doc_id == doc_id), key=lambda c: c.ordinal
-        )
+        chunks = rt.index.of_doc(doc_id)
         sections: list[dict] = []
         for c in chunks:
             last = sections[-1] if sections else None
@@ -623,6 +621,96 @@ class Assistant:
             lang,
         )
         return rt.redact(text, lang) or text
+
+    # -- plans (the scaling-plan domain asks these; it never reads the index itself) -----------
+    def analyse(self, text: str, language: str | None = None) -> dict:
+        """Obstacles and phase of a free-text description, with the reasons a user can check:
+        ``obstacles`` [(key, label, matched words)], ``phase``, ``phase_name``,
+        ``phase_reasons`` (cue words and the documents that point at the phase)."""
+        rt = self.runtime
+        text = rt.redact.scrub((text or "").strip()) or ""
+        lang = language or detect_language(text)
+        if not text:
+            return {"obstacles": [], "phase": None, "phase_name": None, "phase_reasons": []}
+        qvec = self.embedder.embed([text], kind="query")[0]
+        retrieval = rt.retriever.search(text, k_docs=5, query_vector=qvec)
+        metas = [rt.index.docs[d] for d in retrieval.doc_ids]
+        obstacles = rt.obstacles.detect(text, None, metas, qvec)
+        hits = rt.obstacles.keyword_hits(text)
+        phase = rt.plan.detect(text, metas, None, qvec)
+        reasons = []
+        if phase:
+            cues = rt.plan.cue_hits(text)
+            if cues.get(phase):
+                reasons.append("cue")
+            titles = [m.get("title") for m in metas[:3] if phase in (m.get("phases") or [])]
+            reasons += [rt.redact(t, lang) or t for t in titles if t]
+        return {
+            "obstacles": [
+                (k, rt.obstacles.label(k, lang) or k, hits.get(k, [])) for k, _ in obstacles
+            ],
+            "phase": phase,
+            "phase_name": rt.plan.name(phase, lang),
+            "phase_reasons": reasons,
+        }
+
+    def cited(self, query: str, language: str = "nl", k: int = 2, types: list[str] | None = None):
+        """The best public sources for ``query`` as citations (redacted), for plan sections
+        that must say where a suggestion comes from."""
+        rt = self.runtime
+        filters = Filters(type=types or [])
+        qvec = self.embedder.embed([query], kind="query")[0]
+        retrieval = rt.retriever.search(query, filters=filters, k_docs=max(5, k), query_vector=qvec)
+        units = select_evidence(
+            rt.index, rt.units, rt.selector, retrieval, query, language, max_docs=k
+        )
+        return [
+            Citation(
+                n=e.n,
+                doc_id=e.doc_id,
+                title=e.title,
+                url=e.url,
+                type=e.type,
+                snippet=(e.passages[0][0] if e.passages else "")[:400],
+                score=float(e.score),
+            )
+            for e in rt.redact.evidence(units)
+        ]
+
+    def people_for(
+        self, text: str, obstacle_keys: list[str], language: str = "nl", limit: int = 3
+    ) -> list[PersonCard]:
+        """Consenting people who faced these obstacles, best first, with the reason why. Read
+        from the live directory every time, so a withdrawn consent is gone at once."""
+        rt = self.runtime
+        text = rt.redact.scrub(text or "") or ""
+        qvec = self.embedder.embed([text or " "], kind="query")[0]
+        obstacles = [(k, 1.0 / (i + 1)) for i, k in enumerate(obstacle_keys)]
+        matches = rt.people.recommend(
+            text, obstacles, [], rt.index.docs, limit=limit, query_vector=qvec
+        )
+        return self._people_cards(matches, obstacle_keys, language)
+
+    def phase_steps(
+        self, phase: str | None, text: str, obstacle_keys: list[str], language: str = "nl"
+    ) -> list[str]:
+        """The steps of the plan for this phase and these obstacles (see StepPlan.next_steps)."""
+        return self.runtime.plan.next_steps(phase, text, obstacle_keys, language, limit=4)
+
+    def analyse_label(self, obstacle: str, language: str = "nl") -> str | None:
+        """An obstacle's label in ``language``."""
+        return self.runtime.obstacles.label(obstacle, language)
+
+    def obstacle_keys(self) -> list[str]:
+        return list(self.runtime.obstacle_labels)
+
+    def phase_name(self, phase: str | None, language: str = "nl") -> str | None:
+        return self.runtime.plan.name(phase, language)
+
+    def person_contact(self, person_id: str) -> dict[str, str] | None:
+        """A consenting person's contact ids, or None (unknown and no-consent alike)."""
+        person = self.runtime.people.people.get(person_id)
+        return dict(person.contact) if person else None
 
 
 # -- curation (share-back) ----------------------------------------------------------------------

@@ -36,9 +36,24 @@ class VectorStore(Protocol):
     def ids(self) -> set[str]: ...
 
     def search(
-        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        doc_ids: Sequence[str] | None = None,
+        *,
+        visibility: str | None = None,
     ) -> list[tuple[str, float]]:
-        """Return ``(chunk_id, cosine similarity)`` best first, optionally within ``doc_ids``."""
+        """Return ``(chunk_id, cosine similarity)`` best first, optionally within ``doc_ids``
+        and only chunks whose ``visibility`` metadata equals ``visibility``. The store
+        evaluates the visibility filter itself, so its cost does not grow with the corpus."""
+        ...
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids``; ids the store does not hold are left out."""
+        ...
+
+    def reset(self) -> None:
+        """Remove every chunk (a rebuild starts from an empty store)."""
         ...
 
 
@@ -128,14 +143,26 @@ class ChromaStore:
         return set(got.get("ids", []))
 
     def search(
-        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        doc_ids: Sequence[str] | None = None,
+        *,
+        visibility: str | None = None,
     ) -> list[tuple[str, float]]:
-        where = None
+        clauses: list[dict] = []
         if doc_ids is not None:
             doc_ids = list(doc_ids)
             if not doc_ids:
                 return []
-            where = {"doc_id": {"$in": doc_ids}} if len(doc_ids) > 1 else {"doc_id": doc_ids[0]}
+            clauses.append(
+                {"doc_id": {"$in": doc_ids}} if len(doc_ids) > 1 else {"doc_id": doc_ids[0]}
+            )
+        if visibility is not None:
+            clauses.append({"visibility": visibility})
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        # langchain-chroma's similarity_search_by_vector_with_relevance_scores would do, but it
+        # returns whole documents; the hot path only needs ids and distances.
         collection = self.vectorstore._collection
         n = collection.count()
         if n == 0:
@@ -150,6 +177,17 @@ class ChromaStore:
         dists = res["distances"][0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=True)]
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        ids = list(ids)
+        got: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), 500):
+            res = self.vectorstore.get(ids=ids[i : i + 500], include=["embeddings"])
+            got.update(
+                (cid, np.asarray(v, dtype=np.float32))
+                for cid, v in zip(res["ids"], res["embeddings"], strict=True)
+            )
+        return got
+
     def reset(self) -> None:
         try:
             self.vectorstore.delete_collection()
@@ -162,7 +200,7 @@ class MemoryStore:
     """Deterministic in-memory store with exact cosine search: the fake for tests."""
 
     embedder: Embedder
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    by_id: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict[str, dict] = field(default_factory=dict)
 
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
@@ -170,52 +208,70 @@ class MemoryStore:
             return
         vecs = self.embedder.embed(list(texts))
         for cid, v, m in zip(ids, vecs, metadatas, strict=True):
-            self.vectors[cid] = v
+            self.by_id[cid] = v
             self.meta[cid] = m
 
     def delete(self, ids: Sequence[str]) -> None:
         for cid in ids:
-            self.vectors.pop(cid, None)
+            self.by_id.pop(cid, None)
             self.meta.pop(cid, None)
 
     def ids(self) -> set[str]:
-        return set(self.vectors)
+        return set(self.by_id)
 
     def search(
-        self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        doc_ids: Sequence[str] | None = None,
+        *,
+        visibility: str | None = None,
     ) -> list[tuple[str, float]]:
         allowed = set(doc_ids) if doc_ids is not None else None
         scored = [
             (cid, float(np.dot(v, vector)))
-            for cid, v in self.vectors.items()
-            if allowed is None or self.meta[cid].get("doc_id") in allowed
+            for cid, v in self.by_id.items()
+            if (allowed is None or self.meta[cid].get("doc_id") in allowed)
+            and (visibility is None or self.meta[cid].get("visibility") == visibility)
         ]
         scored.sort(key=lambda x: (-x[1], x[0]))
         return scored[:k]
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {cid: self.by_id[cid] for cid in ids if cid in self.by_id}
+
+    def reset(self) -> None:
+        self.by_id.clear()
+        self.meta.clear()
+
 
 def stored_vectors(store: VectorStore, ids: Sequence[str]) -> dict[str, np.ndarray]:
-    """The stored vectors of ``ids`` (missing ones left out); empty for a store that cannot
-    return its vectors, so callers only lose precision."""
-    ids = list(ids)
-    got: dict[str, np.ndarray] = {}
+    """``store.vectors(ids)``, empty when the store fails: callers only lose precision."""
     try:
-        if isinstance(getattr(store, "vectors", None), dict):  # the in-memory store
-            return {cid: store.vectors[cid] for cid in ids if cid in store.vectors}
-        if hasattr(store, "vectorstore"):  # langchain-chroma
-            for i in range(0, len(ids), 500):
-                res = store.vectorstore.get(ids=ids[i : i + 500], include=["embeddings"])
-                got.update(
-                    (cid, np.asarray(v, dtype=np.float32))
-                    for cid, v in zip(res["ids"], res["embeddings"], strict=True)
-                )
+        return store.vectors(list(ids))
     except Exception as exc:  # noqa: BLE001 - any store failure only costs precision
         log.debug("chunk vectors unavailable (%s)", exc)
         return {}
-    return got
+
+
+def store_kind(settings) -> str:
+    """``OPSCHAAL_VECTOR_STORE``, or what ``OPSCHAAL_CHROMA_URL`` implied before it existed:
+    a URL means a server, ``memory`` with the fake embedder the in-memory store."""
+    if settings.vector_store:
+        return settings.vector_store
+    if settings.chroma_url == "memory":
+        return "memory" if (settings.embedder or "").lower() == "fake" else "chroma-server"
+    return "chroma-server" if settings.chroma_url else "chroma"
 
 
 def make_store(settings, embedder: Embedder) -> VectorStore:
-    if (settings.embedder or "").lower() == "fake" and settings.chroma_url == "memory":
+    kind = store_kind(settings)
+    if kind == "memory":
         return MemoryStore(embedder)
-    return ChromaStore(embedder, settings.index_dir, settings.chroma_url, settings.collection)
+    if kind == "chroma-server" and not settings.chroma_url:
+        raise StoreUnavailable(
+            "OPSCHAAL_VECTOR_STORE=chroma-server zonder adres; zet OPSCHAAL_CHROMA_URL op "
+            "http://host:poort van de Chroma-server"
+        )
+    url = settings.chroma_url if kind == "chroma-server" else None
+    return ChromaStore(embedder, settings.index_dir, url, settings.collection)

@@ -64,9 +64,18 @@ def _vary(text: str, copy: int) -> str:
 
 
 def scale_corpus(
-    src: Path, dst: Path, target_chunks: int, chunk_size: int = 1100, overlap: int = 120
+    src: Path,
+    dst: Path,
+    target_chunks: int,
+    chunk_size: int = 1100,
+    overlap: int = 120,
+    internal_share: float = 0.0,
 ) -> int:
     """Write variations of ``src``'s documents to ``dst`` until about ``target_chunks`` chunks.
+
+    ``internal_share`` of the source documents (chosen by a hash of their id) become internal
+    with all their copies: a public question about their topic then finds mostly internal
+    chunks nearest, the worst case of a visibility filter.
 
     Returns the number of chunks the written corpus will have (as chunked now).
     """
@@ -92,6 +101,9 @@ def scale_corpus(
             if meta.get("organisation"):
                 meta["organisation"] = f"{meta['organisation']} {place}"
             meta.pop("url", None)
+            digest = hashlib.sha1(doc.doc_id.encode()).digest()
+            if internal_share and int.from_bytes(digest[:4]) / 2**32 < internal_share:
+                meta["visibility"] = "internal"
             body = f"In {place} werd deze aanpak in ronde {copy} opnieuw gevolgd.\n\n" + _vary(
                 doc.body, copy
             )

@@ -138,6 +138,7 @@ def ingest(
         ("genegeerd (niet ondersteund)", len(report.ignored)),
         ("ongeldig", len(report.invalid)),
         ("chunks ingebed", report.chunks_embedded),
+        ("chunks hervat", report.chunks_resumed),
         ("chunks totaal", report.chunks_total),
     ):
         table.add_row(label, str(n))
@@ -332,6 +333,7 @@ COMMAND_MODULES: list[str] = [
     "bots.web.cli",
     "bots.teams.cli",
     "bots.db",
+    "bots.plan_cli",
 ]
 
 

@@ -198,7 +198,21 @@ class Sharing:
             or c["payload"].get("name") == person.get("name")
         ]
         docs = [m["id"] for m in self._doc_metas() if person_id in m.get("people", [])]
-        return {"person": person, "contributions": contribs, "documents": docs}
+        return {
+            "person": person,
+            "contributions": contribs,
+            "documents": docs,
+            **self._plans_of(person),
+        }
+
+    def _plans_of(self, person: dict) -> dict:
+        """Scaling plans the person owns, and the plans that invited them (AVG inzage)."""
+        from plans.service import PlanService
+        from storage import PlanStore
+
+        store = PlanStore(self.stores)
+        owned = [p for key in PlanService.owner_keys(person) for p in store.owned_by(key)]
+        return {"plans": owned, "plan_invitations": store.invited(person["id"])}
 
     def delete_person(self, person_id: str) -> dict:
         """Remove a person's data; keep a bare tombstone so their name stays redacted."""
@@ -208,6 +222,7 @@ class Sharing:
             raise SharingError(f"persoon '{person_id}' staat niet in {self._people_path()}")
         email = (person.get("contact") or {}).get("email")
         anonymised = self.contributions.anonymise(email, person.get("name"))
+        plans_deleted = self._delete_plans_of(person)
         tomb = {"id": person_id, "name": person["name"], "consent": False, "deleted": True}
         people[people.index(person)] = tomb
         self._save_people(header, people)
@@ -217,6 +232,18 @@ class Sharing:
             "person": person_id,
             "contributions_anonymised": anonymised,
             "documents_mentioning": docs,
+            **plans_deleted,
+        }
+
+    def _delete_plans_of(self, person: dict) -> dict:
+        from plans.service import PlanService
+        from storage import PlanStore
+
+        store = PlanStore(self.stores)
+        owned = sum(store.delete_owned_by(key) for key in PlanService.owner_keys(person))
+        return {
+            "plans_deleted": owned,
+            "plan_invitations_deleted": store.forget_invitations(person["id"]),
         }
 
     def _doc_metas(self) -> list[dict]:
@@ -264,6 +291,9 @@ class Sharing:
         days = self.settings.retention_days if days is None else days
         counts = self.stores.purge_older_than(days)
         counts["contributions_rejected"] = self.contributions.purge_rejected_older_than(days)
+        from storage import PlanStore
+
+        counts["plans"] = PlanStore(self.stores).purge_older_than(days)
         return counts
 
 

@@ -120,6 +120,40 @@ def _run_external(
         out.print(f"Rapport: {report}", highlight=False)
 
 
+def _run_plans(index, json_out: bool, out_dir: Path | None) -> None:
+    """The plan evaluation on a throw-away database: eval plans never mix with real ones."""
+    import json
+    import tempfile
+
+    import yaml
+
+    from bots.cli import make_assistant, out
+    from evals.plans import run_plans, write_html
+    from plans.service import PlanService
+    from storage import PlanStore, Stores
+
+    assistant = make_assistant(index)
+    people = Path(assistant.settings.corpus_dir) / "people.yaml"
+    hidden = [
+        p
+        for p in yaml.safe_load(people.read_text(encoding="utf-8")) or []
+        if p.get("consent") is not True
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        stores = Stores(Path(tmp) / "plans-eval.sqlite3")
+        run = run_plans(PlanService(assistant, PlanStore(stores)), hidden)
+        stores.close()
+    if json_out:
+        typer.echo(json.dumps(run, ensure_ascii=False))
+    else:
+        for key, value in run["metrics"].items():
+            out.print(f"{key}: {value}", markup=False)
+    if out_dir is not None:
+        report = write_html(run, out_dir / "plans")
+        if not json_out:
+            out.print(f"Rapport: {report}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     from bots.cli import IndexOpt
 
@@ -175,6 +209,12 @@ def register(app: typer.Typer) -> None:
                 help="CSV-bestand voor --external (standaard ../shared/data/kamervragen-validation.csv).",
             ),
         ] = None,
+        plans: Annotated[
+            bool,
+            typer.Option(
+                "--plans", help="Meet de opschaalplannen: twaalf intakes (evals/plans.yaml)."
+            ),
+        ] = False,
         index: IndexOpt = None,
     ) -> None:
         """Meet de kwaliteit: draai een vragenset tegen de index, naast drie baselines, en schrijf een rapport.
@@ -184,6 +224,9 @@ def register(app: typer.Typer) -> None:
         """
         from bots.cli import CliError, err, make_assistant
 
+        if plans:
+            _run_plans(index, json_out, None if no_report else (out_dir or DEFAULT_OUT))
+            return
         if external:
             _run_external(
                 external, path, index, json_out, None if no_report else (out_dir or DEFAULT_OUT)

@@ -62,6 +62,8 @@ class IngestReport:
     ignored: list[str] = field(default_factory=list)
     invalid: list[Problem] = field(default_factory=list)
     chunks_embedded: int = 0
+    #: Chunks a killed or failed run had already stored: kept, not embedded again.
+    chunks_resumed: int = 0
     chunks_total: int = 0
     rebuilt: bool = False
 
@@ -232,9 +234,7 @@ def ingest(
             rebuild = True
         if rebuild:
             report.rebuilt = True
-            reset = getattr(store, "reset", None)
-            if reset is not None:
-                reset()
+            store.reset()
             old = None
         old_docs: dict = (old or {}).get("docs", {})
 
@@ -312,6 +312,23 @@ def ingest(
             recs = chunk_document(doc, chunk_size, chunk_overlap)
             new_chunks[doc.doc_id] = recs
             pending += [(r, doc) for r in recs]
+        if pending:
+            # A chunk id carries its document's content hash, so a stored chunk of a document
+            # whose content changed is one an interrupted run embedded: keep it instead of
+            # paying the embedder again. Not for a chunking change alone (same ids, other text).
+            live_ids = {cid for d in old_docs.values() for cid in d["chunks"]}
+            stored = store.ids() - live_ids
+            fresh = {
+                d.doc_id
+                for d in todo
+                if old_docs.get(d.doc_id) is None or old_docs[d.doc_id]["hash"] != d.hash
+            }
+            resumed = [p for p in pending if p[0].id in stored and p[1].doc_id in fresh]
+            if resumed:
+                report.chunks_resumed = len(resumed)
+                skip = {p[0].id for p in resumed}
+                pending = [p for p in pending if p[0].id not in skip]
+                log.info("%d chunks van een onderbroken ingest hervat", len(resumed))
         if on_phase:
             on_phase("embed")
         done = 0

@@ -1,5 +1,5 @@
 """Everything the product stores that it cannot rebuild from the corpus: conversations,
-answers, feedback, channel events, contributions and rate-limit buckets.
+answers, feedback, channel events, contributions, scaling plans and rate-limit buckets.
 
 The only package that speaks SQL (SQLAlchemy Core; SQLite by default, PostgreSQL through
 ``OPSCHAAL_DATABASE_URL``). The schema is versioned with Alembic (``storage/alembic``); see
@@ -18,6 +18,7 @@ from .errors import DatabaseUnavailable, SchemaOutOfDate, StorageError
 if TYPE_CHECKING:
     from .contributions import ContributionStore
     from .engine import database_url, describe
+    from .plans import PlanStore
     from .ratelimit import BucketStore
     from .stores import AnswerMismatch, NotFound, Stores, now
 
@@ -26,6 +27,7 @@ _LAZY = {
     "BucketStore": "ratelimit",
     "ContributionStore": "contributions",
     "NotFound": "stores",
+    "PlanStore": "plans",
     "Stores": "stores",
     "now": "stores",
     "database_url": "engine",
@@ -38,6 +40,7 @@ __all__ = [
     "ContributionStore",
     "DatabaseUnavailable",
     "NotFound",
+    "PlanStore",
     "SchemaOutOfDate",
     "StorageError",
     "Stores",

@@ -125,3 +125,75 @@ buckets = sa.Table(
     sa.Column("tokens", sa.Float, nullable=False),
     sa.Column("last", sa.Float, nullable=False),
 )
+
+# -- scaling plans (revision 0003) ---------------------------------------------------------------
+#: A plan: its owner (a channel user key, never shown to others) and the plan as JSON. People are
+#: not stored in a plan: who may be invited is computed from the live, consenting directory.
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("payload", Payload, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+    sa.Index("plans_owner", "owner", "updated"),
+)
+
+#: The audit trail: who changed what in which plan, and when.
+plan_events = sa.Table(
+    "plan_events",
+    metadata,
+    sa.Column("id", Serial, primary_key=True, autoincrement=True),
+    sa.Column("plan_id", sa.Text, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("detail", Payload, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Index("plan_events_plan", "plan_id", "id"),
+)
+
+TASK_STATUSES = ("open", "bezig", "klaar")
+
+plan_tasks = sa.Table(
+    "plan_tasks",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("plan_id", sa.Text, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text),
+    sa.Column("due", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("obstacle", sa.Text),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+    sa.CheckConstraint("status IN ('open', 'bezig', 'klaar')", name="plan_tasks_status"),
+    sa.Index("plan_tasks_plan", "plan_id", "position"),
+)
+
+#: Who was invited to think along, and when. Only the person's id: their name and contact come
+#: from the directory at read time, and vanish from the plan when they withdraw consent.
+plan_invitations = sa.Table(
+    "plan_invitations",
+    metadata,
+    sa.Column("id", Serial, primary_key=True, autoincrement=True),
+    sa.Column("plan_id", sa.Text, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("person_id", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Index("plan_invitations_plan", "plan_id", "id"),
+)
+
+#: Share links: an unguessable token gives read access until it is revoked.
+plan_shares = sa.Table(
+    "plan_shares",
+    metadata,
+    sa.Column("token", sa.Text, primary_key=True),
+    sa.Column("plan_id", sa.Text, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("revoked", sa.Text),
+    sa.Index("plan_shares_plan", "plan_id"),
+)

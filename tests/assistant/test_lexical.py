@@ -137,3 +137,40 @@ def test_char_ngrams_survive_save_and_load(index, tmp_path):
     loaded = LexicalIndex.load(tmp_path / "lex")
     assert loaded.grams is not None
     assert np.allclose(loaded.ngram_scores("inkoopadviseur"), index.ngram_scores("inkoopadviseur"))
+
+
+def test_the_batched_build_scores_exactly_as_bm25s_on_token_strings():
+    """Ingest feeds bm25s int32 token ids instead of every chunk's 5-gram strings (issue 18);
+    the score of every term in every chunk must stay what bm25s gives for the strings."""
+    import bm25s
+
+    from assistant.text import char_ngrams
+
+    bodies = [
+        "Gezamenlijke aanbesteding van een meldingensysteem door drie gemeenten.",
+        "De aanbestedingsprocedure liep vast op de raamovereenkomst.",
+        "Budget voor beheer na de pilot, en een businesscase.",
+        "",
+    ]
+    titles = ["Inkoop", "Inkoop samen", "Structureel budget", "Leeg"]
+    index = LexicalIndex.build([f"c{i}" for i in range(4)], bodies, titles, ["nl"] * 4)
+    strings = [
+        char_ngrams(f"{t} {b}", 5) or ["__leeg__"] for b, t in zip(bodies, titles, strict=True)
+    ]
+    reference = bm25s.BM25(k1=index.params.k1, b=index.params.ngram_b)
+    reference.index(strings, show_progress=False)
+
+    def cells(bm25):
+        mat, inv = bm25.scores, {t: g for g, t in bm25.vocab_dict.items()}
+        return {
+            (inv[t], int(c)): round(float(x), 5)
+            for t in range(len(mat["indptr"]) - 1)
+            for c, x in zip(
+                mat["indices"][mat["indptr"][t] : mat["indptr"][t + 1]],
+                mat["data"][mat["indptr"][t] : mat["indptr"][t + 1]],
+                strict=True,
+            )
+        }
+
+    assert cells(index.grams) == cells(reference)
+    assert index.ngram_scores("aanbesteding")[:2].min() > 0

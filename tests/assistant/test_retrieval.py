@@ -66,6 +66,41 @@ def test_public_audience_never_sees_internal_documents(mini):
     assert CASE not in only_lessons.doc_ids
 
 
+class RecordingStore:
+    """The real store, with every dense search's arguments written down."""
+
+    def __init__(self, store):
+        self.store = store
+        self.calls: list[tuple[list[str] | None, str | None]] = []
+
+    def search(self, vector, k, doc_ids=None, *, visibility=None):
+        self.calls.append((None if doc_ids is None else list(doc_ids), visibility))
+        return self.store.search(vector, k, doc_ids, visibility=visibility)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_audience_is_a_store_filter_not_an_id_list(mini):
+    """Public asks must not send the store a list of public documents (issue 18): that list
+    grows with the corpus and made the worst case take seconds."""
+    index, embedder, real = mini
+    store = RecordingStore(real)
+    retriever = Retriever(index, embedder, store, candidates=100)
+    public = retriever.search("budget after the pilot", audience="public", mode="dense")
+    # The mini corpus has too few public chunks for the unfiltered first try: the store's own
+    # visibility filter answers, never a list of document ids.
+    assert store.calls == [(None, None), (None, "public")]
+    assert NOTE not in public.doc_ids and public.doc_ids
+    store.calls.clear()
+    retriever.search("budget after the pilot", audience="internal", mode="dense")
+    assert store.calls == [(None, None)]
+    store.calls.clear()
+    retriever.candidates = 2  # enough public chunks among the nearest: one unfiltered search
+    public = retriever.search("budget after the pilot", audience="public", mode="dense")
+    assert store.calls == [(None, None)] and NOTE not in public.doc_ids
+
+
 def test_pool_gets_exact_lexical_scores_and_dense_floor(mini):
     index, embedder, store = mini
     retriever = Retriever(index, embedder, store, weight_lexical=1.0, weight_dense=1.0)
@@ -213,3 +248,41 @@ def test_ngram_weight_enters_the_fusion(mini):
     plain = Retriever(index, embedder, store, weight_dense=0.0, weight_ngram=0.0)
     unweighted = plain._fuse(lex_scores, lex, {}, None, grams)
     assert max(unweighted, key=unweighted.get) == ids[0]
+
+
+def test_chunk_records_are_read_on_demand_from_the_mapped_file(mini, fake_settings):
+    from assistant.index import ChunkTable, read_chunks
+
+    index = mini[0]
+    folder = gen_dir(fake_settings.index_dir, index.manifest["generation"])
+    written = {c.id: c for c in read_chunks(folder)}
+    assert isinstance(index.chunks, ChunkTable)
+    assert set(index.chunks) == set(written) and len(index.chunks) == len(written)
+    for cid, rec in written.items():
+        assert index.chunks[cid] == rec
+        assert index.chunks.doc_id(cid) == rec.doc_id
+    assert index.chunks.of_docs({CASE}) == tuple(c for c in written if written[c].doc_id == CASE)
+    assert [c.id for c in index.of_doc(CASE)] == [
+        c.id for c in sorted(written.values(), key=lambda c: c.ordinal) if c.doc_id == CASE
+    ]
+    # An index written before the offsets file existed still loads, with the same records.
+    (folder / "chunks.offsets.npy").unlink()
+    again = LoadedIndex(fake_settings.index_dir)
+    assert {cid: again.chunks[cid] for cid in again.chunks} == written
+
+
+def test_lexical_matrices_are_memory_mapped(mini):
+    lexical = mini[0].lexical
+    for bm25 in (lexical.retriever, lexical.grams):
+        assert isinstance(bm25.scores["data"], np.memmap)
+        assert isinstance(bm25.scores["indices"], np.memmap)
+
+
+def test_the_vector_cache_is_bounded(mini):
+    index, embedder, store = mini
+    retriever = Retriever(index, embedder, store, vector_cache_size=3)
+    ids = list(index.chunks)[:6]
+    assert set(retriever._vectors(ids)) == set(ids)
+    assert list(retriever._vec_cache) == ids[-3:]
+    off = Retriever(index, embedder, store, vector_cache_size=0)
+    assert set(off._vectors(ids)) == set(ids) and not off._vec_cache

@@ -33,9 +33,17 @@ def store(request, tmp_path) -> VectorStore:
     return ChromaStore(emb, tmp_path / "index", chroma_url=url)
 
 
+#: Document "b" is internal; the others are public.
+VISIBILITY = {"a": "public", "b": "internal", "c": "public"}
+
+
 def fill(store: VectorStore) -> None:
     ids = list(TEXTS)
-    store.upsert(ids, [TEXTS[i][1] for i in ids], [{"doc_id": TEXTS[i][0]} for i in ids])
+    store.upsert(
+        ids,
+        [TEXTS[i][1] for i in ids],
+        [{"doc_id": TEXTS[i][0], "visibility": VISIBILITY[TEXTS[i][0]]} for i in ids],
+    )
 
 
 def qvec(text: str) -> np.ndarray:
@@ -71,6 +79,37 @@ def test_search_within_doc_ids(store) -> None:
     got = {d for d, _ in store.search(q, k=10, doc_ids=["a", "b"])}
     assert got == {"a#1-0000", "a#1-0001", "b#1-0000"}
     assert store.search(q, k=10, doc_ids=[]) == []
+
+
+def test_search_by_visibility_is_filtered_by_the_store(store) -> None:
+    fill(store)
+    q = qvec(TEXTS["b#1-0000"][1])
+    public = store.search(q, k=10, visibility="public")
+    assert {d for d, _ in public} == set(TEXTS) - {"b#1-0000"}
+    assert [d for d, _ in store.search(q, k=10, visibility="internal")] == ["b#1-0000"]
+    both = store.search(q, k=10, doc_ids=["a", "b"], visibility="public")
+    assert {d for d, _ in both} == {"a#1-0000", "a#1-0001"}
+    assert store.search(q, k=10, visibility="geheim") == []
+
+
+def test_vectors_returns_what_search_scores(store) -> None:
+    fill(store)
+    q = qvec("raamovereenkomst leverancier")
+    got = store.vectors(["a#1-0001", "c#1-0000", "bestaat-niet"])
+    assert set(got) == {"a#1-0001", "c#1-0000"}
+    scores = dict(store.search(q, k=10))
+    for cid, v in got.items():
+        assert float(np.dot(v, q)) == pytest.approx(scores[cid], abs=1e-4)
+    assert store.vectors([]) == {}
+
+
+def test_reset_empties_the_store_and_it_stays_usable(store) -> None:
+    fill(store)
+    store.reset()
+    assert store.ids() == set()
+    assert store.search(qvec("budget"), k=5) == []
+    fill(store)
+    assert store.ids() == set(TEXTS)
 
 
 def test_delete(store) -> None:
@@ -134,6 +173,39 @@ def test_make_store_picks_chroma(tmp_path) -> None:
     assert isinstance(make_store(s, HashingEmbedder()), ChromaStore)
     s = make_settings(tmp_path / "i", embedder="fake", chroma_url="memory")
     assert isinstance(make_store(s, HashingEmbedder()), MemoryStore)
+
+
+@pytest.mark.parametrize(
+    ("env", "kind", "url"),
+    [
+        ({"vector_store": "memory"}, MemoryStore, None),
+        ({"vector_store": "chroma", "chroma_url": "http://127.0.0.1:9"}, ChromaStore, None),
+        ({"vector_store": "chroma-server", "chroma_url": "http://h:1"}, ChromaStore, "http://h:1"),
+        ({"chroma_url": "http://h:1"}, ChromaStore, "http://h:1"),
+    ],
+)
+def test_vector_store_setting_chooses_the_store(tmp_path, env, kind, url) -> None:
+    store = make_store(make_settings(tmp_path / "i", embedder="fake", **env), HashingEmbedder())
+    assert isinstance(store, kind)
+    assert getattr(store, "chroma_url", None) == url
+
+
+def test_vector_store_setting_from_the_environment(tmp_path, monkeypatch) -> None:
+    from assistant.config import Settings
+
+    monkeypatch.setenv("OPSCHAAL_VECTOR_STORE", "memory")
+    assert Settings(index_dir=tmp_path).vector_store == "memory"
+    monkeypatch.setenv("OPSCHAAL_VECTOR_STORE", "pinecone")
+    with pytest.raises(ValueError, match="vector_store"):
+        Settings(index_dir=tmp_path)
+
+
+def test_chroma_server_without_an_address_is_one_clear_error(tmp_path) -> None:
+    from assistant.store import StoreUnavailable
+
+    s = make_settings(tmp_path / "i", embedder="fake", vector_store="chroma-server")
+    with pytest.raises(StoreUnavailable, match="OPSCHAAL_CHROMA_URL"):
+        make_store(s, HashingEmbedder())
 
 
 def test_exactly_one_module_imports_chromadb() -> None:

@@ -232,7 +232,7 @@ def test_server_mode_ingest_and_ask_two_indexes(chroma_server, tmp_path) -> None
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["db"], "No such command 'db'"),
+        (["databank"], "No such command 'databank'"),
         (["--bogus"], "No such option: --bogus"),
         (["ask", "--bogus", "hoi"], "No such option: --bogus"),
         (["serve", "--port", "abc"], "--port"),
@@ -246,7 +246,7 @@ def test_usage_errors_get_usage_and_exit_2_not_a_bug_report(tmp_path, args, says
     assert "meld het als issue" not in r.stderr and "onverwachte fout" not in r.stderr
     assert r.stderr.startswith("Usage: opschaal"), r.stderr
     assert says in r.stderr
-    if args[0].startswith("-") or args == ["db"]:
+    if args[0].startswith("-") or args == ["databank"]:
         commands = next(ln for ln in r.stderr.splitlines() if ln.startswith("Commando's:"))
         for name in ("ingest", "ask", "serve", "eval"):
             assert name in commands

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.models import Answer, Citation, PersonCard
-from storage import BucketStore, ContributionStore, NotFound
+from storage import AnswerMismatch, BucketStore, ContributionStore, NotFound
 from tests.helpers import run_together
 
 
@@ -81,8 +81,10 @@ def test_feedback_and_its_comment(stores):
     assert up != fid
     assert stores.add_feedback_comment(fid, aid, "miste een voorbeeld") is True
     assert stores.add_feedback_comment(fid, aid, "nog eens") is False, "one comment per feedback"
-    with pytest.raises(NotFound):
+    with pytest.raises(AnswerMismatch):
         stores.add_feedback_comment(fid, "0" * 32, "geraden id")
+    with pytest.raises(NotFound):
+        stores.add_feedback_comment(fid + 1000, aid, "bestaat niet")
     assert [
         (f["rating"], f["comment"], f["doc_id"], f["channel"]) for f in stores.feedback_for(aid)
     ] == [

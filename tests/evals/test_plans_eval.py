@@ -1,0 +1,55 @@
+"""``opschaal eval --plans``: the twelve scripted intakes on the bundled corpus with the real
+embedder, gated at the figures reached (phase accuracy 0.583, roles P 0.722 / R 0.861, steps
+P 0.689 / R 0.829, people hit@3 0.833; docs/plan.md) and with zero consent leaks."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import yaml
+
+from evals.plans import load_intakes, run_plans
+
+GATE = {
+    "phase_accuracy": 0.58,
+    "stakeholder_precision": 0.70,
+    "stakeholder_recall": 0.85,
+    "step_precision": 0.65,
+    "step_recall": 0.80,
+    "people_hit_at_3": 0.83,
+}
+
+
+def test_the_intakes_cover_each_phase_each_kind_of_scaling_and_both_languages():
+    intakes = load_intakes()
+    assert len(intakes) == 12
+    phases = Counter(i["labels"]["phase"] for i in intakes)
+    assert set(phases) == {"verkennen", "experimenteren", "voorbereiden", "opschalen", "borgen"}
+    assert set(Counter(i["intake"]["ambition"] for i in intakes)) == {
+        "in",
+        "out",
+        "up",
+        "deep",
+        "beyond",
+    }
+    assert Counter(i["intake"]["language"] for i in intakes)["en"] >= 4
+
+
+@pytest.mark.slow
+def test_plan_eval_meets_its_gate_and_leaks_no_one(bundled_assistant, tmp_path):
+    from assistant.config import BUNDLED_CORPUS
+    from plans.service import PlanService
+    from storage import PlanStore, Stores
+
+    people = yaml.safe_load((BUNDLED_CORPUS / "people.yaml").read_text())
+    hidden = [p for p in people if not p["consent"]]
+    assert hidden
+    run = run_plans(
+        PlanService(bundled_assistant, PlanStore(Stores(tmp_path / "e.sqlite3"))), hidden
+    )
+    m = run["metrics"]
+    assert m["intakes"] == 12 and m["consent_leaks"] == 0
+    short = {k: (m[k], v) for k, v in GATE.items() if m[k] < v}
+    worst = [r["id"] for r in run["results"] if not r["phase_ok"]]
+    assert not short, f"plan eval under its gate: {short}; wrong phase: {worst}"
