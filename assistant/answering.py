@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from .crosslingual import sources_line
+from .messages import message
 from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
 from .selection import ScoredUnit, Selector, question_focus
@@ -233,16 +234,6 @@ def citation_for(ev: Evidence, n: int, text: str | None = None) -> Citation:
     )
 
 
-NO_ANSWER = {
-    "nl": "Ik heb in de kennisbank geen goed onderbouwd antwoord op deze vraag gevonden.",
-    "en": "I could not find a well-supported answer to that in the knowledge base.",
-}
-NEARBY = {
-    "nl": "Misschien helpen deze documenten, die er het dichtst bij liggen:",
-    "en": "These documents come closest and may still help:",
-}
-
-
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -345,7 +336,7 @@ class ExtractiveAnswerer:
         pool = [(ev, su) for ev in evidence for su in ev.units]
         pool.sort(key=lambda x: -x[1].score)
         if not pool:
-            return Draft(text=NO_ANSWER[lang], citations=[], abstained=True)
+            return Draft(text=message("no_answer", lang), citations=[], abstained=True)
         used: set[tuple[str, int]] = set()
         used_terms: list[set[str]] = []
 
@@ -552,14 +543,14 @@ class ExtractiveAnswerer:
 
 
 def abstention_text(language: str, nearby: list[Evidence]) -> tuple[str, list[Citation]]:
-    text = NO_ANSWER[language]
+    text = message("no_answer", language)
     cites = []
     if nearby:
         lines = []
         for i, ev in enumerate(nearby[:3], start=1):
             cites.append(citation_for(ev, i))
             lines.append(f"- {ev.title} [{i}]")
-        text += "\n\n" + NEARBY[language] + "\n" + "\n".join(lines)
+        text += "\n\n" + message("nearby", language) + "\n" + "\n".join(lines)
     return text, cites
 
 

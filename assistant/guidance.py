@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .people import Phrase, TokenIndex, tokenize
+from .obstacles import Phrase, TokenIndex, tokenize
 from .text import Analyzer, detect_language, fold
 
 _START = re.compile(

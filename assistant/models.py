@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 Language = Literal["nl", "en"]
 Audience = Literal["public", "internal"]
+#: Feedback on an answer (contract §3, POST /api/feedback).
+Rating = Literal["up", "down"]
 
 
 class Citation(BaseModel):

@@ -22,16 +22,16 @@ from .answering import (
     select_evidence,
 )
 from .config import Settings, get_settings
+from .consent import Redactor
 from .conversation import condense, is_follow_up, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
 from .models import Answer, Audience, Citation, Filters, PersonCard, Turn
+from .obstacles import ObstacleDetector
 from .people import (
     Match,
-    ObstacleDetector,
     PeopleDirectory,
-    Redactor,
     draft_intro,
     is_people_question,
     people_first_text,
@@ -726,18 +726,3 @@ def taxonomy(assistant: Assistant) -> dict[str, dict]:
 def consenting_people(assistant: Assistant) -> dict[str, str]:
     """Id → name of the people who may currently be shown."""
     return {p.id: p.name for p in assistant.runtime.people.people.values()}
-
-
-def knowledge_gaps(assistant: Assistant, items) -> list:
-    """Group unanswered/disliked questions by topic, with obstacle coverage per group."""
-    from .gaps import find_gaps
-
-    rt = assistant.runtime
-    coverage = {}
-    for key in rt.obstacle_labels:
-        docs = sum(1 for m in rt.index.docs.values() if key in m.get("obstacles", []))
-        people = sum(1 for p in rt.people.people.values() if key in p.obstacles)
-        coverage[key] = (docs, people)
-    return find_gaps(
-        items, assistant.embedder, rt.analyzer, lambda q: rt.obstacles.detect(q), coverage
-    )

@@ -38,17 +38,23 @@ class CliError(Exception):
 
 
 def settings_for(index: Path | None = None, **overrides):
+    """Settings from the environment, with the command's ``--index`` or else the root one."""
     from assistant.config import Settings
 
+    index = index if index is not None else _invocation.get("index")
     if index is not None:
         overrides["index_dir"] = index
     return Settings(**overrides)
 
 
+# The root ``--index`` of the running invocation, set by the callback on every run. Kept in this
+# process: writing it into os.environ would leak it into later in-process runs and children.
+_invocation: dict[str, Path | None] = {}
+
+
 @app.callback()
 def _root(index: IndexOpt = None) -> None:
-    if index is not None:
-        os.environ["OPSCHAAL_INDEX_DIR"] = str(index)
+    _invocation["index"] = index
 
 
 def make_assistant(index: Path | None = None):

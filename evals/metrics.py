@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from assistant.people import NAME_PARTICLES
+from assistant.consent import NAME_PARTICLES
 
 from .answer_quality import DEFECT_KINDS
 

@@ -8,11 +8,15 @@ recovery point: whatever is still ``approved`` at start-up is finished then.
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 import sqlalchemy as sa
 
 from .schema import contributions
 from .stores import NotFound, Stores, cutoff, now
+
+#: The review state machine: pending → approved → published, or pending → rejected.
+ContributionStatus = Literal["pending", "approved", "published", "rejected"]
 
 
 class ContributionStore:
@@ -38,7 +42,7 @@ class ContributionStore:
     def get(self, cid: str) -> dict:
         return self.stores.row(sa.select(contributions).where(contributions.c.id == cid), cid)
 
-    def list(self, status: str | None = None) -> list[dict]:
+    def list(self, status: ContributionStatus | None = None) -> list[dict]:
         query = sa.select(contributions).order_by(contributions.c.created)
         if status:
             query = query.where(contributions.c.status == status)
@@ -57,9 +61,9 @@ class ContributionStore:
     def set_status(
         self,
         cid: str,
-        status: str,
+        status: ContributionStatus,
         *,
-        expect: tuple[str, ...],
+        expect: tuple[ContributionStatus, ...],
         reviewer: str | None = None,
         doc_path: str | None = None,
         note: str | None = None,

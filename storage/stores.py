@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from assistant.models import Answer, Turn
+from assistant.models import Answer, Rating, Turn
 
 from . import migrations
 from .engine import autocommit, database_url, is_sqlite, make_engine, sqlite_url
@@ -251,7 +251,7 @@ class Stores:
     def add_feedback(
         self,
         answer_id: str,
-        rating: str,
+        rating: Rating,
         channel: str,
         comment: str | None = None,
         doc_id: str | None = None,

@@ -12,10 +12,12 @@ IMPORT = re.compile(r"^\s*(?:from|import)\s+([a-z_]+)", re.M)
 
 # package -> packages of this project it must never import
 FORBIDDEN = {
-    "assistant": {"ingest", "bots", "evals", "bench", "tests", "storage", "plans"},
-    "ingest": {"bots", "evals", "bench", "tests", "storage"},
-    # Storage holds the data; the channels and curation that use it are above it.
-    "storage": {"ingest", "bots", "evals", "bench", "tests", "plans"},
+    "assistant": {"ingest", "bots", "evals", "bench", "tests", "storage", "curation", "plans"},
+    "ingest": {"bots", "evals", "bench", "tests", "storage", "curation"},
+    # Storage holds the data; the channels and the domains that use it are above it.
+    "storage": {"ingest", "bots", "evals", "bench", "tests", "curation", "plans"},
+    # Curation is a domain: channels call it, never the other way round.
+    "curation": {"bots", "evals", "bench", "tests"},
     # The plan domain sits beside curation: it uses assistant/ and storage/, channels use it.
     "plans": {"ingest", "bots", "evals", "bench", "tests"},
     "bots": {"tests", "bench"},
@@ -40,7 +42,7 @@ def test_only_storage_speaks_sql() -> None:
     )
     bad = [
         f"{path.relative_to(ROOT)}"
-        for package in ("assistant", "ingest", "bots", "evals", "plans")
+        for package in ("assistant", "ingest", "curation", "bots", "evals", "plans")
         for path in (ROOT / package).rglob("*.py")
         if sql.search(path.read_text(encoding="utf-8"))
     ]

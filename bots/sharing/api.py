@@ -14,10 +14,9 @@ from pydantic import BaseModel
 from assistant.service import taxonomy
 from bots.web.schemas import error_responses, unencodable_path
 from bots.web.security import ApiError, api_error_response
+from curation.models import Contribution, ContributionError
+from curation.service import Sharing, SharingError
 from storage import NotFound
-
-from .models import Contribution, ContributionError
-from .service import Sharing, SharingError
 
 
 def _sharing(request: Request) -> Sharing:

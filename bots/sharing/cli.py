@@ -13,7 +13,7 @@ from bots.cli import CliError, IndexOpt, err, make_assistant, out
 
 
 def _sharing(index: Path | None):
-    from bots.sharing.service import Sharing
+    from curation.service import Sharing
     from storage import Stores
 
     assistant = make_assistant(index)
@@ -22,8 +22,8 @@ def _sharing(index: Path | None):
 
 def _wrap(fn):
     """Turn domain errors into one-line CLI errors."""
-    from bots.sharing.models import ContributionError
-    from bots.sharing.service import SharingError
+    from curation.models import ContributionError
+    from curation.service import SharingError
     from storage import NotFound
 
     try:

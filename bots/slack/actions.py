@@ -8,6 +8,7 @@ import logging
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from assistant.messages import message
 from assistant.service import PersonUnavailable
 from storage import NotFound
 
@@ -16,7 +17,6 @@ from .core import CHANNEL, SlackBot
 
 log = logging.getLogger("bots.slack")
 
-_THANKS = {"nl": "Dank je voor je feedback!", "en": "Thanks for your feedback!"}
 _GONE = {
     "nl": "Dit antwoord is niet meer bewaard; stel je vraag opnieuw.",
     "en": "This answer is no longer stored; please ask again.",
@@ -42,7 +42,7 @@ def register(app: App) -> None:
             except NotFound:
                 bot.tell(client, body, _GONE[lang], respond)
                 return
-            bot.tell(client, body, _THANKS[lang], respond)
+            bot.tell(client, body, message("thanks_slack", lang), respond)
 
         return on_feedback
 
@@ -66,7 +66,7 @@ def register(app: App) -> None:
         except NotFound:
             bot.tell(client, body, _GONE["nl"], respond)
             return
-        bot.tell(client, body, _THANKS[stored.get("language", "nl")], respond)
+        bot.tell(client, body, message("thanks_slack", stored.get("language", "nl")), respond)
 
     @app.action(bk.ACTION_INTRO)
     def on_intro(ack, action: dict, body: dict, context, client, respond) -> None:

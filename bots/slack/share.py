@@ -7,8 +7,8 @@ import logging
 from slack_bolt import App
 
 from assistant.service import taxonomy
-from bots.sharing.models import ContributionError
-from bots.sharing.service import Sharing
+from curation.models import ContributionError
+from curation.service import Sharing
 
 from .core import CHANNEL, SlackBot
 

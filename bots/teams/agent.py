@@ -27,6 +27,7 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.app.typing_indicator import TypingOptions
 from microsoft_agents.hosting.fastapi import CloudAdapter, start_agent_process
 
+from assistant.messages import message
 from assistant.models import Answer
 from assistant.service import PersonUnavailable, UserError, taxonomy
 from assistant.text import detect_language
@@ -39,34 +40,9 @@ log = logging.getLogger("bots.teams")
 
 CHANNEL = "teams"
 
-TEXT = {
-    "nl": {
-        "thinking": "Ik zoek het op in de kennisbank…",
-        "help": "Stel me een vraag over het opschalen van een digitale innovatie, bijvoorbeeld: "
-        "“Hoe krijg ik draagvlak bij andere gemeenten?”",
-        "welcome": "Hoi! Ik ben de Opschaalwijzer. Ik beantwoord vragen over opschalen met bronnen, "
-        "wijs je op collega's die het al deden en geef volgende stappen. Stel gerust je vraag.",
-        "thanks": "Bedankt voor je feedback!",
-        "gone": "Dat antwoord ken ik niet meer (misschien is het opgeruimd); stel de vraag opnieuw.",
-        "error": "Er ging iets mis bij het beantwoorden; probeer het zo nog eens.",
-        "bad_submit": "Die knop begrijp ik niet; stel je vraag opnieuw.",
-    },
-    "en": {
-        "thinking": "Searching the knowledge base…",
-        "help": "Ask me a question about scaling a digital innovation, for example: "
-        "“How do I get other municipalities on board?”",
-        "welcome": "Hi! I'm Opschaalwijzer. I answer questions about scaling with sources, point you "
-        "to colleagues who did it before and suggest next steps. Go ahead and ask.",
-        "thanks": "Thanks for your feedback!",
-        "gone": "I no longer know that answer (it may have been cleaned up); please ask again.",
-        "error": "Something went wrong while answering; please try again in a moment.",
-        "bad_submit": "I don't understand that button; please ask your question again.",
-    },
-}
-
 
 def t(lang: str | None, key: str) -> str:
-    return TEXT["en" if lang == "en" else "nl"][key]
+    return message(key, lang)
 
 
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
@@ -370,8 +346,8 @@ class TeamsBot:
         )
 
     async def on_share(self, context: TurnContext, value: dict) -> None:
-        from bots.sharing.models import ContributionError
-        from bots.sharing.service import Sharing
+        from curation.models import ContributionError
+        from curation.service import Sharing
 
         try:
             cid = Sharing(self.assistant, self.stores, self.settings).submit(

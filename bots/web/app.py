@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -153,6 +154,10 @@ def _mount_channels(app: FastAPI, assistant: Assistant, stores: Stores, settings
             log.warning("%s heeft geen mount(app, assistant, stores, settings); overgeslagen", name)
             continue
         mount(app, assistant, stores, settings)
+
+
+#: ``app.state.warm_status``: loading the index in the background after start-up (/readyz).
+WarmStatus = Literal["not_started", "warming", "ready", "failed"]
 
 
 def _start_warming(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from assistant.models import Answer, Filters, Turn
+from assistant.models import Answer, Filters, Rating, Turn
 
 #: Text must contain something besides whitespace, as Python's ``str.strip`` (which the server
 #: applies first) sees it; spelled for JSON Schema validators (Rust and Python regexes), whose
@@ -89,7 +89,7 @@ class ConversationRequest(ApiModel):
 
 class FeedbackRequest(ApiModel):
     answer_id: str = Field(min_length=1, max_length=64)
-    rating: Literal["up", "down"]
+    rating: Rating
     comment: str | None = Field(default=None, max_length=2000)
     doc_id: str | None = Field(
         default=None, max_length=300, description="Optioneel: de bron waar de feedback over gaat."

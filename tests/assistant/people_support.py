@@ -43,7 +43,7 @@ _PHONE = re.compile(r"(\+31|0031|\b0)[\s-]?(\d[\s-]?){8}\d\b")
 def leaks(answer, people: list[dict]) -> list[str]:
     """Every trace of a non-consenting person, or of anyone's contact details, in the parts of an
     answer a user reads (all but the echoed question and the people entries' contact field).
-    Written independently of assistant.people.Redactor, so a bug there cannot hide here."""
+    Written independently of assistant.consent.Redactor, so a bug there cannot hide here."""
     d = answer.contract_dict() if hasattr(answer, "contract_dict") else answer
     texts = [d["answer"], *d.get("next_steps", [])]
     for c in d.get("citations", []):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.people import Redactor
+from assistant.consent import Redactor
 from tests.assistant.people_support import HIDDEN, build_people_assistant, leaks, people_yaml
 from tests.conftest import BUNDLED_CORPUS, ROOT
 

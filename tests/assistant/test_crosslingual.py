@@ -9,7 +9,7 @@ import yaml
 from assistant.crosslingual import foreign_source_language, sources_line
 from assistant.glossary import GLOSSARY_FILE, Glossary, default_glossary
 from assistant.guidance import StepPlan
-from assistant.people import ObstacleDetector
+from assistant.obstacles import ObstacleDetector
 from assistant.text import Analyzer
 from tests.conftest import BUNDLED_CORPUS
 

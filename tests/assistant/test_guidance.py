@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from assistant.guidance import StepPlan, is_start_question
-from assistant.people import ObstacleDetector
+from assistant.obstacles import ObstacleDetector
 from assistant.text import Analyzer
 from tests.assistant.people_support import PEOPLE_CORPUS, build_people_assistant
 from tests.conftest import BUNDLED_CORPUS

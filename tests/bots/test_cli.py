@@ -250,3 +250,17 @@ def test_usage_errors_get_usage_and_exit_2_not_a_bug_report(tmp_path, args, says
         commands = next(ln for ln in r.stderr.splitlines() if ln.startswith("Commando's:"))
         for name in ("ingest", "ask", "serve", "eval"):
             assert name in commands
+
+
+def test_help_loads_no_web_stack() -> None:
+    """Every ``opschaal`` call loads the CLI; FastAPI and the Agents SDK are for ``serve`` only."""
+    code = (
+        "import sys\n"
+        "from bots.cli import app\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'starlette', 'microsoft_agents', 'chromadb', 'torch'))\n"
+        "print(heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", r.stdout

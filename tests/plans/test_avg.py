@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant.service import Assistant
-from bots.sharing.service import Sharing
+from curation.service import Sharing
 from plans.service import PlanService
 from storage import PlanStore, Stores
 from tests.conftest import build, make_settings

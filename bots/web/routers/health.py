@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -10,6 +12,9 @@ from assistant.service import Assistant
 
 from ..deps import MetricsDep
 from ..schemas import Health, Readiness
+
+if TYPE_CHECKING:
+    from ..app import WarmStatus
 
 router = APIRouter(tags=["beheer"])
 
@@ -72,10 +77,11 @@ async def readyz(request: Request) -> JSONResponse:
                 body["degraded"] = True
                 body["detail"] = degraded_detail(status)
         return JSONResponse(body)
-    detail = {
+    waiting: dict[WarmStatus, str] = {
         "warming": "de kennisbank wordt geladen",
         "failed": "de kennisbank kon niet laden; zie het serverlog",
-    }.get(state.warm_status, "de kennisbank is nog niet geladen")
+    }
+    detail = waiting.get(state.warm_status, "de kennisbank is nog niet geladen")
     return JSONResponse(
         {"ready": False, "detail": detail}, status_code=503, headers={"Retry-After": "5"}
     )

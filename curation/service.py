@@ -18,11 +18,11 @@ from pathlib import Path
 
 import yaml
 
-from assistant.gaps import GapItem
-from assistant.service import Assistant, consenting_people, knowledge_gaps, taxonomy
+from assistant.service import Assistant, consenting_people, taxonomy
 from assistant.text import detect_language
 from storage import ContributionStore, Stores
 
+from .gaps import GapItem, knowledge_gaps
 from .models import Contribution, parse_contribution
 
 log = logging.getLogger(__name__)

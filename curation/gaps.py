@@ -9,10 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .embeddings import profile_of
+from assistant.embeddings import profile_of
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 # The cosine above which two questions are about the same topic is the embedder's
 # ``EmbedderProfile.same_topic``: e5 puts everything fairly close together, so it is higher.
@@ -122,3 +126,16 @@ def find_gaps(
         )
     gaps.sort(key=lambda g: (-g.count, g.label))
     return gaps
+
+
+def knowledge_gaps(assistant: Assistant, items: list[GapItem]) -> list[Gap]:
+    """Group unanswered/disliked questions by topic, with obstacle coverage per group."""
+    rt = assistant.runtime
+    coverage = {}
+    for key in rt.obstacle_labels:
+        docs = sum(1 for m in rt.index.docs.values() if key in m.get("obstacles", []))
+        people = sum(1 for p in rt.people.people.values() if key in p.obstacles)
+        coverage[key] = (docs, people)
+    return find_gaps(
+        items, assistant.embedder, rt.analyzer, lambda q: rt.obstacles.detect(q), coverage
+    )
