@@ -165,15 +165,12 @@ def select_evidence(
             focus=focus,
         )[:per_doc]
         out.append(
-            Evidence(
-                n=len(out) + 1,
-                doc_id=hit.doc_id,
-                title=meta["title"],
-                type=meta.get("type", "blog"),
-                url=meta.get("url"),
-                language=lang,
-                score=round(float(hit.score), 4),
-                passages=[(s.unit.markdown(), s.unit.heading, s.unit.page) for s in scored],
+            _evidence(
+                hit,
+                meta,
+                len(out) + 1,
+                lang,
+                [(s.unit.markdown(), s.unit.heading, s.unit.page) for s in scored],
                 units=scored,
                 summary=meta.get("summary"),
                 organisation=meta.get("organisation"),
@@ -181,6 +178,20 @@ def select_evidence(
             )
         )
     return out
+
+
+def _evidence(hit, meta: dict, n: int, language: str, passages: list, **extra) -> Evidence:
+    return Evidence(
+        n=n,
+        doc_id=hit.doc_id,
+        title=meta["title"],
+        type=meta.get("type", "blog"),
+        url=meta.get("url"),
+        language=language,
+        score=round(float(hit.score), 4),
+        passages=passages,
+        **extra,
+    )
 
 
 def gather_evidence(
@@ -194,18 +205,7 @@ def gather_evidence(
         for cid, _ in hit.chunks[:per_doc]:
             c = index.chunks[cid]
             passages.append((c.text, c.heading, c.page))
-        out.append(
-            Evidence(
-                n=len(out) + 1,
-                doc_id=hit.doc_id,
-                title=meta["title"],
-                type=meta.get("type", "blog"),
-                url=meta.get("url"),
-                language=meta.get("language", "nl"),
-                score=round(float(hit.score), 4),
-                passages=passages,
-            )
-        )
+        out.append(_evidence(hit, meta, len(out) + 1, meta.get("language", "nl"), passages))
     return out
 
 
