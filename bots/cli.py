@@ -191,7 +191,7 @@ def _print_text(text: str) -> None:
 def _print_answer(answer) -> None:
     _print_text(answer.answer)
     if answer.citations:
-        out.print("\n[bold]Bronnen[/]")
+        out.print("\n[bold]Bronnen[/]" if answer.language == "nl" else "\n[bold]Sources[/]")
         for c in answer.citations:
             loc = f" — {c.url}" if c.url else f" ({c.doc_id})"
             out.print(f"  [{c.n}] {c.title}{loc}", markup=False, highlight=False)
@@ -202,9 +202,12 @@ def _print_answer(answer) -> None:
             else "\n[bold]People to talk to[/]"
         )
         for p in answer.people:
+            # The reason says what the person did; who they are is the card's heading.
+            who = ", ".join(x for x in (p.name, p.role, p.organisation) if x)
             contact = ", ".join(f"{k}: {v}" for k, v in p.contact.items())
+            out.print(f"  • {who}", markup=False, highlight=False)
             out.print(
-                f"  • {p.reason}" + (f" ({contact})" if contact else ""),
+                f"    {p.reason}" + (f" ({contact})" if contact else ""),
                 markup=False,
                 highlight=False,
             )

@@ -264,3 +264,17 @@ def test_help_loads_no_web_stack() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]", r.stdout
+
+
+def test_ask_prints_each_recommended_person_with_name_and_why(workdir, built) -> None:
+    q = "Wie kan ik spreken over samen aanbesteden met andere gemeenten?"
+    people = json.loads(opschaal("ask", q, "--json", "--index", str(built), cwd=workdir).stdout)[
+        "people"
+    ]
+    assert people, "the question names an obstacle a consenting person faced"
+    r = opschaal("ask", q, "--index", str(built), cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    shown = " ".join(r.stdout.split())
+    for p in people:
+        assert p["name"] in shown and " ".join(p["reason"].split()) in shown
+    assert "Gerda Geheim" not in shown
