@@ -282,14 +282,14 @@ def bundled_server(bundled_assistant, tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("question", "label", "shot"),
+    ("question", "label", "sources", "shot"),
     [
-        ("Hoe meet ik de baten van een pilot?", "Let op", "web-answer-nl.png"),
-        ("What are the pitfalls of a business case for scaling?", "Watch out", "web-answer-en.png"),
+        ("Hoe meet ik de baten van een pilot?", "Let op", "Bronnen", "web-answer-nl.png"),
+        ("What are the pitfalls of a business case for scaling?", "Watch out", "Sources", "web-answer-en.png"),
     ],
 )  # fmt: skip
 def test_structured_answer_shows_sections_and_real_lists(
-    browser, bundled_server, question, label, shot
+    browser, bundled_server, question, label, sources, shot
 ):
     # A phone-width screen shows the panel full height, so the screenshot holds the whole answer.
     context = browser.new_context(viewport={"width": 470, "height": 2600}, locale="nl-NL")
@@ -307,6 +307,8 @@ def test_structured_answer_shows_sections_and_real_lists(
         assert not [p for p in text.locator("p").all_inner_texts() if p.lstrip().startswith("- ")]
         # Citations inside list items are links too.
         assert text.locator("li a.cite").count() >= 1
+        # The answer's own headings speak the answer's language, also in the Dutch widget.
+        assert sources in answer.locator("h3").all_inner_texts()
         page.screenshot(path=str(OUT / shot))
     finally:
         context.close()
