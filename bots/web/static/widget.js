@@ -766,10 +766,10 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       return box;
     }
 
-    // The labels inside an answer follow the answer's language (an English question in the
-    // Dutch widget gets "Sources", not "Bronnen"); the widget's own controls follow the UI.
+    // The labels inside an answer follow the UI, except that an English answer is English
+    // throughout: an English question in the Dutch widget gets "Sources", not "Bronnen".
     answerStrings(a) {
-      return STRINGS[a && a.language === "en" ? "en" : a && a.language === "nl" ? "nl" : this.uiLang];
+      return STRINGS[a && a.language === "en" ? "en" : this.uiLang];
     }
 
     renderAnswer(m) {
@@ -794,13 +794,13 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
             ),
           );
         }
-        parts.push(h("section", { class: "sources-block", "aria-label": t.sources, lang: a.language || null }, h("h3", {}, t.sources), list));
+        parts.push(h("section", { class: "sources-block", "aria-label": t.sources }, h("h3", {}, t.sources), list));
       }
 
       if (a.people && a.people.length) {
         const list = h("ul", { class: "people" });
         for (const p of a.people) list.append(this.personCard(p, m));
-        parts.push(h("section", { "aria-label": t.people, lang: a.language || null }, h("h3", {}, t.people), list));
+        parts.push(h("section", { "aria-label": t.people }, h("h3", {}, t.people), list));
       }
 
       if ((a.next_steps && a.next_steps.length) || a.phase) {
@@ -808,7 +808,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         parts.push(
           h(
             "section",
-            { "aria-label": t.nextSteps, lang: a.language || null },
+            { "aria-label": t.nextSteps },
             h("h3", {}, t.nextSteps),
             a.phase ? h("p", { class: "phase" }, `${t.phase}: ${a.phase_name || a.phase}`) : null,
             steps,
