@@ -37,9 +37,9 @@ from .answering import Answerer, Draft, Evidence, ExtractiveAnswerer, abstention
 from .breaker import CircuitBreaker
 from .config import Settings
 from .models import Turn
-from .prompts import TAGS, answer_messages, condense_messages
+from .prompts import TAGS, answer_messages, condense_messages, paragraph_messages
 from .text import Analyzer
-from .validation import SupportChecker, check_answer
+from .validation import SupportChecker, check_answer, check_paragraph
 
 log = logging.getLogger(__name__)
 
@@ -614,6 +614,73 @@ class LLMAnswerer:
         a = set(self.analyzer.query_terms(answer))
         best = max(ev.passages, key=lambda p: len(a & set(self.analyzer.terms(p[0], ev.language))))
         return best[0]
+
+    # -- drafted plan paragraphs ---------------------------------------------------------------
+    def paragraph(
+        self,
+        section: str,
+        facts: str,
+        language: str,
+        evidence: list[Evidence],
+        fallback: str,
+        names: Callable[[str], list[str]] | None = None,
+    ) -> Draft:
+        """One paragraph of a plan section from its facts and numbered sources, checked by
+        :func:`check_paragraph`; on any failure ``fallback`` (the section's template text) with
+        ``answerer`` ``template (fallback: <reason>)`` and ``extra["fallback_reason"]``. Same
+        model, deadline and breaker as answers: a dead endpoint costs a plan what it costs a
+        question, and once the breaker is open nothing waits for it."""
+        raw, reason = None, None
+        if not evidence:
+            reason = "no_sources"
+        elif not self.breaker.allow():
+            reason = "breaker_open"
+        else:
+            gen = Generation(purpose="paragraph")
+            try:
+                raw = visible(
+                    "".join(
+                        self.generate_text(
+                            paragraph_messages(section, facts, language, evidence, self._redact),
+                            purpose="paragraph",
+                            language=language,
+                            record=gen,
+                        )
+                    )
+                )
+                if gen.finish_reason == "length":
+                    raw = complete_sentences(raw)
+            except LLMUnavailable:
+                reason = "unavailable"
+                self.breaker.release()
+            except Exception as exc:  # already logged and told to the breaker
+                reason = classify(exc)
+        extra: dict[str, Any] = {}
+        if raw is not None:
+            check = check_paragraph(
+                raw,
+                evidence,
+                facts,
+                language,
+                names=names,
+                checker=SupportChecker(self.analyzer, self.embedder),
+            )
+            extra = {
+                "citation_validity": check.citation_validity,
+                "supported_ratio": check.supported_ratio,
+            }
+            if check.ok:
+                by_n = {ev.n: ev for ev in evidence}
+                cites = [citation_for(by_n[n], n) for n in sorted(check.cited)]
+                return Draft(text=check.text, citations=cites, answerer=self.name, extra=extra)
+            reason = check.problem
+            log.info("alinea '%s' van %s afgekeurd (%s)", section, self.name, reason)
+        return Draft(
+            text=fallback,
+            citations=[],
+            answerer=f"template (fallback: {reason})",
+            extra={**extra, "fallback_reason": reason},
+        )
 
     # -- follow-ups --------------------------------------------------------------------------
     def condense(self, question: str, history: Sequence[Turn], language: str) -> str | None:

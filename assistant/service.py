@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -41,7 +42,7 @@ from .people import (
 from .retrieval import LoadedIndex, Retrieval, Retriever
 from .selection import Selector
 from .store import VectorStore, make_store
-from .text import detect_language
+from .text import detect_language, fold
 from .units import UnitCache, join_overlapping
 
 log = logging.getLogger(__name__)
@@ -654,9 +655,11 @@ class Assistant:
             "phase_reasons": reasons,
         }
 
-    def cited(self, query: str, language: str = "nl", k: int = 2, types: list[str] | None = None):
-        """The best public sources for ``query`` as citations (redacted), for plan sections
-        that must say where a suggestion comes from."""
+    def cited_evidence(
+        self, query: str, language: str = "nl", k: int = 2, types: list[str] | None = None
+    ) -> list[Evidence]:
+        """The best public sources for ``query`` as numbered evidence (redacted): what a plan
+        section cites, and what its drafted paragraph may be written from."""
         rt = self.runtime
         filters = Filters(type=types or [])
         qvec = self.embedder.embed([query], kind="query")[0]
@@ -664,6 +667,11 @@ class Assistant:
         units = select_evidence(
             rt.index, rt.units, rt.selector, retrieval, query, language, max_docs=k
         )
+        return rt.redact.evidence(units)
+
+    def cited(self, query: str, language: str = "nl", k: int = 2, types: list[str] | None = None):
+        """The best public sources for ``query`` as citations (redacted), for plan sections
+        that must say where a suggestion comes from."""
         return [
             Citation(
                 n=e.n,
@@ -674,8 +682,36 @@ class Assistant:
                 snippet=(e.passages[0][0] if e.passages else "")[:400],
                 score=float(e.score),
             )
-            for e in rt.redact.evidence(units)
+            for e in self.cited_evidence(query, language, k, types)
         ]
+
+    @property
+    def drafts_paragraphs(self) -> bool:
+        """Whether a language model is configured to draft plan paragraphs."""
+        return callable(getattr(self.answerer, "paragraph", None))
+
+    def names_in(self, text: str | None) -> list[str]:
+        """Names of people (with or without consent) and contact details in ``text``. A drafted
+        paragraph names no one: who faced an obstacle is shown apart, read live."""
+        rt = self.runtime
+        found = rt.redact.leaks(text)
+        folded = f" {fold(text or '')} "
+        for person in rt.people.people.values():
+            name = fold(person.name or "").strip()
+            if name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", folded):
+                found.append(person.name)
+        return list(dict.fromkeys(found))
+
+    def draft_paragraph(
+        self, section: str, facts: str, language: str, evidence: list[Evidence], fallback: str
+    ) -> Draft | None:
+        """A language model's paragraph for a plan section, checked (sources, language, length,
+        numbers, names), or ``fallback`` marked as such; ``None`` without a configured model."""
+        if not self.drafts_paragraphs:
+            return None
+        return self.answerer.paragraph(
+            section, facts, language, evidence, fallback, names=self.names_in
+        )
 
     def people_for(
         self, text: str, obstacle_keys: list[str], language: str = "nl", limit: int = 3

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .answering import Evidence
 from .embeddings import profile_of
-from .prompts import _EMAIL, _PHONE, NO_ANSWER_SENTENCE
+from .prompts import _EMAIL, _PHONE, NO_ANSWER_SENTENCE, PARAGRAPH_MAX_WORDS
 from .text import Analyzer, detect_language, fold, split_sentences, words
 
 #: Share of content sentences that must be supported by their cited passages.
@@ -295,6 +295,78 @@ def check_answer(
         check.problem = "invalid_citations"
     elif check.sentences and check.supported / check.sentences < min_supported:
         check.problem = "unsupported"
+    return check
+
+
+# --- drafted plan paragraphs ------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w\[])\d+(?:[.,]\d+)*")
+
+
+def _number_key(raw: str) -> str:
+    """``1.200`` and ``1,200`` and ``1200`` are one number; ``2,5`` and ``2.5`` another."""
+    raw = re.sub(r"[.,](?=\d{3}(?!\d))", "", raw)
+    return raw.replace(",", ".")
+
+
+def invented_numbers(text: str, evidence: Sequence[Evidence], facts: str = "") -> list[str]:
+    """Numbers in ``text`` (citation markers aside) found in neither the sources nor ``facts``:
+    a figure no one can trace is worse than none in a business case."""
+    known: set[str] = set()
+    for part in (facts, *(ev.title for ev in evidence), *(ev.summary or "" for ev in evidence)):
+        known |= {_number_key(n) for n in _NUMBER.findall(part or "")}
+    for ev in evidence:
+        for p in ev.passages:
+            known |= {_number_key(n) for n in _NUMBER.findall(p[0])}
+        for su in ev.units:
+            known |= {_number_key(n) for n in _NUMBER.findall(su.unit.markdown())}
+    return [n for n in _NUMBER.findall(_MARKER.sub(" ", text)) if _number_key(n) not in known]
+
+
+def check_paragraph(
+    raw: str,
+    evidence: Sequence[Evidence],
+    facts: str,
+    language: str,
+    *,
+    names: Callable[[str], list[str]] | None = None,
+    checker: SupportChecker | None = None,
+    max_words: int = PARAGRAPH_MAX_WORDS,
+) -> Check:
+    """The checks on a drafted plan paragraph: those of :func:`check_answer`, with the plan's own
+    facts as support beside the cited sources, and stricter ones besides. Any marker naming a
+    source the section does not have rejects it (a paragraph is short: one wrong number is a
+    wrong paragraph), and so do the wrong language, more than ``max_words`` words, a number found
+    in neither the facts nor the sources, a contact detail, and any name ``names`` finds."""
+    # The plan's facts back a sentence like a source does, but cannot be cited themselves.
+    backed = [replace(ev, passages=[*ev.passages, (facts, "", None)]) for ev in evidence]
+    check = check_answer(raw, backed, checker, language=language)
+    if check.problem == "empty":
+        return check
+    body = _MARKER.sub(" ", check.text)
+    # First: a paragraph in the other language would not be supported word for word either,
+    # and the language is the clearer reason.
+    # Source titles are names: an English paragraph may quote a Dutch title.
+    prose = body
+    for ev in evidence:
+        if ev.title:
+            prose = prose.replace(ev.title, " ")
+    if detect_language(prose, default=language) != language:
+        check.problem = "wrong_language"
+    elif check.invalid_markers:
+        check.problem = "invalid_citations"
+    elif check.says_no_answer:
+        check.problem = "no_answer"
+    elif check.problem:
+        pass
+    elif _EMAIL.search(raw or "") or _PHONE.search(raw or ""):
+        check.problem = "contact_details"
+    elif names is not None and names(check.text):
+        check.problem = "person_named"
+    elif invented_numbers(check.text, evidence, facts):
+        check.problem = "invented_number"
+    elif len(words(body)) > max_words:
+        check.problem = "too_long"
     return check
 
 

@@ -148,6 +148,8 @@ def _run_plans(index, json_out: bool, out_dir: Path | None) -> None:
     else:
         for key, value in run["metrics"].items():
             out.print(f"{key}: {value}", markup=False)
+        for key, value in (run.get("heldout") or {}).get("metrics", {}).items():
+            out.print(f"heldout {key}: {value}", markup=False)
     if out_dir is not None:
         report = write_html(run, out_dir / "plans")
         if not json_out:
@@ -212,7 +214,8 @@ def register(app: typer.Typer) -> None:
         plans: Annotated[
             bool,
             typer.Option(
-                "--plans", help="Meet de opschaalplannen: twaalf intakes (evals/plans.yaml)."
+                "--plans",
+                help="Meet de opschaalplannen: twaalf intakes en de achtergehouden set (evals/plans.yaml).",
             ),
         ] = False,
         index: IndexOpt = None,

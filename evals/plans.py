@@ -15,8 +15,15 @@ import yaml
 PLANS_FILE = Path(__file__).with_name("plans.yaml")
 
 
-def load_intakes(path: Path | None = None) -> list[dict]:
-    return yaml.safe_load((path or PLANS_FILE).read_text(encoding="utf-8"))
+#: The group of intakes written after the detection was tuned, blind to its rules and cue words.
+HELDOUT = "heldout"
+
+
+def load_intakes(path: Path | None = None, group: str | None = None) -> list[dict]:
+    """The intakes of one group: ``None`` the twelve the rules were written against, ``"heldout"``
+    the ones that were never used to tune them (reported apart, see docs/plan.md)."""
+    cases = yaml.safe_load((path or PLANS_FILE).read_text(encoding="utf-8"))
+    return [c for c in cases if c.get("group") == group]
 
 
 def _pr(predicted: set[str], expected: set[str]) -> tuple[float, float]:
@@ -42,9 +49,21 @@ def _offered(view: dict, limit: int = 3) -> list[str]:
 
 
 def run_plans(service, hidden: list[dict], intakes: list[dict] | None = None) -> dict:
-    """``hidden``: the directory entries without consent (names and ids that must never show)."""
+    """``hidden``: the directory entries without consent (names and ids that must never show).
+    Without ``intakes``: the twelve tuned intakes as ``metrics``/``results`` and the held-out
+    ones apart under ``heldout`` (never mixed into the first figures)."""
+    if intakes is None:
+        run = _run(service, hidden, load_intakes())
+        held = load_intakes(group=HELDOUT)
+        if held:
+            run[HELDOUT] = _run(service, hidden, held)
+        return run
+    return _run(service, hidden, intakes)
+
+
+def _run(service, hidden: list[dict], intakes: list[dict]) -> dict:
     results = []
-    for case in intakes or load_intakes():
+    for case in intakes:
         labels = case["labels"]
         pid = service.create("eval:plans", case["intake"])
         view = service.view(pid, "eval:plans")
@@ -89,54 +108,49 @@ def run_plans(service, hidden: list[dict], intakes: list[dict] | None = None) ->
     return {"metrics": metrics, "results": results}
 
 
-def write_html(run: dict, out_dir: Path) -> Path:
-    """A small, accessible HTML page with the figures and the per-intake table."""
+_COLUMNS = (
+    ("id", "intake"),
+    ("phase_expected", "fase (label)"),
+    ("phase", "fase"),
+    ("stakeholder_precision", "rollen P"),
+    ("stakeholder_recall", "rollen R"),
+    ("step_precision", "stappen P"),
+    ("step_recall", "stappen R"),
+    ("people_hit3", "hit@3"),
+    ("consent_leaks", "lekken"),
+)
+
+
+def _tables(run: dict, title: str) -> str:
     from html import escape
 
-    m = run["metrics"]
+    figures = "".join(
+        f"<tr><th scope='row'>{escape(k)}</th><td>{v}</td></tr>" for k, v in run["metrics"].items()
+    )
+    head = "".join(f"<th scope='col'>{h}</th>" for _, h in _COLUMNS)
     rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(str(r[k]))}</td>"
-            for k in (
-                "id",
-                "phase_expected",
-                "phase",
-                "stakeholder_precision",
-                "stakeholder_recall",
-                "step_precision",
-                "step_recall",
-                "people_hit3",
-                "consent_leaks",
-            )
-        )
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(str(r[k]))}</td>" for k, _ in _COLUMNS) + "</tr>"
         for r in run["results"]
     )
-    figures = "".join(
-        f"<tr><th scope='row'>{escape(k)}</th><td>{v}</td></tr>" for k, v in m.items()
+    return (
+        f"<h2>{escape(title)}</h2>"
+        f"<table><caption>Kerncijfers: {escape(title)}</caption>{figures}</table>"
+        f"<table><caption>Per intake: {escape(title)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
     )
-    head = "".join(
-        f"<th scope='col'>{h}</th>"
-        for h in (
-            "intake",
-            "fase (label)",
-            "fase",
-            "rollen P",
-            "rollen R",
-            "stappen P",
-            "stappen R",
-            "hit@3",
-            "lekken",
-        )
-    )
+
+
+def write_html(run: dict, out_dir: Path) -> Path:
+    """A small, accessible HTML page with the figures and the per-intake table, the held-out
+    intakes in their own section."""
+    body = _tables(run, "intakes waarop de regels zijn geschreven")
+    if run.get(HELDOUT):
+        body += _tables(run[HELDOUT], "achtergehouden intakes (nooit gebruikt om af te stemmen)")
     html = (
         "<!doctype html><html lang='nl'><head><meta charset='utf-8'>"
         "<title>Opschaalplannen: evaluatie</title></head><body><main>"
-        "<h1>Opschaalplannen: evaluatie van twaalf intakes</h1>"
-        f"<table><caption>Kerncijfers</caption>{figures}</table>"
-        f"<table><caption>Per intake</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{rows}</tbody></table></main></body></html>"
+        "<h1>Opschaalplannen: evaluatie van de intakes</h1>"
+        f"{body}</main></body></html>"
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "plans.html"

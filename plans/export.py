@@ -54,6 +54,9 @@ _L = {
         "grid": "Invloed-belangmatrix",
         "cue": "signaalwoorden in de intake",
         "corrected": "door de gebruiker gecorrigeerd",
+        "reach": "draait nu al bij meerdere organisaties",
+        "drafted": "Opgesteld door een taalmodel ({model}) uit de genummerde bronnen, "
+        "automatisch gecontroleerd; controleer het zelf.",
         "sourced": "bron",
         "q_manage": "actief betrekken",
         "q_satisfy": "tevreden houden",
@@ -101,6 +104,9 @@ _L = {
         "grid": "Influence/interest grid",
         "cue": "cue words in the intake",
         "corrected": "corrected by the user",
+        "reach": "already runs in several organisations",
+        "drafted": "Drafted by a language model ({model}) from the numbered sources, checked "
+        "automatically; check it yourself.",
         "sourced": "source",
         "q_manage": "manage closely",
         "q_satisfy": "keep satisfied",
@@ -125,6 +131,8 @@ def _reasons(view: dict, L: dict) -> str:
             if r == "cue"
             else L["corrected"]
             if r == "corrected"
+            else L["reach"]
+            if r == "reach"
             else f"{L['sourced']}: {r}"
             for r in view["phase_reasons"]
         )
@@ -138,9 +146,20 @@ def _money(x: float) -> str:
 
 def sections(view: dict) -> list[tuple[str, list]]:
     """The plan as (heading, blocks); a block is ``("p", text)``, ``("table", header, rows)``,
-    ``("grid",)`` or ``("list", items)``. Every format renders these."""
+    ``("grid",)``, ``("list", items)`` or ``("note", text)`` (a remark about the paragraph before
+    it). Every format renders these. A section's paragraph is included when a language model
+    drafted it, with a note saying so; a template paragraph repeats what the tables show."""
     L, i = labels(view), view["intake"]
     out: list[tuple[str, list]] = []
+    drafted = {d["section"]: d for d in view.get("paragraphs") or [] if d.get("drafted")}
+
+    def prose(section: str) -> list:
+        d = drafted.get(section)
+        if not d:
+            return []
+        model = d["answerer"].removeprefix("llm:")
+        return [("p", d["text"]), ("note", L["drafted"].format(model=model))]
+
     out.append(
         (
             L["innovation"],
@@ -154,6 +173,7 @@ def sections(view: dict) -> list[tuple[str, list]]:
                         for k in ("problem", "where", "owner", "budget", "blocker")
                     ],
                 ),
+                *prose("innovation"),
             ],
         )
     )
@@ -163,7 +183,7 @@ def sections(view: dict) -> list[tuple[str, list]]:
     out.append(
         (L["phase"], [("p", f"{view['phase_name'] or '—'}. {L['why']}: {_reasons(view, L)}")])
     )
-    ob_blocks: list = []
+    ob_blocks: list = prose("obstacles")
     for o in view["obstacles"]:
         ob_blocks.append(("p", f"{o['label']} {_refs(o['what_others_did'])}"))
         if o["people"]:
@@ -178,6 +198,7 @@ def sections(view: dict) -> list[tuple[str, list]]:
                 )
             )
     out.append((L["obstacles"], ob_blocks or [("p", L["none"])]))
+    st_prose = prose("stakeholders")
     st = view["stakeholders"]
     st_blocks: list = (
         [
@@ -190,6 +211,7 @@ def sections(view: dict) -> list[tuple[str, list]]:
         if st
         else [("p", L["none"])]
     )
+    st_blocks = st_prose + st_blocks
     st_blocks.append(("grid",))
     if view["suggested_stakeholders"]:
         st_blocks.append(("p", L["missing"] + ":"))
@@ -220,7 +242,7 @@ def sections(view: dict) -> list[tuple[str, list]]:
         for r in bc["rows"]
     ]
     rows.append([L["net"], "", *(_money(x) for x in bc["net"]), "", ""])
-    bc_blocks: list = [("table", header, rows)]
+    bc_blocks: list = [*prose("business_case"), ("table", header, rows)]
     if bc["split_incentive"]:
         bc_blocks.append(("p", f"{L['split']}: {bc['split_text']} {_refs(bc['split_sources'])}"))
     if bc["reference_cases"]:
@@ -230,6 +252,7 @@ def sections(view: dict) -> list[tuple[str, list]]:
         (
             L["tasks"],
             [
+                *prose("implementation"),
                 (
                     "table",
                     [L["task"], L["task_owner"], L["due"], L["status"]],
@@ -237,7 +260,7 @@ def sections(view: dict) -> list[tuple[str, list]]:
                         [t["title"], t["owner"] or "—", t["due"] or "—", t["status"]]
                         for t in view["tasks"]
                     ],
-                )
+                ),
             ],
         )
     )
@@ -330,6 +353,8 @@ def to_markdown(view: dict, grid_file: str = "grid.png") -> str:
         for b in blocks:
             if b[0] == "p":
                 lines += [b[1], ""]
+            elif b[0] == "note":
+                lines += [f"*{b[1]}*", ""]
             elif b[0] == "list":
                 lines += [f"- {x}" for x in b[1]] + [""]
             elif b[0] == "table":
@@ -356,6 +381,8 @@ def to_docx(view: dict, path: Path) -> None:
         for b in blocks:
             if b[0] == "p":
                 doc.add_paragraph(b[1])
+            elif b[0] == "note":
+                doc.add_paragraph().add_run(b[1]).italic = True
             elif b[0] == "list":
                 for x in b[1]:
                     doc.add_paragraph(x, style="List Bullet")
@@ -398,6 +425,8 @@ def to_pdf(view: dict, path: Path) -> None:
         for b in blocks:
             if b[0] == "p":
                 story.append(Paragraph(escape(b[1]), styles["BodyText"]))
+            elif b[0] == "note":
+                story.append(Paragraph(f"<i>{escape(b[1])}</i>", styles["BodyText"]))
             elif b[0] == "list":
                 story.append(
                     ListFlowable(

@@ -9,18 +9,22 @@ is looked up then — a person who withdraws consent disappears from every view.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import urllib.parse
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from assistant.answering import Evidence
 from assistant.service import Assistant, UserError, consenting_people
 from assistant.text import ALL_STOP, fold
 from storage import NotFound, PlanStore
 
+from .drafts import TITLES, fingerprint, section_inputs
 from .models import AMBITIONS, CaseRow, Intake, Stakeholder
 
 RULES_FILE = Path(__file__).with_name("stakeholders.yaml")
@@ -82,6 +86,38 @@ _NOT = re.compile(r"\b(geen|niet|nog niet|no|not|don't|haven't)\b", re.I)
 _WHAT_NEXT = re.compile(r"\bwat\s+nu\b|\bwat\s+is\s+de\s+volgende\b|\bwhat\s+(now|next)\b", re.I)
 
 
+# Every intake asks who owns the pilot afterwards and how the budget stands, so "eigenaar" or
+# "structureel" in those answers is the question echoed, not a sign of the phase ("nog geen
+# eigenaar" says nothing about embedding). They count for the phase only when they state an
+# arrangement that is settled.
+_UNSETTLED = re.compile(
+    r"\b(geen|niet|niemand|nog|onduidelijk|alleen|tijdelijk|no|not|nobody|none|yet|only|"
+    r"temporary|unclear|decided)\b",
+    re.I,
+)
+# "Where does it run now?" answered with several organisations that use it today: the pilot is
+# past preparing, it is scaling ("draait in drie gemeenten", "used by fourteen towns"). Wishes
+# ("drie buurgemeenten willen aansluiten") do not count: no punctuation between verb and count.
+_COUNT = (
+    r"(\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|"
+    r"twintig|tientallen|meerdere|several|two|three|four|five|six|seven|eight|nine|ten|dozens|many)"
+)
+_ORGS = (
+    r"(gemeenten|organisaties|waterschappen|provincies|regio's|diensten|ministeries|"
+    r"municipalities|organisations|organizations|water\s+boards|provinces|regions|agencies|"
+    r"towns|cities|councils)"
+)
+_REACH = re.compile(
+    r"\b(draait|werkt|gebruikt|in\s+gebruik|runs|running|used|in\s+use|live)\b[^;.,]{0,30}\b"
+    + _COUNT
+    + r"\s+(\w+\s+)?"
+    + _ORGS
+    + r"\b",
+    re.I,
+)
+SCALING_PHASE = "opschalen"
+
+
 class PlanNotFound(UserError):
     """Unknown plan, or one the caller may not see (the same words for both)."""
 
@@ -123,10 +159,11 @@ class PlanService:
         if not isinstance(intake, Intake):
             intake = self.parse_intake(intake)
         found = self.assistant.analyse(intake.text() or intake.innovation, intake.language)
+        phase, reasons = self._phase(intake, found)
         payload = {
             "intake": intake.model_dump(),
-            "phase": found["phase"],
-            "phase_reasons": found["phase_reasons"],
+            "phase": phase,
+            "phase_reasons": reasons,
             "obstacles": [k for k, _, _ in found["obstacles"]],
             "obstacle_words": {k: w for k, _, w in found["obstacles"]},
             "stakeholders": [],
@@ -137,7 +174,23 @@ class PlanService:
             self.store.add_task(
                 pid, owner, task["title"], source=task["source"], obstacle=task.get("obstacle")
             )
+        if self.assistant.drafts_paragraphs:
+            self.draft(pid, owner)
         return pid
+
+    def _phase(self, intake: Intake, found: dict) -> tuple[str | None, list[str]]:
+        """The intake's phase: the assistant's detection over the answers that describe the
+        pilot (owner and budget only when settled), and the reach of the "where" answer."""
+        keys = [intake.problem, intake.where, intake.blocker]
+        keys += [x for x in (intake.owner, intake.budget) if x and not _UNSETTLED.search(x)]
+        text = " ".join(x for x in keys if x)
+        if text and text != intake.text():
+            found = self.assistant.analyse(text, intake.language)
+        phase, reasons = found["phase"], list(found["phase_reasons"])
+        known = {s["key"] for s in self.assistant.step_plan()}
+        if SCALING_PHASE in known and _REACH.search(intake.where):
+            phase, reasons = SCALING_PHASE, ["reach"]
+        return phase, reasons
 
     def _access(self, plan_id: str, viewer: str | None, token: str | None) -> dict:
         try:
@@ -208,28 +261,36 @@ class PlanService:
 
     # -- read ----------------------------------------------------------------------------------
     def view(self, plan_id: str, viewer: str | None = None, token: str | None = None) -> dict:
-        """The whole plan as the channels show it, with its numbered sources."""
+        """The whole plan as the channels show it, with its numbered sources. Never calls a
+        language model: drafted paragraphs are the stored ones (see :meth:`draft`)."""
         row = self._access(plan_id, viewer, token)
+        return self._compose(plan_id, row)[0]
+
+    def _compose(self, plan_id: str, row: dict) -> tuple[dict, dict[int, Evidence]]:
+        """The view, and the evidence behind each of its source numbers (for drafting)."""
         p = row["payload"]
         intake = p["intake"]
         lang = intake["language"]
         a = self.assistant
         sources: list[dict] = []
+        evidence: dict[int, Evidence] = {}
 
         def cite(query: str, types: list[str], k: int = 1) -> list[int]:
             ns = []
-            for c in a.cited(query, lang, k=k, types=types):
-                known = next((s for s in sources if s["doc_id"] == c.doc_id), None)
+            for e in a.cited_evidence(query, lang, k=k, types=types):
+                known = next((s for s in sources if s["doc_id"] == e.doc_id), None)
                 if known is None:
                     known = {
                         "n": len(sources) + 1,
-                        "doc_id": c.doc_id,
-                        "title": c.title,
-                        "url": c.url,
-                        "type": c.type,
-                        "snippet": c.snippet,
+                        "doc_id": e.doc_id,
+                        "title": e.title,
+                        "url": e.url,
+                        "type": e.type,
+                        "snippet": (e.passages[0][0] if e.passages else "")[:400],
                     }
                     sources.append(known)
+                    # Renumbered to the plan's own numbering, which the paragraph cites.
+                    evidence[known["n"]] = dataclasses.replace(e, n=known["n"])
                 ns.append(known["n"])
             return ns
 
@@ -276,7 +337,11 @@ class PlanService:
         ]
         tasks = self.store.tasks(plan_id)
         case = self._business_case(p["business_case"], lang, cite)
-        return {
+        phase_name = a.phase_name(p["phase"], lang)
+        phase_sources = (
+            cite(f"{phase_name} {p['phase']} stappen", ["guide", "lesson"]) if phase_name else []
+        )
+        view = {
             "id": plan_id,
             "language": lang,
             "intake": intake,
@@ -284,8 +349,9 @@ class PlanService:
             "ambition_name": AMBITION_NAMES[lang][intake["ambition"]],
             "ambition_sources": cite("vijf soorten opschalen in out up deep beyond", ["guide"]),
             "phase": p["phase"],
-            "phase_name": a.phase_name(p["phase"], lang),
+            "phase_name": phase_name,
             "phase_reasons": p["phase_reasons"],
+            "phase_sources": phase_sources,
             "obstacles": obstacles,
             "stakeholders": p["stakeholders"],
             "suggested_stakeholders": suggestions,
@@ -298,6 +364,8 @@ class PlanService:
             "created": row["created"],
             "updated": row["updated"],
         }
+        view["paragraphs"] = self._paragraphs(view, p.get("drafts") or {})
+        return view, evidence
 
     def _history(self, plan_id: str, names: dict[str, str]) -> list[dict]:
         """The audit trail; an invited person who withdrew consent is no longer named in it."""
@@ -400,6 +468,8 @@ class PlanService:
         if unknown:
             raise UserError(f"onbekend veld {sorted(unknown)[0]!r} in de wijziging")
         self.store.update(plan_id, p, actor, changed)
+        if self.assistant.drafts_paragraphs:
+            self.draft(plan_id, actor)  # only the sections the change outdated
 
     def add_task(
         self, plan_id: str, actor: str, title: str, owner: str | None = None, due: str | None = None
@@ -438,6 +508,81 @@ class PlanService:
             "updated": self._task_out({**updated, "status": "klaar"}) if updated else None,
             "next_steps": [self._task_out(t) for t in open_tasks[:3]],
         }
+
+    # -- drafted paragraphs ----------------------------------------------------------------------
+    def _paragraphs(self, view: dict, stored: dict) -> list[dict]:
+        """Per section its paragraph: the stored draft when it was written from the section as
+        it is now, else the template. A draft that would name anyone is never shown."""
+        out = []
+        for key, (template, ns) in section_inputs(view).items():
+            d = stored.get(key)
+            current = bool(d) and d["fingerprint"] == fingerprint(view, template, ns)
+            if current and d["drafted"] and self.assistant.names_in(d["text"]):
+                current = False
+            item = {
+                "section": key,
+                "title": TITLES[view["language"]][key],
+                "text": template,
+                "drafted": False,
+                "answerer": "template",
+                "fallback_reason": None,
+                "sources": ns,
+                "outdated": bool(d) and not current,
+            }
+            if current:
+                item.update(
+                    text=d["text"],
+                    drafted=d["drafted"],
+                    answerer=d["answerer"],
+                    fallback_reason=d["fallback_reason"],
+                    sources=d["sources"],
+                    created=d["created"],
+                )
+            out.append(item)
+        return out
+
+    def draft(self, plan_id: str, actor: str, force: bool = False) -> list[dict]:
+        """Let the configured language model draft the paragraph of every section whose stored
+        draft is missing or outdated (all of them with ``force``), and store the results: a
+        draft that passed its checks, or the template with the reason it fell back. Without a
+        model nothing is stored and the paragraphs are the templates. Drafts are stored, not
+        drafted per view, so that showing a plan never waits for a model."""
+        row = self.owned(plan_id, actor)
+        view, evidence = self._compose(plan_id, row)
+        if not self.assistant.drafts_paragraphs:
+            return view["paragraphs"]
+        p = row["payload"]
+        stored = dict(p.get("drafts") or {})
+        lang = view["language"]
+        redrafted = []
+        for key, (template, ns) in section_inputs(view).items():
+            fp = fingerprint(view, template, ns)
+            if not force and (stored.get(key) or {}).get("fingerprint") == fp:
+                continue
+            d = self.assistant.draft_paragraph(
+                TITLES[lang][key],
+                template,
+                lang,
+                [evidence[n] for n in ns if n in evidence],
+                template,
+            )
+            if d is None:  # the model was switched off meanwhile
+                break
+            drafted = not d.extra.get("fallback_reason")
+            stored[key] = {
+                "fingerprint": fp,
+                "text": d.text,
+                "drafted": drafted,
+                "answerer": d.answerer,
+                "fallback_reason": d.extra.get("fallback_reason"),
+                "sources": [c.n for c in d.citations] if drafted else ns,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            redrafted.append(key)
+        if redrafted:
+            p["drafts"] = stored
+            self.store.update(plan_id, p, actor, ["drafts"])
+        return self._paragraphs(view, stored)
 
     # -- invitations and sharing ------------------------------------------------------------------
     def invite(self, plan_id: str, actor: str, person_id: str, question: str) -> dict:
