@@ -116,6 +116,18 @@ _REACH = re.compile(
     re.I,
 )
 SCALING_PHASE = "opschalen"
+#: Fallbacks that say nothing about the text (the model was down or slow): the next
+#: :meth:`PlanService.draft` tries those sections again; a rejected text is not retried.
+RETRY = {
+    "timeout",
+    "breaker_open",
+    "connection_error",
+    "http_error",
+    "bad_response",
+    "unavailable",
+    "cancelled",
+    "error",
+}
 
 
 class PlanNotFound(UserError):
@@ -557,7 +569,12 @@ class PlanService:
         redrafted = []
         for key, (template, ns) in section_inputs(view).items():
             fp = fingerprint(view, template, ns)
-            if not force and (stored.get(key) or {}).get("fingerprint") == fp:
+            old = stored.get(key) or {}
+            if (
+                not force
+                and old.get("fingerprint") == fp
+                and old.get("fallback_reason") not in RETRY
+            ):
                 continue
             d = self.assistant.draft_paragraph(
                 TITLES[lang][key],

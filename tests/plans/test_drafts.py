@@ -8,6 +8,7 @@ from the prompt the server received (the section's facts and its source numbers)
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from pydantic import SecretStr
@@ -176,7 +177,9 @@ def test_a_draft_that_fails_a_check_falls_back_to_the_template(
 
 def test_a_timeout_falls_back_and_a_dead_model_is_not_waited_for(plan_world, llm_server, tmp_path):
     llm_server.default = Reply("Kort gezegd [1].", delay=5)
-    svc = drafting_service(plan_world, llm_server, tmp_path, llm_timeout=0.5)
+    svc = drafting_service(
+        plan_world, llm_server, tmp_path, llm_timeout=0.5, llm_breaker_cooldown=1.0
+    )
     pid = svc.create("web:alice", STRAATSEIN)
     reasons = [p["fallback_reason"] for p in svc.view(pid, "web:alice")["paragraphs"]]
     tried = [r for r in reasons if r != "no_sources"]
@@ -185,6 +188,13 @@ def test_a_timeout_falls_back_and_a_dead_model_is_not_waited_for(plan_world, llm
     assert len(llm_server.requests) == 2
     for p in svc.view(pid, "web:alice")["paragraphs"]:
         assert p["text"] and not p["drafted"]
+
+    # The model is back: drafting again retries what a dead model left, not what it wrote.
+    llm_server.default = faithful
+    time.sleep(1.2)  # the breaker's cooldown
+    paras = svc.draft(pid, "web:alice")
+    assert all(p["drafted"] for p in paras if p["fallback_reason"] != "no_sources")
+    assert len(llm_server.requests) == 2 + len(tried)
 
 
 def test_an_english_plan_gets_an_english_draft(plan_world, llm_server, tmp_path):
