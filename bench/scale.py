@@ -150,7 +150,9 @@ def serve(code: Path, index: Path, questions: list[str], workers: int, asks: int
     return out
 
 
-def measure(code: Path, label: str, size: int, asks: int, cache: Path = CACHE) -> dict:
+def measure(
+    code: Path, label: str, size: int, asks: int, cache: Path = CACHE, serve_too: bool = True
+) -> dict:
     from bench.synth import scale_corpus
 
     base = cache / f"{label}-{size}"
@@ -172,6 +174,8 @@ def measure(code: Path, label: str, size: int, asks: int, cache: Path = CACHE) -
     if ing.returncode:
         raise RuntimeError(ing.stderr[-2000:])
     row = json.loads(ing.stdout.strip().splitlines()[-1])
+    if not serve_too:
+        return row
     questions = questions_for(corpus)
     log(f"{label}: one worker, {asks} asks per audience")
     one = serve(code, base / "index", questions, 1, asks)[0]
@@ -263,10 +267,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache", type=Path, default=CACHE, help="folder for the corpora and indexes"
     )
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="figures file; scale.md/png go beside it"
+    )
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="ingest figures only (e.g. for 500k chunks)"
+    )
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     meta = {"load": os.getloadavg(), "cpus": os.cpu_count(), "python": platform.python_version()}
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    out = args.results
+    results = json.loads(out.read_text()) if out.exists() else {}
     scale = results.setdefault("scale", {})
     scale["meta"] = meta
     rows = scale.setdefault("sizes", {})
@@ -277,11 +288,13 @@ def main(argv: list[str] | None = None) -> int:
         for label, code in trees:
             if label not in wanted:
                 continue
-            row[label] = measure(code.resolve(), label, size, args.asks, args.cache)
+            row[label] = measure(
+                code.resolve(), label, size, args.asks, args.cache, not args.ingest_only
+            )
             log(f"{label} {size}: {row[label]}")
-            RESULTS.write_text(json.dumps(results, indent=1))
-    chart(rows, ROOT / "bench" / "scale.png")
-    report(rows, meta, ROOT / "bench" / "scale.md")
+            out.write_text(json.dumps(results, indent=1))
+    chart(rows, out.parent / "scale.png")
+    report(rows, meta, out.parent / "scale.md")
     return 0
 
 
