@@ -281,3 +281,21 @@ def test_the_vector_cache_is_bounded(mini):
     assert list(retriever._vec_cache) == ids[-3:]
     off = Retriever(index, embedder, store, vector_cache_size=0)
     assert set(off._vectors(ids)) == set(ids) and not off._vec_cache
+
+
+def test_evidence_units_are_kept_for_a_bounded_number_of_documents(mini):
+    """Every worker holds its own units; at 100k chunks all of them cost ~190 MB (issue 18)."""
+    from assistant.units import UnitCache
+
+    index, _, _ = mini
+    docs = list(index.docs)
+    assert len(docs) >= 3
+    cache = UnitCache(index, max_docs=2)
+    first = cache.of(docs[0])
+    assert first and all(u.doc_id == docs[0] for u in first)
+    cache.of(docs[1])
+    assert cache.of(docs[0]) is first  # used again: kept
+    cache.of(docs[2])  # evicts docs[1], the least recently used
+    assert list(cache._units) == [docs[0], docs[2]]
+    rebuilt = cache.of(docs[1])
+    assert [u.text for u in rebuilt] == [u.text for u in UnitCache(index).of(docs[1])]
