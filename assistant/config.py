@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     #: Stored chunk vectors a worker keeps for exact dense scores of lexical candidates
     #: (≈1.5 kB each); 0 turns the cache off.
     vector_cache_size: int = Field(default=20_000, ge=0)
+    #: Documents whose evidence units a worker keeps (≈13 kB each); ``warm()`` builds at most
+    #: this many, so a large index does not cost every worker minutes and hundreds of MB.
+    unit_cache_size: int = Field(default=2000, ge=1)
     #: Weights of the standardised (z-scored) scores in the fusion; chosen by measurement, see
     #: docs/retrieval.md. Empty ``weight_dense`` means the measured default for the embedder
     #: (e5 strong, the English MiniLM weak on Dutch).

@@ -253,25 +253,12 @@ class Retriever:
         filters: Filters | None,
         allowed_docs: list[str] | None,
     ) -> list[tuple[str, float]]:
-        # Visibility is a metadata filter the store evaluates itself: its cost does not grow
-        # with the number of public documents, unlike an id list (issue 18).
+        # Visibility is evaluated by the store itself (Chroma: one collection per audience), so
+        # its cost does not grow with the number of documents, unlike an id list (issue 18).
         visibility = None if audience == "internal" else "public"
         if allowed_docs is None:
             return self.store.search(vec, self.candidates, None)
         if filters is None or filters.is_empty():
-            # Most chunks are public: an unfiltered search with slack usually has enough public
-            # hits and is the cheapest query (Chroma's where filter costs ~150 ms at 50k
-            # chunks). When the nearest chunks are mostly internal, the store's own filter.
-            docs = self.index.docs
-            hits = [
-                (cid, s)
-                for cid, s in self.store.search(vec, 2 * self.candidates, None)
-                if cid in self.index.chunks
-                and docs.get(self.index.chunks.doc_id(cid), {}).get("visibility", "public")
-                == "public"
-            ]
-            if len(hits) >= self.candidates // 2:
-                return hits[: self.candidates]
             return self.store.search(vec, self.candidates, None, visibility=visibility)
         if len(allowed_docs) * 2 > len(self.index.docs):
             # A broad filter: a long $in list makes Chroma slow, so search with some slack and

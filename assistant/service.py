@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 import threading
@@ -111,7 +112,7 @@ class _Runtime:
             embedder,
             passage_share=self.index.lexical.passage_share,
         )
-        self.units = UnitCache(self.index)
+        self.units = UnitCache(self.index, settings.unit_cache_size)
         self.selector = Selector(analyzer)
 
 
@@ -225,7 +226,8 @@ class Assistant:
     def warm(self) -> None:
         """Load everything a first question touches, so it is as fast as any other: the index,
         the embedding model, the reference vectors (obstacles, expertise, phases), the lexical
-        and dense search paths, and the evidence units. No caller needs a dummy question."""
+        and dense search paths, and the evidence units (of at most ``unit_cache_size`` documents).
+        No caller needs a dummy question."""
         rt = self.runtime
         qvec = self.embedder.embed(["opschalen"], kind="query")[0]
         retrieval = rt.retriever.search("opschalen", k_docs=1, query_vector=qvec)
@@ -233,7 +235,7 @@ class Assistant:
         rt.people._expertise_vectors()
         rt.plan._phase_vectors("nl")
         rt.plan._phase_vectors("en")
-        for doc_id in rt.index.docs:
+        for doc_id in itertools.islice(rt.index.docs, rt.units.max_docs):
             rt.units.of(doc_id)
         select_evidence(rt.index, rt.units, rt.selector, retrieval, "opschalen", "nl", max_docs=1)
         self.answerer  # noqa: B018 - builds the answerer (and a configured model's client)

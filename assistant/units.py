@@ -23,6 +23,7 @@ an antecedent, the unit before it in the same section, and is only ever used tog
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .text import fold, split_sentences
@@ -490,20 +491,27 @@ def _locate(units: list[Unit], chunk_texts: dict[str, str]) -> None:
 
 
 class UnitCache:
-    """Units per document for one index generation, built on first use."""
+    """Units per document for one index generation, built on first use. At most ``max_docs``
+    documents are kept (least recently used go first): every worker holds its own, and all of
+    a 100k-chunk index's units cost ~190 MB per worker and minutes to build (issue 18)."""
 
-    def __init__(self, index) -> None:
+    def __init__(self, index, max_docs: int = 2000) -> None:
         self.index = index
-        self._units: dict[str, list[Unit]] = {}
+        self.max_docs = max_docs
+        self._units: OrderedDict[str, list[Unit]] = OrderedDict()
 
     def of(self, doc_id: str) -> list[Unit]:
         hit = self._units.get(doc_id)
-        if hit is None:
-            meta = self.index.manifest["docs"].get(doc_id, {})
-            ids = meta.get("chunks") or []
-            chunks = [self.index.chunks[c] for c in ids if c in self.index.chunks]
-            chunks.sort(key=lambda c: c.ordinal)
-            doc = meta.get("meta", {})
-            hit = build_units(doc_id, chunks, doc.get("type"), doc.get("title"))
-            self._units[doc_id] = hit
+        if hit is not None:
+            self._units.move_to_end(doc_id)
+            return hit
+        meta = self.index.manifest["docs"].get(doc_id, {})
+        ids = meta.get("chunks") or []
+        chunks = [self.index.chunks[c] for c in ids if c in self.index.chunks]
+        chunks.sort(key=lambda c: c.ordinal)
+        doc = meta.get("meta", {})
+        hit = build_units(doc_id, chunks, doc.get("type"), doc.get("title"))
+        self._units[doc_id] = hit
+        while len(self._units) > self.max_docs:
+            self._units.popitem(last=False)
         return hit

@@ -4,7 +4,9 @@ For each size and for two code trees (this one and a baseline checkout, e.g.
 ``git worktree add /tmp/i18-base main``) it measures, each in fresh processes:
 
 - ingest time and peak RSS;
-- the first public ask after the ingest, then warm p50/p95/p99 for public and internal asks
+- the time a fresh worker takes to warm up (``Assistant.warm()``, as ``opschaal serve``
+  does before it reports ready), the first public ask after that, then warm p50/p95/p99
+  for public and internal asks
   (30 % of the source documents internal, with all their copies, so some public questions find
   mostly internal chunks nearest: the worst case of the visibility filter);
 - private memory (USS) and PSS per worker, and their total, with four workers alive at once.
@@ -56,8 +58,11 @@ s = Settings(index_dir=index, data_dir=index.parent / "data", embedder="fake", c
              _env_file=None)
 a = Assistant(s)
 t = time.perf_counter()
+a.warm()  # what `opschaal serve` does before it reports ready
+out = {"warm_ms": round((time.perf_counter() - t) * 1000, 1)}
+t = time.perf_counter()
 a.ask(questions[0], audience="public")
-out = {"first_ask_ms": round((time.perf_counter() - t) * 1000, 1)}
+out["first_ask_ms"] = round((time.perf_counter() - t) * 1000, 1)
 for audience in ("public", "internal"):
     times = []
     for i in range(asks):
@@ -145,11 +150,13 @@ def serve(code: Path, index: Path, questions: list[str], workers: int, asks: int
     return out
 
 
-def measure(code: Path, label: str, size: int, asks: int) -> dict:
+def measure(
+    code: Path, label: str, size: int, asks: int, cache: Path = CACHE, serve_too: bool = True
+) -> dict:
     from bench.synth import scale_corpus
 
-    base = CACHE / f"{label}-{size}"
-    corpus = CACHE / f"corpus-{size}"
+    base = cache / f"{label}-{size}"
+    corpus = cache / f"corpus-{size}"
     if not (corpus / ".done").exists():
         log(f"writing a {size}-chunk corpus (30 % internal)")
         scale_corpus(ROOT / "corpus", corpus, size, internal_share=0.3)
@@ -167,9 +174,12 @@ def measure(code: Path, label: str, size: int, asks: int) -> dict:
     if ing.returncode:
         raise RuntimeError(ing.stderr[-2000:])
     row = json.loads(ing.stdout.strip().splitlines()[-1])
+    if not serve_too:
+        return row
     questions = questions_for(corpus)
     log(f"{label}: one worker, {asks} asks per audience")
     one = serve(code, base / "index", questions, 1, asks)[0]
+    row["warm_ms"] = one["warm_ms"]
     row["first_ask_ms"] = one["first_ask_ms"]
     for audience in ("public", "internal"):
         for q in (0.5, 0.95, 0.99):
@@ -214,6 +224,7 @@ def report(rows: dict, meta: dict, path: Path) -> None:
         "worker_uss_mb",
         "four_uss_max_mb",
         "four_pss_total_mb",
+        "warm_ms",
         "first_ask_ms",
         "public_p50_ms",
         "public_p95_ms",
@@ -248,22 +259,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,50000,100000")
     parser.add_argument("--base", type=Path, help="code tree of the baseline (e.g. main)")
     parser.add_argument("--asks", type=int, default=60, help="asks per audience")
+    parser.add_argument(
+        "--trees",
+        default="new,base",
+        help="which trees to measure now (the other's figures in results.json are kept)",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=CACHE, help="folder for the corpora and indexes"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="figures file; scale.md/png go beside it"
+    )
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="ingest figures only (e.g. for 500k chunks)"
+    )
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     meta = {"load": os.getloadavg(), "cpus": os.cpu_count(), "python": platform.python_version()}
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    out = args.results
+    results = json.loads(out.read_text()) if out.exists() else {}
     scale = results.setdefault("scale", {})
     scale["meta"] = meta
     rows = scale.setdefault("sizes", {})
     for size in sizes:
         row = rows.setdefault(str(size), {})
+        wanted = set(args.trees.split(","))
         trees = [("new", ROOT)] + ([("base", args.base)] if args.base else [])
         for label, code in trees:
-            row[label] = measure(code.resolve(), label, size, args.asks)
+            if label not in wanted:
+                continue
+            row[label] = measure(
+                code.resolve(), label, size, args.asks, args.cache, not args.ingest_only
+            )
             log(f"{label} {size}: {row[label]}")
-            RESULTS.write_text(json.dumps(results, indent=1))
-    chart(rows, ROOT / "bench" / "scale.png")
-    report(rows, meta, ROOT / "bench" / "scale.md")
+            out.write_text(json.dumps(results, indent=1))
+    chart(rows, out.parent / "scale.png")
+    report(rows, meta, out.parent / "scale.md")
     return 0
 
 

@@ -46,9 +46,24 @@ def _dense(assistant: Assistant) -> Baseline:
     return run
 
 
+def naive_chunks(store, vector: np.ndarray, k: int) -> list | None:
+    """LangChain's ``similarity_search_by_vector`` over the whole index: the store's Chroma
+    collections (one per audience) merged by distance. ``None`` for a store without them."""
+    vectorstores = getattr(store, "vectorstores", None)
+    if vectorstores is None:
+        return None
+    vec = np.asarray(vector, dtype=float).tolist()
+    hits = [
+        hit
+        for vs in vectorstores.values()
+        for hit in vs.similarity_search_by_vector_with_relevance_scores(vec, k=k)
+    ]
+    hits.sort(key=lambda h: h[1])  # cosine distance: smaller is nearer
+    return [doc for doc, _ in hits[:k]]
+
+
 def _langchain(assistant: Assistant) -> Baseline | None:
-    vectorstore = getattr(assistant.store, "vectorstore", None)
-    if vectorstore is None:
+    if getattr(assistant.store, "vectorstores", None) is None:
         return None
 
     def run(query: str, question: str, audience: str, qvec: np.ndarray) -> list[str]:
@@ -56,9 +71,7 @@ def _langchain(assistant: Assistant) -> Baseline | None:
         # is its own standalone query, because embedding is the slow part of an eval run.
         vec = qvec if question == query else assistant.embedder.embed([question], kind="query")[0]
         out: list[str] = []
-        for doc in vectorstore.similarity_search_by_vector(
-            np.asarray(vec, dtype=float).tolist(), k=NAIVE_CHUNKS
-        ):
+        for doc in naive_chunks(assistant.store, vec, NAIVE_CHUNKS) or []:
             doc_id = (doc.metadata or {}).get("doc_id")
             if doc_id and doc_id not in out:
                 out.append(doc_id)

@@ -197,6 +197,7 @@ def run_external(
     Raises ``FileNotFoundError`` (``ExternalUnavailable``) with a Dutch message when the file is absent.
     """
     from assistant.retrieval import LoadedIndex, Retriever
+    from evals.baselines import naive_chunks
 
     path = Path(path) if path is not None else default_path(name)
     docs, pairs = load_pairs(path)
@@ -215,7 +216,7 @@ def run_external(
         t0 = time.perf_counter()
         for (q, rel), vec in zip(pairs, vecs, strict=True):
             if system == "langchain":
-                hits = store.vectorstore.similarity_search_by_vector(vec.tolist(), k=10)
+                hits = naive_chunks(store, vec, 10) or []
                 got: list[str] = []
                 for h in hits:
                     d = h.metadata.get("doc_id")

@@ -130,6 +130,31 @@ def test_upsert_replaces_the_vector(store) -> None:
     assert old.get("b#1-0000", 0.0) < 0.5
 
 
+def test_a_document_that_changes_visibility_leaves_no_copy_behind(store) -> None:
+    fill(store)
+    q = qvec(TEXTS["b#1-0000"][1])
+    store.upsert(["b#1-0000"], [TEXTS["b#1-0000"][1]], [{"doc_id": "b", "visibility": "public"}])
+    assert store.search(q, k=10, visibility="internal") == []
+    assert store.search(q, k=1, visibility="public")[0][0] == "b#1-0000"
+    store.upsert(["a#1-0000"], [TEXTS["a#1-0000"][1]], [{"doc_id": "a", "visibility": "internal"}])
+    assert "a#1-0000" not in {d for d, _ in store.search(q, k=10, visibility="public")}
+    assert [d for d, _ in store.search(q, k=10, visibility="internal")] == ["a#1-0000"]
+    everything = store.search(q, k=10)
+    assert sorted(d for d, _ in everything) == sorted(TEXTS)
+    assert store.ids() == set(TEXTS)
+
+
+def test_an_unfiltered_search_merges_the_audiences_by_score(store) -> None:
+    fill(store)
+    q = qvec("privacy dpia budget beheer")
+    hits = store.search(q, k=10)
+    public = dict(store.search(q, k=10, visibility="public"))
+    internal = dict(store.search(q, k=10, visibility="internal"))
+    assert dict(hits) == pytest.approx({**public, **internal}, abs=1e-5)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    assert len(store.search(q, k=2)) == 2
+
+
 def test_empty_store_searches_to_nothing(store) -> None:
     assert store.search(qvec("budget"), k=5) == []
 
@@ -143,6 +168,42 @@ def test_embedded_chroma_persists_under_the_index(tmp_path) -> None:
     assert (tmp_path / "index" / "chroma" / "chroma.sqlite3").exists()
     assert ChromaStore(emb, tmp_path / "index").ids() == set(TEXTS)
     assert ChromaStore(emb, tmp_path / "other").ids() == set()
+
+
+def test_an_index_from_before_the_split_is_read_then_moved_without_embedding(tmp_path) -> None:
+    """An index written with one collection (and a visibility metadata filter) keeps answering
+    with its audiences apart; the next ingest (which lists the ids) moves the vectors."""
+    emb = HashingEmbedder()
+    old = ChromaStore(emb, tmp_path / "index")
+    ids = list(TEXTS)
+    vecs = emb.embed([TEXTS[i][1] for i in ids])
+    legacy = old.vectorstores and old._client.create_collection(
+        old.collection_name, metadata={"hnsw:space": "cosine"}
+    )
+    legacy.add(
+        ids=ids,
+        embeddings=vecs.tolist(),
+        documents=[TEXTS[i][1] for i in ids],
+        metadatas=[{"doc_id": TEXTS[i][0], "visibility": VISIBILITY[TEXTS[i][0]]} for i in ids],
+    )
+
+    class NoEmbedding(HashingEmbedder):
+        def embed(self, texts, kind="passage"):
+            if kind == "passage":
+                raise AssertionError("moving an old index must not embed again")
+            return super().embed(texts, kind)
+
+    store = ChromaStore(NoEmbedding(), tmp_path / "index")
+    q = qvec(TEXTS["b#1-0000"][1])
+    assert "b#1-0000" not in {d for d, _ in store.search(q, k=10, visibility="public")}
+    assert store.search(q, k=1)[0][0] == "b#1-0000"
+    assert store.ids() == set(TEXTS)  # moves them
+    fresh = ChromaStore(NoEmbedding(), tmp_path / "index")
+    assert fresh._legacy() is None
+    assert [d for d, _ in fresh.search(q, k=10, visibility="internal")] == ["b#1-0000"]
+    assert len(fresh.search(q, k=10, visibility="public")) == 4
+    got = fresh.vectors(["a#1-0000"])["a#1-0000"]
+    assert float(np.dot(got, vecs[0])) == pytest.approx(1.0, abs=1e-5)
 
 
 @pytest.mark.server
