@@ -1,8 +1,9 @@
-"""One settings object for the whole product.
+"""The core settings: everything but the channels' own.
 
 Every value can be set through an ``OPSCHAAL_``-prefixed environment variable (or a ``.env``
-file). Channel secrets that Slack and Microsoft name themselves (``SLACK_BOT_TOKEN``…) are read
-without the prefix, because that is what their own documentation tells admins to set.
+file). Channel secrets are not here: each channel reads its own settings class (Slack's in
+bots/slack/settings.py, Teams' in bots/teams/settings.py, the curator keys in
+bots/sharing/settings.py), so the core never holds a token it does not use.
 """
 
 from __future__ import annotations
@@ -12,11 +13,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The corpus that ships with the source tree.
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def comma_list(v):
+    """A list setting from the environment: comma-separated, or a JSON list."""
+    if isinstance(v, str):
+        v = v.strip()
+        if v.startswith("["):
+            return json.loads(v)
+        return [p.strip() for p in v.split(",") if p.strip()]
+    return v
 
 
 class Settings(BaseSettings):
@@ -100,7 +111,6 @@ class Settings(BaseSettings):
     #: Comma-separated or a JSON list in the environment.
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    curator_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     #: Addresses (or networks, ``10.0.0.0/8``) of reverse proxies whose ``X-Forwarded-For`` and
     #: ``X-Forwarded-Proto`` are believed. Empty: the header is ignored, whoever sends it.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -120,45 +130,16 @@ class Settings(BaseSettings):
     #: Folder inside the corpus where approved contributions are written as Markdown.
     contributions_subdir: str = "bijdragen"
 
-    # --- channels (names as the vendors document them) ---------------------------------
-    slack_bot_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "OPSCHAAL_SLACK_BOT_TOKEN")
-    )
-    slack_signing_secret: SecretStr | None = Field(
-        default=None,
-        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "OPSCHAAL_SLACK_SIGNING_SECRET"),
-    )
-    slack_app_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "OPSCHAAL_SLACK_APP_TOKEN")
-    )
-    slack_api_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_API_URL", "OPSCHAAL_SLACK_API_URL")
-    )
-    teams_dev: bool = False
-    #: Audience for Teams answers: ``internal`` (default; Teams is inside the organisation) or
-    #: ``public`` for tenants with many guests.
-    teams_audience: Literal["public", "internal"] = "internal"
+    # --- channels ------------------------------------------------------------------------
     #: Public base URL of this service (``https://opschaal.example.nl``); channels link sources
-    #: without their own ``url`` to ``{public_url}/bronnen/{doc_id}``.
+    #: without their own ``url`` to ``{public_url}/bronnen/{doc_id}``. Each channel's own
+    #: settings and secrets live with it: bots/slack/settings.py, bots/teams/settings.py,
+    #: bots/sharing/settings.py.
     public_url: str | None = None
-    #: Slack channel ids (JSON list) that only get public documents; the rest of Slack is internal.
-    #: Seconds between progressive Slack message updates while a generative answer streams.
-    slack_stream_seconds: float = 1.5
-    slack_public_channels: list[str] = Field(default_factory=list)
-    #: In Slack channels, post only answers that cite sources; the rest goes only to the asker.
-    slack_cited_only: bool = False
 
-    @field_validator(
-        "allowed_origins", "api_keys", "curator_keys", "trusted_proxies", mode="before"
+    _lists = field_validator("allowed_origins", "api_keys", "trusted_proxies", mode="before")(
+        comma_list
     )
-    @classmethod
-    def _comma_list(cls, v):
-        if isinstance(v, str):
-            v = v.strip()
-            if v.startswith("["):
-                return json.loads(v)
-            return [p.strip() for p in v.split(",") if p.strip()]
-        return v
 
     @property
     def manifest_path(self) -> Path:

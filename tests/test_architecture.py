@@ -47,3 +47,26 @@ def test_only_storage_speaks_sql() -> None:
         if sql.search(path.read_text(encoding="utf-8"))
     ]
     assert not bad, bad
+
+
+def test_core_settings_carry_no_channel_settings() -> None:
+    """Slack, Teams and curator settings (their secrets above all) live with their channel:
+    bots/slack/settings.py, bots/teams/settings.py, bots/sharing/settings.py."""
+    from assistant.config import Settings
+
+    channel = [f for f in Settings.model_fields if f.startswith(("slack_", "teams_", "curator"))]
+    assert not channel, channel
+    source = (ROOT / "assistant" / "config.py").read_text(encoding="utf-8")
+    assert "SLACK_" not in source and "CURATOR_KEYS" not in source
+
+
+def test_channels_read_their_settings_from_their_own_class() -> None:
+    """No channel reads a channel setting off the core settings object."""
+    attr = re.compile(r"settings\.(slack_|teams_|curator_)")
+    bad = [
+        f"{path.relative_to(ROOT)}"
+        for package in ("assistant", "bots", "curation", "plans", "evals", "bench")
+        for path in (ROOT / package).rglob("*.py")
+        if attr.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not bad, bad
