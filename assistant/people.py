@@ -11,27 +11,14 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
+from .knowledge import Person
 from .messages import lower_first
 from .models import PersonCard
 from .text import Analyzer
-
-
-@dataclass
-class Person:
-    id: str
-    name: str
-    role: str | None
-    organisation: str | None
-    contact: dict[str, str]
-    obstacles: list[str]
-    phases: list[str]
-    expertise: str
-    terms: set[str] = field(default_factory=set)
 
 
 class Match(NamedTuple):
@@ -79,27 +66,16 @@ class PeopleDirectory:
     SAME_ORG_PENALTY = 0.35
 
     def __init__(
-        self, people: list[dict], docs: dict[str, dict], analyzer: Analyzer, embedder=None
+        self, people: list[Person], docs: dict[str, dict], analyzer: Analyzer, embedder=None
     ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
-        self.people: dict[str, Person] = {}
-        for p in people:
-            if p.get("consent") is not True:
-                continue
-            contact = {k: v for k, v in (p.get("contact") or {}).items() if v}
-            person = Person(
-                id=p["id"],
-                name=p["name"],
-                role=p.get("role"),
-                organisation=p.get("organisation"),
-                contact=contact,
-                obstacles=list(p.get("obstacles") or []),
-                phases=list(p.get("phases") or []),
-                expertise=p.get("expertise") or "",
-            )
-            person.terms = set(analyzer.query_terms(f"{person.role or ''} {person.expertise}"))
-            self.people[person.id] = person
+        self.people: dict[str, Person] = {p.id: p for p in people if p.consent is True}
+        #: Words of each person's role and expertise, for :meth:`word_scores`.
+        self.terms: dict[str, set[str]] = {
+            pid: set(analyzer.query_terms(f"{p.role or ''} {p.expertise or ''}"))
+            for pid, p in self.people.items()
+        }
         self.docs_of: dict[str, list[str]] = defaultdict(list)
         for doc_id, meta in docs.items():
             for pid in meta.get("people", []) or []:
@@ -107,8 +83,8 @@ class PeopleDirectory:
                     self.docs_of[pid].append(doc_id)
         # How many people mention a term: "gemeente" says little about who to call, "drones" a lot.
         self._df: dict[str, int] = defaultdict(int)
-        for person in self.people.values():
-            for t in person.terms:
+        for terms in self.terms.values():
+            for t in terms:
                 self._df[t] += 1
         self._ids = list(self.people)
         self._vectors: np.ndarray | None = None
@@ -124,7 +100,7 @@ class PeopleDirectory:
             return None
         if self._vectors is None:
             texts = [
-                f"{p.role or ''}, {p.organisation or ''}. {p.expertise}"
+                f"{p.role or ''}, {p.organisation or ''}. {p.expertise or ''}"
                 for p in self.people.values()
             ]
             self._vectors = self.embedder.embed(texts, kind="passage")
@@ -138,8 +114,8 @@ class PeopleDirectory:
         q = set(self.analyzer.query_terms(question))
         n = max(len(self.people), 1)
         return {
-            pid: min(1.0, sum(math.log(1 + n / self._df[t]) for t in q & p.terms) / 6.0)
-            for pid, p in self.people.items()
+            pid: min(1.0, sum(math.log(1 + n / self._df[t]) for t in q & terms) / 6.0)
+            for pid, terms in self.terms.items()
         }
 
     def _expertise_scores(self, question: str, query_vector: np.ndarray | None) -> dict[str, float]:
@@ -469,5 +445,5 @@ def person_card(person: Person, reason: str, obstacles: list[str]) -> PersonCard
         organisation=person.organisation,
         reason=reason,
         obstacles=obstacles,
-        contact=dict(person.contact),
+        contact=person.contact.given(),
     )

@@ -7,7 +7,6 @@ Kamervragen measurements in docs/retrieval.md.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict, defaultdict
@@ -22,6 +21,7 @@ from .calibration import Calibration
 from .embeddings import Embedder, profile_of
 from .glossary import Glossary, default_glossary
 from .index import ChunkTable, IndexMissing, gen_dir, read_manifest
+from .knowledge import Knowledge
 from .lexical import LexicalIndex
 from .models import Audience, Filters
 from .store import VectorStore, stored_vectors
@@ -88,7 +88,7 @@ class LoadedIndex:
         }
         self.chunks = ChunkTable(folder, doc_of_chunk)
         del doc_of_chunk
-        self.knowledge = json.loads((folder / "knowledge.json").read_text(encoding="utf-8"))
+        self.knowledge = Knowledge.model_validate_json((folder / "knowledge.json").read_bytes())
         self.lexical = LexicalIndex.load(folder / "lexical", mmap=True)
         if self.lexical.stale:
             # Written by an older analyser: rebuild it from the chunks (seconds, no embedding)
@@ -100,9 +100,7 @@ class LoadedIndex:
             self.lexical = self.rebuild_lexical()
         self.embedder_name: str = manifest["embedder"]
         self.calibration: Calibration | None = Calibration.load(folder, self.embedder_name)
-        self.glossary: Glossary = default_glossary().with_obstacles(
-            self.knowledge.get("obstacles", [])
-        )
+        self.glossary: Glossary = default_glossary().with_obstacles(self.knowledge.obstacles)
 
     def language_of(self, chunk_id: str) -> str:
         """The language of a chunk's document, for the language balance of dense scores."""

@@ -32,12 +32,12 @@ from assistant.index import (
     write_chunks,
     write_json_atomic,
 )
+from assistant.knowledge import Knowledge, Obstacle, Person, Phase
 from assistant.lexical import LexicalIndex
 from assistant.store import VectorStore, stored_vectors
 
 from .chunking import chunk_document
 from .loaders import ROOT_FILES, SUFFIXES, LoadedDoc, LoadError, load_document, pydantic_reason
-from .schema import Knowledge, Obstacle, Person, Phase
 
 log = logging.getLogger(__name__)
 

@@ -86,7 +86,7 @@ router = APIRouter()
 def obstacles(sharing: SharingDep) -> list[dict]:
     """De obstakels uit de taxonomie, voor het formulier "Deel je ervaring"."""
     return [
-        {"key": k, "label": o.get("label", k), "label_en": o.get("label_en")}
+        {"key": k, "label": o.label, "label_en": o.label_en}
         for k, o in sorted(taxonomy(sharing.assistant).items())
     ]
 
