@@ -35,17 +35,21 @@ def test_imports_point_one_way(package: str) -> None:
     assert not bad, bad
 
 
+def _files_matching(pattern: re.Pattern, packages: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}"
+        for package in packages
+        for path in (ROOT / package).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+
+
 def test_only_storage_speaks_sql() -> None:
     """Nothing outside storage/ opens a database connection or writes SQL of its own."""
     sql = re.compile(
         r"\bimport sqlite3\b|\bimport sqlalchemy\b|from sqlalchemy\b|\._conn\(|\bexecute\("
     )
-    bad = [
-        f"{path.relative_to(ROOT)}"
-        for package in ("assistant", "ingest", "curation", "bots", "evals", "plans")
-        for path in (ROOT / package).rglob("*.py")
-        if sql.search(path.read_text(encoding="utf-8"))
-    ]
+    bad = _files_matching(sql, ("assistant", "ingest", "curation", "bots", "evals", "plans"))
     assert not bad, bad
 
 
@@ -63,10 +67,5 @@ def test_core_settings_carry_no_channel_settings() -> None:
 def test_channels_read_their_settings_from_their_own_class() -> None:
     """No channel reads a channel setting off the core settings object."""
     attr = re.compile(r"settings\.(slack_|teams_|curator_)")
-    bad = [
-        f"{path.relative_to(ROOT)}"
-        for package in ("assistant", "bots", "curation", "plans", "evals", "bench")
-        for path in (ROOT / package).rglob("*.py")
-        if attr.search(path.read_text(encoding="utf-8"))
-    ]
+    bad = _files_matching(attr, ("assistant", "bots", "curation", "plans", "evals", "bench"))
     assert not bad, bad
