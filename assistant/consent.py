@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .knowledge import Person
 from .messages import lower_first
 
 NAME_PARTICLES = {
@@ -64,13 +65,11 @@ class Redactor:
     consenting people are protected first, so "Willem" is redacted but "Jan-Willem Kok" is not.
     """
 
-    def __init__(self, people: list[dict]) -> None:
+    def __init__(self, people: list[Person]) -> None:
         self.rules: list[_Rule] = []
         self.person_rules: list[tuple[str, list[_Rule]]] = []
-        self.hidden: list[dict] = [
-            p for p in people if p.get("consent") is not True and (p.get("name") or "").strip()
-        ]
-        shown = [p["name"] for p in people if p.get("consent") is True and p.get("name")]
+        self.hidden: list[Person] = [p for p in people if p.consent is not True and p.name.strip()]
+        shown = [p.name for p in people if p.consent is True]
         self._protect = [
             re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, n.split())) + r"(?![\w-])", re.I)
             for n in sorted(shown, key=len, reverse=True)
@@ -82,13 +81,13 @@ class Redactor:
         self._protect_first = [n.split()[0].lower() for n in sorted(shown, key=len, reverse=True)]
         self.contacts: set[str] = set()
         for p in people:
-            for v in (p.get("contact") or {}).values():
-                if v and len(str(v)) >= 5:
+            for v in p.contact.given().values():
+                if len(v) >= 5:
                     self.contacts.add(str(v))
         rule_words: list[str] = []
         for p in self.hidden:
-            name = p["name"].strip()
-            org, role = p.get("organisation"), p.get("role")
+            name = p.name.strip()
+            org, role = p.organisation, p.role
             role_l = lower_first(role) if role else None
             if role_l and org:
                 nl, en = f"de {role_l} van {org}", f"the {role_l} at {org}"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from .knowledge import Obstacle
 from .text import words
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary.yaml")
@@ -64,13 +65,13 @@ class Glossary:
             g.add(item["en"], item["nl"])
         return g
 
-    def with_obstacles(self, obstacles: Iterable[dict]) -> Glossary:
+    def with_obstacles(self, obstacles: Iterable[Obstacle]) -> Glossary:
         """A copy that also maps each obstacle's English label and ``keywords_en`` to its Dutch
         label and first Dutch keywords: the corpus knows its own vocabulary best."""
         g = Glossary({k: list(v) for k, v in self.entries.items()})
         for o in obstacles:
-            english = [o.get("label_en") or "", *(o.get("keywords_en") or [])]
-            dutch = [o.get("label") or "", *(o.get("keywords") or [])[:2]]
+            english = [o.label_en or "", *o.keywords_en]
+            dutch = [o.label, *o.keywords[:2]]
             g.add([e for e in english if e], dutch)
         return g
 

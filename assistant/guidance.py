@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .knowledge import Phase
 from .obstacles import Phrase, TokenIndex, tokenize
 from .text import Analyzer, detect_language, fold
 
@@ -89,7 +90,7 @@ class StepPlan:
 
     def __init__(
         self,
-        phases: list[dict],
+        phases: list[Phase],
         analyzer: Analyzer,
         obstacles=None,
         embedder=None,
@@ -101,13 +102,13 @@ class StepPlan:
         self.embedder = embedder
         #: word → share of the index's passages containing it (``LexicalIndex.passage_share``).
         self.passage_share = passage_share
-        self.keys = [p["key"] for p in phases]
+        self.keys = [p.key for p in phases]
         self._cues: dict[str, list[Phrase]] = {}
         for p in phases:
-            own = list(p.get("keywords") or []) + list(p.get("keywords_en") or [])
-            cues = own or list(_DEFAULT_CUES.get(p["key"], []))
-            cues += [x for x in (p.get("name"), p.get("name_en"), p["key"]) if x]
-            self._cues[p["key"]] = [c for c in (Phrase.compile(x) for x in cues) if c]
+            own = [*p.keywords, *p.keywords_en]
+            cues = own or list(_DEFAULT_CUES.get(p.key, []))
+            cues += [x for x in (p.name, p.name_en, p.key) if x]
+            self._cues[p.key] = [c for c in (Phrase.compile(x) for x in cues) if c]
         self._vectors: dict[str, np.ndarray] = {}
         self._step_tags: dict[tuple[str, int], set[str]] | None = None
 
@@ -141,18 +142,18 @@ class StepPlan:
         share = min((self.passage_share(p.word) for p in cue.parts if not p.stop), default=0.0)
         return 0.5 if share > self.COMMON_SHARE else 1.0
 
-    def get(self, key: str | None) -> dict | None:
-        return next((p for p in self.phases if p["key"] == key), None)
+    def get(self, key: str | None) -> Phase | None:
+        return next((p for p in self.phases if p.key == key), None)
 
     def _phase_vectors(self, language: str = "nl") -> np.ndarray | None:
         """Phase texts embedded in the question's language (English where phases.yaml has
         it): a question is compared with the plan as written in its own language."""
         if self.embedder is None or len(self.phases) < 3:
             return None
-        lang = "en" if language == "en" and any(p.get("name_en") for p in self.phases) else "nl"
+        lang = "en" if language == "en" and any(p.name_en for p in self.phases) else "nl"
         if lang not in self._vectors:
             texts = [
-                f"{_in(p, 'name', lang) or p['key']}. {_in(p, 'description', lang) or ''}"
+                f"{_in(p, 'name', lang) or p.key}. {_in(p, 'description', lang) or ''}"
                 for p in self.phases
             ]
             self._vectors[lang] = self.embedder.embed(texts, kind="passage")
@@ -214,7 +215,7 @@ class StepPlan:
         p = self.get(key)
         if not p:
             return None
-        return _in(p, "name", language) or p["key"]
+        return _in(p, "name", language) or p.key
 
     def _tags(self) -> dict[tuple[str, int], set[str]]:
         """(phase, step index) → the obstacles the step addresses, from its own words in both
@@ -222,10 +223,10 @@ class StepPlan:
         if self._step_tags is None:
             tags: dict[tuple[str, int], set[str]] = {}
             for p in self.phases:
-                english = p.get("steps_en") or []
-                for i, step in enumerate(p.get("steps") or []):
+                english = p.steps_en
+                for i, step in enumerate(p.steps):
                     text = f"{step} {english[i]}" if i < len(english) else step
-                    tags[(p["key"], i)] = (
+                    tags[(p.key, i)] = (
                         set(self.obstacles.keyword_hits(text)) if self.obstacles else set()
                     )
             self._step_tags = tags
@@ -271,46 +272,43 @@ class StepPlan:
 
         scored: list[tuple[float, str, int]] = []
         for ph in self.phases:
-            for i, step in enumerate(ph.get("steps") or []):
-                rel = relevance(ph["key"], i, step)
+            for i, step in enumerate(ph.steps):
+                rel = relevance(ph.key, i, step)
                 if rel <= 0:
                     continue
-                about_question = bool(tags[(ph["key"], i)] & set(wanted))
-                if ph["key"] != (p or {}).get("key") and not about_question:
+                about_question = bool(tags[(ph.key, i)] & set(wanted))
+                if ph.key != (p.key if p else None) and not about_question:
                     # Another phase's step on shared words alone is too loose a link.
                     continue
-                bonus = self.W_STEP_PHASE if p and ph["key"] == p["key"] else 0.0
-                scored.append((rel + bonus, ph["key"], i))
+                bonus = self.W_STEP_PHASE if p and ph.key == p.key else 0.0
+                scored.append((rel + bonus, ph.key, i))
         scored.sort(key=lambda x: (-x[0], order[x[1]], x[2]))
         chosen = [(key, i) for _, key, i in scored[:limit]]
         if p and len(chosen) < 2:
             # Top up from the detected phase, in its order. When the question has obstacles,
             # skip steps about one it does not have: they would answer another question.
-            for i in range(len(p.get("steps") or [])):
+            for i in range(len(p.steps)):
                 if len(chosen) >= 2:
                     break
-                off_topic = wanted and (tags[(p["key"], i)] - set(wanted))
-                if (p["key"], i) in chosen or off_topic:
+                off_topic = wanted and (tags[(p.key, i)] - set(wanted))
+                if (p.key, i) in chosen or off_topic:
                     continue
-                chosen.append((p["key"], i))
+                chosen.append((p.key, i))
         chosen.sort(key=lambda x: (order[x[0]], x[1]))
         return [self._step_text(key, i, language) for key, i in chosen]
 
     def _step_text(self, key: str, i: int, language: str) -> str:
-        p = self.get(key) or {}
-        if language == "en":
-            english = p.get("steps_en") or []
-            if i < len(english):
-                return english[i]
-        return (p.get("steps") or [])[i]
+        p = self.get(key)
+        steps = p.steps if p else []
+        if language == "en" and p and i < len(p.steps_en):
+            return p.steps_en[i]
+        return steps[i]
 
     def has_language(self, language: str) -> bool:
         """Whether the plan's fixed texts exist in ``language`` (Dutch always does)."""
         if language != "en":
             return True
-        return bool(self.phases) and all(
-            p.get("name_en") and p.get("steps_en") for p in self.phases
-        )
+        return bool(self.phases) and all(p.name_en and p.steps_en for p in self.phases)
 
     def overview(self, language: str = "nl") -> str:
         """The step plan itself: every phase with its purpose and first steps."""
@@ -318,12 +316,12 @@ class StepPlan:
         for i, p in enumerate(self.phases, start=1):
             desc = (_in(p, "description", language) or "").strip()
             first_sentence = re.split(r"(?<=[.!?])\s+", desc)[0].rstrip(".") if desc else ""
-            line = f"{i}. {_in(p, 'name', language) or p['key']}" + (
+            line = f"{i}. {_in(p, 'name', language) or p.key}" + (
                 f": {first_sentence}." if first_sentence else ""
             )
             lines.append(line)
-            for j in range(min(2, len(p.get("steps") or []))):
-                lines.append(f"   - {self._step_text(p['key'], j, language)}")
+            for j in range(min(2, len(p.steps))):
+                lines.append(f"   - {self._step_text(p.key, j, language)}")
         if language == "en":
             head = "The scaling step plan has these phases" + (
                 ":" if self.has_language("en") else " (the steps are in Dutch):"
@@ -341,8 +339,7 @@ class StepPlan:
         return "\n".join([head, *lines, tail])
 
 
-def _in(item: dict, field: str, language: str) -> str | None:
-    """``item[field]`` in ``language``: the ``_en`` variant for English when present."""
-    if language == "en" and item.get(f"{field}_en"):
-        return item[f"{field}_en"]
-    return item.get(field)
+def _in(item: Phase, field: str, language: str):
+    """``item.<field>`` in ``language``: the ``_en`` variant for English when present."""
+    english = getattr(item, f"{field}_en", None) if language == "en" else None
+    return english or getattr(item, field, None)

@@ -35,7 +35,7 @@ from typing import Any
 
 from .answering import Answerer, Draft, Evidence, ExtractiveAnswerer, abstention_text, citation_for
 from .breaker import CircuitBreaker
-from .config import Settings
+from .config import NO_LLM, Settings
 from .models import Turn
 from .prompts import TAGS, answer_messages, condense_messages, paragraph_messages
 from .text import Analyzer
@@ -64,7 +64,7 @@ class LLMUnavailable(RuntimeError):
 
 
 def is_configured(settings: Settings) -> bool:
-    return (settings.llm or "none").strip().lower() not in ("", "none", "off", "extractive")
+    return (settings.llm or "none").strip().lower() not in NO_LLM
 
 
 def parse_spec(spec: str) -> tuple[str | None, str]:

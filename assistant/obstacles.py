@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conversation import is_follow_up
+from .knowledge import Obstacle
 from .models import Turn
 from .text import ALL_STOP, Analyzer, _stemmer, detect_language, fold, words
 
@@ -218,7 +219,7 @@ class ObstacleDetector:
     DOC_DEPTH = 5
 
     def __init__(
-        self, obstacles: list[dict], analyzer: Analyzer, embedder=None, glossary=None
+        self, obstacles: list[Obstacle], analyzer: Analyzer, embedder=None, glossary=None
     ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
@@ -226,21 +227,16 @@ class ObstacleDetector:
         self.glossary = glossary
         self.items: list[ObstacleModel] = []
         for o in obstacles:
-            kws = (
-                list(o.get("keywords") or [])
-                + list(o.get("keywords_en") or [])
-                + [o["label"]]
-                + ([o["label_en"]] if o.get("label_en") else [])
-            )
+            kws = [*o.keywords, *o.keywords_en, o.label, *([o.label_en] if o.label_en else [])]
             seen: set[str] = set()
             unique = [k for k in kws if not (fold(k).strip() in seen or seen.add(fold(k).strip()))]
             phrases = [p for p in (Phrase.compile(k) for k in unique) if p]
             self.items.append(
                 ObstacleModel(
-                    key=o["key"],
-                    label=o["label"],
-                    label_en=o.get("label_en") or o["label"],
-                    description=o.get("description") or "",
+                    key=o.key,
+                    label=o.label,
+                    label_en=o.label_en or o.label,
+                    description=o.description or "",
                     phrases=phrases,
                 )
             )

@@ -11,27 +11,14 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from .messages import lower_first
+from .knowledge import Person
+from .messages import count_word, lower_first, message
 from .models import PersonCard
 from .text import Analyzer
-
-
-@dataclass
-class Person:
-    id: str
-    name: str
-    role: str | None
-    organisation: str | None
-    contact: dict[str, str]
-    obstacles: list[str]
-    phases: list[str]
-    expertise: str
-    terms: set[str] = field(default_factory=set)
 
 
 class Match(NamedTuple):
@@ -79,27 +66,16 @@ class PeopleDirectory:
     SAME_ORG_PENALTY = 0.35
 
     def __init__(
-        self, people: list[dict], docs: dict[str, dict], analyzer: Analyzer, embedder=None
+        self, people: list[Person], docs: dict[str, dict], analyzer: Analyzer, embedder=None
     ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
-        self.people: dict[str, Person] = {}
-        for p in people:
-            if p.get("consent") is not True:
-                continue
-            contact = {k: v for k, v in (p.get("contact") or {}).items() if v}
-            person = Person(
-                id=p["id"],
-                name=p["name"],
-                role=p.get("role"),
-                organisation=p.get("organisation"),
-                contact=contact,
-                obstacles=list(p.get("obstacles") or []),
-                phases=list(p.get("phases") or []),
-                expertise=p.get("expertise") or "",
-            )
-            person.terms = set(analyzer.query_terms(f"{person.role or ''} {person.expertise}"))
-            self.people[person.id] = person
+        self.people: dict[str, Person] = {p.id: p for p in people if p.consent is True}
+        #: Words of each person's role and expertise, for :meth:`word_scores`.
+        self.terms: dict[str, set[str]] = {
+            pid: set(analyzer.query_terms(f"{p.role or ''} {p.expertise or ''}"))
+            for pid, p in self.people.items()
+        }
         self.docs_of: dict[str, list[str]] = defaultdict(list)
         for doc_id, meta in docs.items():
             for pid in meta.get("people", []) or []:
@@ -107,8 +83,8 @@ class PeopleDirectory:
                     self.docs_of[pid].append(doc_id)
         # How many people mention a term: "gemeente" says little about who to call, "drones" a lot.
         self._df: dict[str, int] = defaultdict(int)
-        for person in self.people.values():
-            for t in person.terms:
+        for terms in self.terms.values():
+            for t in terms:
                 self._df[t] += 1
         self._ids = list(self.people)
         self._vectors: np.ndarray | None = None
@@ -124,7 +100,7 @@ class PeopleDirectory:
             return None
         if self._vectors is None:
             texts = [
-                f"{p.role or ''}, {p.organisation or ''}. {p.expertise}"
+                f"{p.role or ''}, {p.organisation or ''}. {p.expertise or ''}"
                 for p in self.people.values()
             ]
             self._vectors = self.embedder.embed(texts, kind="passage")
@@ -138,8 +114,8 @@ class PeopleDirectory:
         q = set(self.analyzer.query_terms(question))
         n = max(len(self.people), 1)
         return {
-            pid: min(1.0, sum(math.log(1 + n / self._df[t]) for t in q & p.terms) / 6.0)
-            for pid, p in self.people.items()
+            pid: min(1.0, sum(math.log(1 + n / self._df[t]) for t in q & terms) / 6.0)
+            for pid, terms in self.terms.items()
         }
 
     def _expertise_scores(self, question: str, query_vector: np.ndarray | None) -> dict[str, float]:
@@ -272,21 +248,22 @@ class PeopleDirectory:
         return picked
 
 
-_KIND_NL = {"case": "de case", "lesson": "de les", "guide": "de handreiking", "blog": "de blog"}
-_KIND_EN = {
-    "case": "the case",
-    "lesson": "the lesson",
-    "guide": "the guide",
-    "blog": "the blog post",
-}
 #: A guide or blog is written: the people listed with it contributed their knowledge, they did
 #: not "run into" anything there. Cases and lessons are lived.
 _WRITTEN = {"guide", "blog"}
+_KINDS = {"case", "lesson", "guide", "blog"}
 
 
 def _lower_label(label: str | None) -> str | None:
     # "Privacy en AVG" → "privacy en AVG": only the first letter, acronyms stay.
     return lower_first(label) if label else label
+
+
+def _kind(doc_type: str | None, language: str, unknown: str | None = "kind_other") -> str:
+    """ "de case", "the guide": the document kind as the sentence names it."""
+    if doc_type in _KINDS:
+        return message(f"kind_{doc_type}", language)
+    return message(unknown, language) if unknown else ""
 
 
 def reason_for(
@@ -305,40 +282,18 @@ def reason_for(
     obst = _lower_label(obstacle_label)
     title = " ".join(doc_title.split()) if doc_title else None
     written = (doc_type or "") in _WRITTEN
-    lesson = doc_type == "lesson"
-    if language == "en":
-        kind = _KIND_EN.get(doc_type or "", "the document")
-        did = "Shared" if lesson else "Was involved in"
-        if title and obst:
-            if written:
-                tail = ", the obstacle your question is about" if shared else ""
-                return f"Contributed to {kind} “{title}” on {obst}{tail}."
-            if shared:
-                return f"{did} {kind} “{title}” and ran into the same obstacle there: {obst}."
-            return f"{did} {kind} “{title}”, which dealt with {obst}."
-        if obst:
-            same = "the same obstacle, " if shared else ""
-            return f"Has hands-on experience with {same}{obst}."
-        if title:
-            verb = "Contributed to" if written else did
-            return f"{verb} {kind} “{title}”, which matches your question."
-        return "Has experience that matches your question."
-    kind = _KIND_NL.get(doc_type or "", "het document")
-    did = "Deelde" if lesson else "Was betrokken bij"
+    kind = _kind(doc_type, language)
+    did = message("did_lesson" if doc_type == "lesson" else "did_other", language)
+    same = "_shared" if shared else ""
     if title and obst:
-        if written:
-            tail = ", waar je vraag over gaat" if shared else ""
-            return f"Werkte mee aan {kind} “{title}” over {obst}{tail}."
-        if shared:
-            return f"{did} {kind} “{title}” en liep daar tegen hetzelfde obstakel aan: {obst}."
-        return f"{did} {kind} “{title}”, die over {obst} ging."
+        key = f"reason_written{same}" if written else f"reason_lived{same}"
+        return message(key, language, kind=kind, title=title, obstacle=obst, did=did)
     if obst:
-        same = "hetzelfde obstakel: " if shared else ""
-        return f"Heeft praktijkervaring met {same}{obst}."
+        return message(f"reason_obstacle{same}", language, obstacle=obst)
     if title:
-        verb = "Werkte mee aan" if written else did
-        return f"{verb} {kind} “{title}”, die aansluit op je vraag."
-    return "Heeft ervaring die aansluit op je vraag."
+        verb = message("contributed", language) if written else did
+        return message("reason_document", language, did=verb, kind=kind, title=title)
+    return message("reason_none", language)
 
 
 def people_first_text(cards: list[PersonCard], obstacle_label: str | None, language: str) -> str:
@@ -346,35 +301,20 @@ def people_first_text(cards: list[PersonCard], obstacle_label: str | None, langu
 
     It points at the people cards without naming anyone: people appear once, as cards (with
     their reason and an introduction button), never again in the answer text."""
+    if not cards:
+        return message("people_first_none", language)
     topic = _lower_label(obstacle_label)
     n = len(cards)
-    if language == "en":
-        if not cards:
-            return (
-                "I found nobody in the directory of people who agreed to be contacted with proven "
-                "experience in this. What the knowledge base says:"
-            )
-        who = "One person has" if n == 1 else f"{_EN_COUNT.get(n, n)} people have".capitalize()
-        about = f"experience with {topic}" if topic else "relevant experience"
-        return (
-            f"{who} {about}: see the people below, with why each is a good match. Ask for an "
-            "introduction to get a draft message.\n\nWhat the knowledge base says:"
-        )
-    if not cards:
-        return (
-            "Ik vond in de lijst van mensen die benaderd willen worden niemand met aantoonbare "
-            "ervaring hiermee. Dit zegt de kennisbank erover:"
-        )
-    who = "Eén persoon heeft" if n == 1 else f"{_NL_COUNT.get(n, n)} mensen hebben".capitalize()
-    about = f"ervaring met {topic}" if topic else "relevante ervaring"
-    return (
-        f"{who} {about}: je vindt ze hieronder, met waarom ze passen. Vraag om een introductie "
-        "voor een conceptbericht.\n\nDit zegt de kennisbank erover:"
+    if n == 1:
+        who = message("people_first_one", language)
+    else:
+        who = message("people_first_many", language, count=count_word(n, language)).capitalize()
+    about = (
+        message("people_first_topic", language, topic=topic)
+        if topic
+        else message("people_first_any", language)
     )
-
-
-_NL_COUNT = {2: "twee", 3: "drie", 4: "vier", 5: "vijf"}
-_EN_COUNT = {2: "two", 3: "three", 4: "four", 5: "five"}
+    return message("people_first", language, who=who, about=about)
 
 
 def draft_intro(
@@ -396,66 +336,37 @@ def draft_intro(
     topic = _lower_label(obstacle_label)
     title = " ".join(doc_title.split()) if doc_title else None
     written = (doc_type or "") in _WRITTEN
-    if language == "en":
-        name = asker_name or "[your name]"
-        me = f"My name is {name}" + (
-            f" and I work at {asker_organisation}." if asker_organisation else "."
-        )
-        kind = _KIND_EN.get(doc_type or "", "")
-        why = "Opschaalwijzer pointed me to you"
-        if topic and title and written:
-            why += (
-                f": you contributed to {kind} “{title}” on {topic}, the obstacle we are facing now."
-            )
-        elif topic and title:
-            why += f": in {kind} “{title}” you dealt with {topic}, the same obstacle we are facing now."
-        elif topic:
-            why += f", because you have hands-on experience with {topic}, the same obstacle we are facing now."
-        else:
-            why += ", because your experience matches what we are working on."
-        lines = [
-            f"Dear {first},",
-            "",
-            f"{me} {why}".replace("  ", " "),
-            "",
-            f"Our question is: “{q}” I would like to learn how you approached "
-            + (f"{topic}" if topic else "it")
-            + ", what worked and what you would do differently now.",
-            "",
-            "Would you have half an hour for a short (video) call in the coming weeks? I am happy to fit in with your schedule.",
-            "",
-            "Kind regards,",
-            name,
-        ]
+    name = asker_name or message("intro_name", language)
+    me = (
+        message("intro_me_at", language, name=name, organisation=asker_organisation)
+        if asker_organisation
+        else message("intro_me", language, name=name)
+    )
+    kind = _kind(doc_type, language, unknown=None)
+    if topic and title:
+        key = "intro_why_written" if written else "intro_why_lived"
+        why = message(key, language, kind=kind, title=title, topic=topic)
+    elif topic:
+        why = message("intro_why_topic", language, topic=topic)
     else:
-        name = asker_name or "[je naam]"
-        me = f"Mijn naam is {name}" + (
-            f" en ik werk bij {asker_organisation}." if asker_organisation else "."
-        )
-        kind = _KIND_NL.get(doc_type or "", "")
-        why = "Via de Opschaalwijzer kwam ik bij jou uit"
-        if topic and title and written:
-            why += f": jij werkte mee aan {kind} “{title}” over {topic}, het obstakel waar wij nu mee zitten."
-        elif topic and title:
-            why += f": bij {kind} “{title}” liep jij tegen hetzelfde obstakel aan waar wij nu mee zitten, {topic}."
-        elif topic:
-            why += f", omdat jij praktijkervaring hebt met hetzelfde obstakel waar wij nu mee zitten, {topic}."
-        else:
-            why += ", omdat jouw ervaring aansluit op waar wij mee bezig zijn."
-        lines = [
-            f"Beste {first},",
-            "",
-            f"{me} {why}".replace("  ", " "),
-            "",
-            f"Onze vraag is: “{q}” Ik zou graag van je leren hoe jullie "
-            + (f"{topic} hebben aangepakt" if topic else "dat hebben aangepakt")
-            + ", wat werkte en wat je achteraf anders zou doen.",
-            "",
-            "Heb je de komende weken een half uur voor een kort (video)gesprek? Ik pas me graag aan jouw agenda aan.",
-            "",
-            "Met vriendelijke groet,",
-            name,
-        ]
+        why = message("intro_why", language)
+    asked = (
+        message("intro_question_topic", language, question=q, topic=topic)
+        if topic
+        else message("intro_question", language, question=q)
+    )
+    lines = [
+        message("intro_greeting", language, first=first),
+        "",
+        f"{me} {why}".replace("  ", " "),
+        "",
+        asked,
+        "",
+        message("intro_call", language),
+        "",
+        message("intro_closing", language),
+        name,
+    ]
     if asker_organisation:
         lines.append(asker_organisation)
     return "\n".join(lines)
@@ -469,5 +380,5 @@ def person_card(person: Person, reason: str, obstacles: list[str]) -> PersonCard
         organisation=person.organisation,
         reason=reason,
         obstacles=obstacles,
-        contact=dict(person.contact),
+        contact=person.contact.given(),
     )

@@ -7,13 +7,13 @@ Kamervragen measurements in docs/retrieval.md.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from .calibration import Calibration
 from .embeddings import Embedder, profile_of
 from .glossary import Glossary, default_glossary
 from .index import ChunkTable, IndexMissing, gen_dir, read_manifest
+from .knowledge import Knowledge
 from .lexical import LexicalIndex
 from .models import Audience, Filters
 from .store import VectorStore, stored_vectors
@@ -28,7 +29,10 @@ from .text import detect_language
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "lexical", "dense", "rrf")
+#: How :meth:`Retriever.search` ranks: the fused default, one view alone, or reciprocal-rank
+#: fusion (the baselines of ``opschaal eval``).
+Mode = Literal["hybrid", "lexical", "dense", "rrf"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 #: Pseudo-relevance feedback defaults (docs/retrieval.md): how many top fused chunks feed the
 #: expansion, how many terms it adds and their total weight relative to the query.
@@ -84,7 +88,7 @@ class LoadedIndex:
         }
         self.chunks = ChunkTable(folder, doc_of_chunk)
         del doc_of_chunk
-        self.knowledge = json.loads((folder / "knowledge.json").read_text(encoding="utf-8"))
+        self.knowledge = Knowledge.model_validate_json((folder / "knowledge.json").read_bytes())
         self.lexical = LexicalIndex.load(folder / "lexical", mmap=True)
         if self.lexical.stale:
             # Written by an older analyser: rebuild it from the chunks (seconds, no embedding)
@@ -96,9 +100,7 @@ class LoadedIndex:
             self.lexical = self.rebuild_lexical()
         self.embedder_name: str = manifest["embedder"]
         self.calibration: Calibration | None = Calibration.load(folder, self.embedder_name)
-        self.glossary: Glossary = default_glossary().with_obstacles(
-            self.knowledge.get("obstacles", [])
-        )
+        self.glossary: Glossary = default_glossary().with_obstacles(self.knowledge.obstacles)
 
     def language_of(self, chunk_id: str) -> str:
         """The language of a chunk's document, for the language balance of dense scores."""
@@ -282,7 +284,7 @@ class Retriever:
         audience: Audience = "public",
         filters: Filters | None = None,
         k_docs: int = 10,
-        mode: str = "hybrid",
+        mode: Mode = "hybrid",
         query_vector: np.ndarray | None = None,
     ) -> Retrieval:
         if mode not in MODES:

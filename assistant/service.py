@@ -29,6 +29,7 @@ from .conversation import condense, is_follow_up, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
+from .knowledge import Obstacle, Phase
 from .models import Answer, Audience, Citation, Filters, PersonCard, Turn
 from .obstacles import ObstacleDetector
 from .people import (
@@ -100,13 +101,13 @@ class _Runtime:
             embedder, Path(settings.index_dir) / f"reference-vectors-{tag}.npz"
         )
         self.obstacles = ObstacleDetector(
-            know.get("obstacles", []), analyzer, embedder, glossary=self.index.glossary
+            know.obstacles, analyzer, embedder, glossary=self.index.glossary
         )
-        self.obstacle_labels = {o["key"]: o for o in know.get("obstacles", [])}
-        self.people = PeopleDirectory(know.get("people", []), self.index.docs, analyzer, embedder)
-        self.redact = Redactor(know.get("people", []))
+        self.obstacle_labels: dict[str, Obstacle] = {o.key: o for o in know.obstacles}
+        self.people = PeopleDirectory(know.people, self.index.docs, analyzer, embedder)
+        self.redact = Redactor(know.people)
         self.plan = StepPlan(
-            know.get("phases", []),
+            know.phases,
             analyzer,
             self.obstacles,
             embedder,
@@ -517,14 +518,14 @@ class Assistant:
         ``questions``), in ``language`` where phases.yaml has it, so channels can show it
         without reading the index themselves."""
 
-        def text(p: dict, field: str):
-            english = p.get(f"{field}_en") if language == "en" else None
-            return english or p.get(field)
+        def text(p: Phase, field: str):
+            english = getattr(p, f"{field}_en") if language == "en" else None
+            return english or getattr(p, field)
 
         return [
             {
-                "key": p["key"],
-                "name": text(p, "name") or p["key"],
+                "key": p.key,
+                "name": text(p, "name") or p.key,
                 "description": text(p, "description") or "",
                 "steps": list(text(p, "steps") or []),
                 "questions": list(text(p, "questions") or []),
@@ -748,7 +749,7 @@ class Assistant:
     def person_contact(self, person_id: str) -> dict[str, str] | None:
         """A consenting person's contact ids, or None (unknown and no-consent alike)."""
         person = self.runtime.people.people.get(person_id)
-        return dict(person.contact) if person else None
+        return person.contact.given() if person else None
 
 
 # -- curation (share-back) ----------------------------------------------------------------------
@@ -756,7 +757,7 @@ class Assistant:
 # service and only use its public runtime view.
 
 
-def taxonomy(assistant: Assistant) -> dict[str, dict]:
+def taxonomy(assistant: Assistant) -> dict[str, Obstacle]:
     """Obstacle key → obstacle (label, label_en, description) from the live index."""
     return dict(assistant.runtime.obstacle_labels)
 

@@ -39,12 +39,17 @@ class CliError(Exception):
 
 def settings_for(index: Path | None = None, **overrides):
     """Settings from the environment, with the command's ``--index`` or else the root one."""
-    from assistant.config import Settings
+    from pydantic import ValidationError
+
+    from assistant.config import Settings, settings_error
 
     index = index if index is not None else _invocation.get("index")
     if index is not None:
         overrides["index_dir"] = index
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise CliError(settings_error(exc)) from None
 
 
 # The root ``--index`` of the running invocation, set by the callback on every run. Kept in this

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from assistant.consent import NAME_PARTICLES
+from assistant.knowledge import Person
 
 from .answer_quality import DEFECT_KINDS
 
@@ -164,14 +165,14 @@ _PARTICLES = NAME_PARTICLES
 class LeakFinder:
     """Finds any trace of people without consent: full name, surname, id or contact value."""
 
-    def __init__(self, people: Iterable[dict]) -> None:
+    def __init__(self, people: Iterable[Person]) -> None:
         self.secret: dict[str, list[re.Pattern]] = {}
         for p in people:
-            if p.get("consent") is True:
+            if p.consent is True:
                 continue
-            pid = str(p.get("id") or "")
+            pid = p.id
             pats = []
-            name = (p.get("name") or "").strip()
+            name = p.name.strip()
             parts = name.split()
             variants = {name} if name else set()
             if len(parts) > 1:
@@ -187,9 +188,8 @@ class LeakFinder:
                         re.I,
                     )
                 )
-            for value in (p.get("contact") or {}).values():
-                if value:
-                    pats.append(re.compile(re.escape(str(value)), re.I))
+            for value in p.contact.given().values():
+                pats.append(re.compile(re.escape(value), re.I))
             if pid:
                 pats.append(re.compile(r"(?<![\w-])" + re.escape(pid) + r"(?![\w-])", re.I))
             self.secret[pid] = pats

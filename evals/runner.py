@@ -132,9 +132,9 @@ def _index_labels(
     rt = assistant.runtime
     docs = {d: m.get("visibility", "public") for d, m in rt.index.docs.items()}
     know = rt.index.knowledge
-    people = {p["id"]: p.get("consent") is True for p in know.get("people", [])}
-    obstacles = {o["key"] for o in know.get("obstacles", [])}
-    phases = {p["key"] for p in know.get("phases", [])}
+    people = {p.id: p.consent for p in know.people}
+    obstacles = {o.key for o in know.obstacles}
+    phases = {p.key for p in know.phases}
     return docs, people, obstacles, phases
 
 
@@ -159,7 +159,7 @@ def run_eval(
         raise QuestionFileError(
             f"{problems[0]}{more}; past het vragenbestand wel bij deze index ({assistant.settings.index_dir})?"
         )
-    leak_finder = LeakFinder(rt.index.knowledge.get("people", []))
+    leak_finder = LeakFinder(rt.index.knowledge.people)
     systems = make_baselines(assistant) if baselines else {}
     model_mark = mark(assistant)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .schema import DocMeta
+from assistant.knowledge import DocMeta
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 SUFFIXES = {

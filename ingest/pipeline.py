@@ -12,9 +12,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import logging
-import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,12 +32,12 @@ from assistant.index import (
     write_chunks,
     write_json_atomic,
 )
+from assistant.knowledge import Knowledge, Obstacle, Person, Phase
 from assistant.lexical import LexicalIndex
 from assistant.store import VectorStore, stored_vectors
 
 from .chunking import chunk_document
 from .loaders import ROOT_FILES, SUFFIXES, LoadedDoc, LoadError, load_document, pydantic_reason
-from .schema import Knowledge, Obstacle, Person, Phase
 
 log = logging.getLogger(__name__)
 
@@ -332,9 +330,6 @@ def ingest(
         if on_phase:
             on_phase("embed")
         done = 0
-        # Test hook (documented in docs/ingest.md): a pause after every batch, so a test can kill
-        # an ingest while it is embedding. Unset in normal use.
-        batch_delay = float(os.environ.get("OPSCHAAL_INGEST_BATCH_DELAY") or 0)
         for i in range(0, len(pending), batch_size):
             batch = pending[i : i + batch_size]
             store.upsert(
@@ -345,8 +340,6 @@ def ingest(
             done += len(batch)
             if progress:
                 progress(done, len(pending))
-            if batch_delay:
-                time.sleep(batch_delay)
         report.chunks_embedded = len(pending)
 
         # 4. the new generation: chunk texts, knowledge, lexical index -----------------------

@@ -35,15 +35,37 @@ def test_imports_point_one_way(package: str) -> None:
     assert not bad, bad
 
 
+def _files_matching(pattern: re.Pattern, packages: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}"
+        for package in packages
+        for path in (ROOT / package).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+
+
 def test_only_storage_speaks_sql() -> None:
     """Nothing outside storage/ opens a database connection or writes SQL of its own."""
     sql = re.compile(
         r"\bimport sqlite3\b|\bimport sqlalchemy\b|from sqlalchemy\b|\._conn\(|\bexecute\("
     )
-    bad = [
-        f"{path.relative_to(ROOT)}"
-        for package in ("assistant", "ingest", "curation", "bots", "evals", "plans")
-        for path in (ROOT / package).rglob("*.py")
-        if sql.search(path.read_text(encoding="utf-8"))
-    ]
+    bad = _files_matching(sql, ("assistant", "ingest", "curation", "bots", "evals", "plans"))
+    assert not bad, bad
+
+
+def test_core_settings_carry_no_channel_settings() -> None:
+    """Slack, Teams and curator settings (their secrets above all) live with their channel:
+    bots/slack/settings.py, bots/teams/settings.py, bots/sharing/settings.py."""
+    from assistant.config import Settings
+
+    channel = [f for f in Settings.model_fields if f.startswith(("slack_", "teams_", "curator"))]
+    assert not channel, channel
+    source = (ROOT / "assistant" / "config.py").read_text(encoding="utf-8")
+    assert "SLACK_" not in source and "CURATOR_KEYS" not in source
+
+
+def test_channels_read_their_settings_from_their_own_class() -> None:
+    """No channel reads a channel setting off the core settings object."""
+    attr = re.compile(r"settings\.(slack_|teams_|curator_)")
+    bad = _files_matching(attr, ("assistant", "bots", "curation", "plans", "evals", "bench"))
     assert not bad, bad

@@ -18,6 +18,8 @@ from curation.models import Contribution, ContributionError
 from curation.service import Sharing, SharingError
 from storage import NotFound
 
+from .settings import CuratorSettings
+
 
 def _sharing(request: Request) -> Sharing:
     return request.app.state.sharing
@@ -42,7 +44,7 @@ def _presented_key(request: Request) -> str | None:
 
 
 def require_curator(request: Request) -> str:
-    keys = [k.get_secret_value() for k in request.app.state.sharing.settings.curator_keys]
+    keys = [k.get_secret_value() for k in request.app.state.curator.keys]
     key = _presented_key(request)
     if not keys or not key or not any(secrets.compare_digest(key, k) for k in keys):
         detail = (
@@ -84,7 +86,7 @@ router = APIRouter()
 def obstacles(sharing: SharingDep) -> list[dict]:
     """De obstakels uit de taxonomie, voor het formulier "Deel je ervaring"."""
     return [
-        {"key": k, "label": o.get("label", k), "label_en": o.get("label_en")}
+        {"key": k, "label": o.label, "label_en": o.label_en}
         for k, o in sorted(taxonomy(sharing.assistant).items())
     ]
 
@@ -315,10 +317,13 @@ table{{border-collapse:collapse}} td,th{{border:1px solid #767676;padding:.4rem;
 </main></body></html>"""
 
 
-def mount(app: FastAPI, assistant, stores, settings) -> Sharing:
+def mount(
+    app: FastAPI, assistant, stores, settings, curator: CuratorSettings | None = None
+) -> Sharing:
     """Add the contribution API and curator page; finish interrupted approvals."""
     sharing = Sharing(assistant, stores, settings)
     app.state.sharing = sharing
+    app.state.curator = curator or CuratorSettings()
     # Its routes answer in the web API's error shape, also in an app of their own.
     app.exception_handlers.setdefault(ApiError, api_error_response)
 

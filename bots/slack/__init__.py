@@ -1,6 +1,6 @@
 """Opschaalwijzer in Slack (slack-bolt): mentions, DMs, /opschaal, buttons and the App Home.
 
-``mount(app, assistant, stores, settings)`` adds ``POST /slack/events`` to the FastAPI service;
+``mount(app, assistant, stores, settings, slack)`` adds ``POST /slack/events`` to the FastAPI service;
 ``opschaal slack --socket`` runs the same Bolt app over Socket Mode (see bots/slack/cli.py).
 """
 
@@ -16,23 +16,32 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
     from storage import Stores
 
+    from .settings import SlackSettings
+
 log = logging.getLogger("bots.slack")
 
 
 def mount(
-    app: FastAPI, assistant: Assistant, stores: Stores, settings: Settings | None = None
+    app: FastAPI,
+    assistant: Assistant,
+    stores: Stores,
+    settings: Settings | None = None,
+    slack: SlackSettings | None = None,
 ) -> bool:
     """Mount the Slack endpoint on ``app`` when Slack is configured; False (and one log line)
     when SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET is missing."""
     from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
     from starlette.concurrency import run_in_threadpool
 
+    from .settings import SlackSettings
+
     settings = settings or assistant.settings
+    slack = slack or SlackSettings()
     missing = [
         name
         for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+            ("SLACK_BOT_TOKEN", slack.bot_token),
+            ("SLACK_SIGNING_SECRET", slack.signing_secret),
         )
         if not value or not value.get_secret_value()
     ]
@@ -43,7 +52,7 @@ def mount(
     from .app import build_app
 
     # Mounted into the web app, Slack answers count in its /metrics (channel="slack").
-    bolt = build_app(settings, assistant, stores, getattr(app.state, "metrics", None))
+    bolt = build_app(settings, assistant, stores, getattr(app.state, "metrics", None), slack)
     app.state.slack_bolt = bolt
 
     async def slack_events(request):

@@ -13,13 +13,14 @@ from storage import Stores
 
 from . import actions, command, dms, home, mentions, share
 from .core import SlackBot
+from .settings import SlackSettings
 
 SLACK_API = "https://slack.com/api/"
 LISTENERS = (mentions, dms, command, actions, home, share)
 
 
-def api_base(settings: Settings) -> str:
-    url = settings.slack_api_url or SLACK_API
+def api_base(slack: SlackSettings) -> str:
+    url = slack.api_url or SLACK_API
     return url if url.endswith("/") else url + "/"
 
 
@@ -33,13 +34,18 @@ def _quiet_logger(name: str) -> logging.Logger:
     return logger
 
 
-def build_app(settings: Settings, assistant: Assistant, stores: Stores, metrics=None) -> App:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    secret = (
-        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    )
+def build_app(
+    settings: Settings,
+    assistant: Assistant,
+    stores: Stores,
+    metrics=None,
+    slack: SlackSettings | None = None,
+) -> App:
+    slack = slack or SlackSettings()
+    token = slack.bot_token.get_secret_value() if slack.bot_token else None
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
     client = WebClient(
-        token=token, base_url=api_base(settings), logger=_quiet_logger("bots.slack.web")
+        token=token, base_url=api_base(slack), logger=_quiet_logger("bots.slack.web")
     )
     app = App(
         client=client,
@@ -51,7 +57,7 @@ def build_app(settings: Settings, assistant: Assistant, stores: Stores, metrics=
         logger=_quiet_logger("bots.slack.bolt"),
         name="opschaal",
     )
-    bot = SlackBot(assistant, stores, settings, metrics)
+    bot = SlackBot(assistant, stores, settings, metrics, slack)
 
     @app.middleware
     def attach(context, body, next):  # noqa: A002 - Bolt passes it by this name

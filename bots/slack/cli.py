@@ -50,12 +50,15 @@ def run_socket_mode(index: Path | None, socket: bool) -> None:
             "HTTP-modus draait mee in 'opschaal serve' (POST /slack/events); "
             "gebruik 'opschaal slack --socket' voor Socket Mode"
         )
+    from .settings import SlackSettings
+
     settings = settings_for(index)
+    slack = SlackSettings()
     missing = [
         name
         for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-            ("SLACK_APP_TOKEN", settings.slack_app_token),
+            ("SLACK_BOT_TOKEN", slack.bot_token),
+            ("SLACK_APP_TOKEN", slack.app_token),
         )
         if not value or not value.get_secret_value()
     ]
@@ -67,7 +70,7 @@ def run_socket_mode(index: Path | None, socket: bool) -> None:
     with err.status("Kennisbank laden…"):
         assistant.warm()
     try:
-        handler = connect_socket_mode(settings, assistant, Stores.from_settings(settings))
+        handler = connect_socket_mode(settings, assistant, Stores.from_settings(settings), slack)
     except SlackApiError as exc:
         raise CliError(
             f"Slack weigert de verbinding ({exc.response.get('error')}); controleer SLACK_APP_TOKEN "
@@ -86,14 +89,16 @@ def run_socket_mode(index: Path | None, socket: bool) -> None:
         handler.close()
 
 
-def connect_socket_mode(settings, assistant, stores):
+def connect_socket_mode(settings, assistant, stores, slack=None):
     """Open the Socket Mode connection for the Bolt app and return its handler (call
     ``close()`` to stop). Raises SlackApiError when Slack refuses the app token."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from .app import build_app
+    from .settings import SlackSettings
 
-    bolt = build_app(settings, assistant, stores)
-    handler = SocketModeHandler(bolt, app_token=settings.slack_app_token.get_secret_value())
+    slack = slack or SlackSettings()
+    bolt = build_app(settings, assistant, stores, slack=slack)
+    handler = SocketModeHandler(bolt, app_token=slack.app_token.get_secret_value())
     handler.connect()
     return handler

@@ -25,6 +25,7 @@ from bots.session import ChannelSession
 from storage import Stores
 
 from . import blocks as bk
+from .settings import SlackSettings
 
 log = logging.getLogger("bots.slack")
 
@@ -74,18 +75,24 @@ class Reply:
 
 class SlackBot:
     def __init__(
-        self, assistant: Assistant, stores: Stores, settings: Settings, metrics=None
+        self,
+        assistant: Assistant,
+        stores: Stores,
+        settings: Settings,
+        metrics=None,
+        slack: SlackSettings | None = None,
     ) -> None:
         self.assistant = assistant
         self.stores = stores
         self.settings = settings
+        self.slack = slack or SlackSettings()
         self.session = ChannelSession(assistant, stores, CHANNEL, metrics)
 
     # -- policy --------------------------------------------------------------------------------
     def audience_for(self, channel: str, body: dict | None = None) -> str:
         """Slack is an internal workspace, except channels configured as public and channels
         shared with other organisations (Slack Connect)."""
-        if channel in set(self.settings.slack_public_channels):
+        if channel in set(self.slack.public_channels):
             return "public"
         if body and body.get("is_ext_shared_channel"):
             return "public"
@@ -100,11 +107,7 @@ class SlackBot:
     def keep_private(self, answer: Answer, reply: Reply) -> bool:
         """With OPSCHAAL_SLACK_CITED_ONLY, a channel only sees answers that cite sources."""
         in_channel = not reply.ephemeral and not reply.channel.startswith("D")
-        return (
-            self.settings.slack_cited_only
-            and in_channel
-            and (answer.abstained or not answer.citations)
-        )
+        return self.slack.cited_only and in_channel and (answer.abstained or not answer.citations)
 
     def first_time(self, key: str) -> bool:
         return self.stores.first_time(f"slack:{key}")
@@ -185,7 +188,7 @@ class SlackBot:
                 continue
             parts.append(value)
             text = "".join(parts).strip()
-            if text != shown and time.monotonic() - last >= self.settings.slack_stream_seconds:
+            if text != shown and time.monotonic() - last >= self.slack.stream_seconds:
                 try:
                     client.chat_update(
                         channel=reply.channel, ts=placeholder_ts, text=bk.cut(text, 3000) + " …"

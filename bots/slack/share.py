@@ -6,6 +6,7 @@ import logging
 
 from slack_bolt import App
 
+from assistant.knowledge import Obstacle
 from assistant.service import taxonomy
 from curation.models import ContributionError
 from curation.service import Sharing
@@ -42,9 +43,9 @@ def _text_input(
     return block
 
 
-def modal(obstacles: dict[str, dict]) -> dict:
+def modal(obstacles: dict[str, Obstacle]) -> dict:
     options = [
-        {"text": {"type": "plain_text", "text": o.get("label", k)[:75]}, "value": k}
+        {"text": {"type": "plain_text", "text": o.label[:75]}, "value": k}
         for k, o in sorted(obstacles.items())
     ]
     yes_no = [

@@ -1,4 +1,4 @@
-"""Microsoft Teams channel: ``mount(app, assistant, stores, settings)`` adds POST /api/messages.
+"""Microsoft Teams channel: ``mount(app, assistant, stores, settings, teams)`` adds POST /api/messages.
 
 Off unless configured: Azure bot credentials in the Agents SDK's env vars
 (``CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID`` / ``CLIENTSECRET`` / ``TENANTID``), or

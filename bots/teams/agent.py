@@ -35,6 +35,7 @@ from bots.session import ChannelSession
 
 from . import cards, share
 from .auth import TeamsAuth, is_loopback_host, is_loopback_url
+from .settings import TeamsSettings
 
 log = logging.getLogger("bots.teams")
 
@@ -114,13 +115,15 @@ def bad_request(message: str) -> JSONResponse:
 
 
 class TeamsBot:
-    def __init__(self, assistant, stores, settings, auth: TeamsAuth, metrics=None) -> None:
+    def __init__(
+        self, assistant, stores, settings, auth: TeamsAuth, metrics=None, teams=None
+    ) -> None:
         self.assistant = assistant
         self.stores = stores
         self.session = ChannelSession(assistant, stores, CHANNEL, metrics)
         self.settings = settings
         self.auth = auth
-        self.audience = getattr(settings, "teams_audience", None) or "internal"
+        self.audience = (teams or TeamsSettings()).audience
         public_url = getattr(settings, "public_url", None)
         self.public_url = str(public_url) if public_url else None
 

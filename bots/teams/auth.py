@@ -21,6 +21,7 @@ from microsoft_agents.hosting.core import (
 )
 
 from .env import ENV_AUTH_TYPE, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_TENANT_ID, PREFIX  # noqa: F401
+from .settings import TeamsSettings
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -68,7 +69,7 @@ def sdk_config(environ: Mapping[str, str]) -> dict:
     )
 
 
-def load_auth(settings, environ: Mapping[str, str]) -> TeamsAuth | None:
+def load_auth(settings, teams: TeamsSettings, environ: Mapping[str, str]) -> TeamsAuth | None:
     """The Teams setup for these settings and environment; ``None`` when Teams is off.
 
     Raises ``TeamsConfigError`` for a half-done configuration or a dev mode that would be
@@ -77,7 +78,7 @@ def load_auth(settings, environ: Mapping[str, str]) -> TeamsAuth | None:
     config = sdk_config(environ)
     svc = (config.get("CONNECTIONS", {}).get("SERVICE_CONNECTION") or {}).get("SETTINGS") or {}
     client_id = (svc.get("CLIENTID") or "").strip()
-    dev = bool(getattr(settings, "teams_dev", False))
+    dev = teams.dev
 
     if dev and not is_loopback_host(getattr(settings, "host", None)):
         raise TeamsConfigError(

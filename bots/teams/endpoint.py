@@ -12,15 +12,17 @@ log = logging.getLogger("bots.teams")
 ROUTE = "/api/messages"
 
 
-def mount(app: FastAPI, assistant, stores, settings) -> bool:
+def mount(app: FastAPI, assistant, stores, settings, teams=None) -> bool:
     """Mount the Teams endpoint on ``app``; returns whether Teams is on.
 
     Logs exactly one line when Teams stays off (not configured, or refused).
     """
     from .auth import ENV_CLIENT_ID, TeamsConfigError, load_auth
+    from .settings import TeamsSettings
 
+    teams = teams or TeamsSettings()
     try:
-        auth = load_auth(settings, os.environ)
+        auth = load_auth(settings, teams, os.environ)
     except TeamsConfigError as exc:
         log.error("Teams staat uit: %s", exc)
         return False
@@ -33,7 +35,7 @@ def mount(app: FastAPI, assistant, stores, settings) -> bool:
     from .agent import TeamsBot
 
     # Mounted into the web app, Teams answers count in its /metrics (channel="teams").
-    bot = TeamsBot(assistant, stores, settings, auth, getattr(app.state, "metrics", None))
+    bot = TeamsBot(assistant, stores, settings, auth, getattr(app.state, "metrics", None), teams)
     # The SDK's JWT check reads its configuration from app.state.
     app.state.agent_configuration = auth.auth_config
     app.state.teams_bot = bot

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from assistant.knowledge import Obstacle
+
 from .cards import SUBMIT_KEY
 
 SHARE_WORDS = {"deel", "delen", "share", "deel je ervaring"}
@@ -12,8 +14,8 @@ def is_share(text: str) -> bool:
     return (text or "").strip().lower() in SHARE_WORDS
 
 
-def share_card(obstacles: dict[str, dict]) -> dict:
-    choices = [{"title": o.get("label", k), "value": k} for k, o in sorted(obstacles.items())]
+def share_card(obstacles: dict[str, Obstacle]) -> dict:
+    choices = [{"title": o.label, "value": k} for k, o in sorted(obstacles.items())]
 
     def text(id_: str, label: str, multiline: bool = False, required: bool = True) -> dict:
         return {

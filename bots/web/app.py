@@ -8,8 +8,9 @@ import importlib.util
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +25,9 @@ from assistant.service import Assistant
 from storage import Stores
 
 from .cache import AnswerCache
+
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
 from .metrics import Metrics
 from .routers import ask, conversations, feedback, health, intro, pages
 from .routers.pages import STATIC
@@ -140,7 +144,13 @@ def _phrase(status: int) -> str:
         return ""
 
 
-def _mount_channels(app: FastAPI, assistant: Assistant, stores: Stores, settings: Settings) -> None:
+def _mount_channels(
+    app: FastAPI,
+    assistant: Assistant,
+    stores: Stores,
+    settings: Settings,
+    channels: Mapping[str, BaseSettings] | None = None,
+) -> None:
     for name in CHANNEL_MODULES:
         try:
             found = importlib.util.find_spec(name) is not None
@@ -153,7 +163,10 @@ def _mount_channels(app: FastAPI, assistant: Assistant, stores: Stores, settings
         if mount is None:
             log.warning("%s heeft geen mount(app, assistant, stores, settings); overgeslagen", name)
             continue
-        mount(app, assistant, stores, settings)
+        # A channel's own settings (``channels["slack"]``…); each reads its own from the
+        # environment when none is given.
+        own = (channels or {}).get(name.rsplit(".", 1)[-1])
+        mount(app, assistant, stores, settings, own)
 
 
 #: ``app.state.warm_status``: loading the index in the background after start-up (/readyz).
@@ -184,8 +197,10 @@ def create_app(
     settings: Settings | None = None,
     assistant: Assistant | None = None,
     stores: Stores | None = None,
+    channels: Mapping[str, BaseSettings] | None = None,
 ) -> FastAPI:
-    """Build the app. Anything not given is made from ``settings`` (default: the environment)."""
+    """Build the app. Anything not given is made from ``settings`` (default: the environment);
+    ``channels`` maps a channel (``slack``, ``teams``, ``sharing``) to its own settings."""
     settings = settings or (assistant.settings if assistant is not None else get_settings())
     assistant = assistant or Assistant(settings)
     stores = stores or Stores.from_settings(settings)
@@ -274,7 +289,7 @@ def create_app(
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
-    _mount_channels(app, assistant, stores, settings)
+    _mount_channels(app, assistant, stores, settings, channels)
     app.openapi = lambda: _openapi(app, settings)
     return app
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from assistant.consent import Redactor
+from assistant.knowledge import Knowledge
 from tests.assistant.people_support import HIDDEN, build_people_assistant, leaks, people_yaml
 from tests.conftest import BUNDLED_CORPUS, ROOT
 
@@ -17,7 +18,7 @@ BUNDLED_PEOPLE = yaml.safe_load((BUNDLED_CORPUS / "people.yaml").read_text(encod
 
 
 def redactor() -> Redactor:
-    return Redactor(people_yaml())
+    return Redactor(Knowledge(people=people_yaml()).people)
 
 
 # -- the redactor -------------------------------------------------------------------------------
@@ -58,7 +59,7 @@ def test_consenting_names_that_contain_a_hidden_name_stay() -> None:
         == "Teamleider Marie-Anna Bos en de directeur van Zorggroep Helder."
     )
     # The bundled corpus has the same trap: "Willem" (no consent) inside "Jan-Willem Kok".
-    b = Redactor(BUNDLED_PEOPLE)
+    b = Redactor(Knowledge(people=BUNDLED_PEOPLE).people)
     out = b("Jan-Willem Kok sprak met Willem Schouten. Willem zegde maatwerk toe.")
     assert out.startswith(
         "Jan-Willem Kok sprak met de accountmanager overheid van Parkeerlicht B.V."

@@ -9,6 +9,7 @@ import yaml
 from assistant.crosslingual import foreign_source_language, sources_line
 from assistant.glossary import GLOSSARY_FILE, Glossary, default_glossary
 from assistant.guidance import StepPlan
+from assistant.knowledge import Knowledge, Obstacle
 from assistant.obstacles import ObstacleDetector
 from assistant.text import Analyzer
 from tests.conftest import BUNDLED_CORPUS
@@ -46,13 +47,13 @@ def test_longest_phrase_wins_and_each_word_is_used_once() -> None:
 def test_the_corpus_adds_its_own_english_words() -> None:
     g = Glossary().with_obstacles(
         [
-            {
-                "key": "k",
-                "label": "Koppelvlakken",
-                "label_en": "Interfaces",
-                "keywords": ["api"],
-                "keywords_en": ["plug-in socket"],
-            }
+            Obstacle(
+                key="k",
+                label="Koppelvlakken",
+                label_en="Interfaces",
+                keywords=["api"],
+                keywords_en=["plug-in socket"],
+            )
         ]
     )
     assert g.expand("our plug-in socket broke") == ["Koppelvlakken", "api"]
@@ -82,7 +83,11 @@ def test_sources_line_only_when_every_source_is_in_another_language() -> None:
 # -- English texts of the bundled step plan and taxonomy ----------------------------------------
 def _plan() -> StepPlan:
     analyzer = Analyzer()
-    return StepPlan(PHASES, analyzer, ObstacleDetector(OBSTACLES, analyzer))
+    return StepPlan(
+        Knowledge(phases=PHASES).phases,
+        analyzer,
+        ObstacleDetector(Knowledge(obstacles=OBSTACLES).obstacles, analyzer),
+    )
 
 
 def test_bundled_phases_and_obstacles_have_english_texts() -> None:
@@ -110,7 +115,11 @@ def test_english_question_gets_english_phase_name_steps_and_overview() -> None:
 def test_english_steps_fall_back_to_dutch_where_phases_yaml_has_none() -> None:
     dutch_only = [{k: v for k, v in p.items() if not k.endswith("_en")} for p in PHASES]
     analyzer = Analyzer()
-    plan = StepPlan(dutch_only, analyzer, ObstacleDetector(OBSTACLES, analyzer))
+    plan = StepPlan(
+        Knowledge(phases=dutch_only).phases,
+        analyzer,
+        ObstacleDetector(Knowledge(obstacles=OBSTACLES).obstacles, analyzer),
+    )
     assert plan.name("borgen", "en") == "Borgen"
     assert plan.overview("en").startswith(
         "The scaling step plan has these phases (the steps are in Dutch):"
@@ -120,7 +129,7 @@ def test_english_steps_fall_back_to_dutch_where_phases_yaml_has_none() -> None:
 def test_schema_rejects_english_steps_that_do_not_line_up() -> None:
     from pydantic import ValidationError
 
-    from ingest.schema import Phase
+    from assistant.knowledge import Phase
 
     with pytest.raises(ValidationError, match="steps_en heeft 1 regels en steps 2"):
         Phase(key="a", name="A", steps=["een", "twee"], steps_en=["one"])

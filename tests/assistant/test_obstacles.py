@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from assistant.knowledge import Knowledge
 from assistant.obstacles import ObstacleDetector, Phrase, tokenize
 from assistant.text import Analyzer
 
@@ -74,7 +75,7 @@ TAXONOMY = [
 
 
 def detector() -> ObstacleDetector:
-    return ObstacleDetector(TAXONOMY, ANALYZER)
+    return ObstacleDetector(Knowledge(obstacles=TAXONOMY).obstacles, ANALYZER)
 
 
 # -- keyword phrases --------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def test_similarity_to_descriptions_counts_when_an_embedder_is_there() -> None:
                 out[i, 0 if ("budget" in t.lower() or "geld" in t.lower()) else 1 + i % 7] = 1.0
             return out
 
-    d = ObstacleDetector(TAXONOMY, ANALYZER, OneHot())
+    d = ObstacleDetector(Knowledge(obstacles=TAXONOMY).obstacles, ANALYZER, OneHot())
     q = np.zeros(8, dtype=np.float32)
     q[0] = 1.0  # a question vector pointing at the money description
     sims = d.similarity_scores(q)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.knowledge import Knowledge
 from assistant.people import PeopleDirectory, is_people_question, reason_for
 from tests.assistant.people_support import (
     HIDDEN,
@@ -83,7 +84,7 @@ DOCS = {
 
 
 def directory() -> PeopleDirectory:
-    return PeopleDirectory(PEOPLE, DOCS, ANALYZER)
+    return PeopleDirectory(Knowledge(people=PEOPLE).people, DOCS, ANALYZER)
 
 
 def test_non_consenting_people_never_enter_the_directory() -> None:

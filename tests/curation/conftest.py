@@ -23,9 +23,7 @@ GOOD = {
 
 @pytest.fixture
 def sharing(tmp_path, mini_corpus):
-    settings = make_settings(
-        tmp_path / "index", embedder="fake", corpus_dir=mini_corpus, curator_keys=["geheim-sleutel"]
-    )
+    settings = make_settings(tmp_path / "index", embedder="fake", corpus_dir=mini_corpus)
     report, embedder, store = build(mini_corpus, settings)
     assert report.exit_code == 0
     assistant = Assistant(settings, embedder=embedder, store=store)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.knowledge import Knowledge
 from evals.metrics import (
     GATE,
     TRANSFER_GATE,
@@ -137,7 +138,7 @@ def _answer(text: str = "", **kw) -> dict:
     ],
 )
 def test_leak_finder(answer: dict, leaked: list[str]) -> None:
-    assert LeakFinder(PEOPLE).find(answer) == leaked
+    assert LeakFinder(Knowledge(people=PEOPLE).people).find(answer) == leaked
 
 
 def test_prf_and_percentile() -> None:

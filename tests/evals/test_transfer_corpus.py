@@ -60,9 +60,9 @@ def test_transfer_questions_fit_the_corpus(tmp_path) -> None:
     problems = check_labels(
         qs,
         {d: m.get("visibility", "public") for d, m in reader.docs.items()},
-        {p["id"]: p.get("consent") is True for p in know.get("people", [])},
-        {o["key"] for o in know.get("obstacles", [])},
-        {p["key"] for p in know.get("phases", [])},
+        {p.id: p.consent for p in know.people},
+        {o.key for o in know.obstacles},
+        {p.key for p in know.phases},
     )
     assert problems == []
     assert len(qs) >= 30

@@ -8,10 +8,12 @@ from fastapi.testclient import TestClient
 from bots.sharing.api import mount
 from tests.curation.conftest import GOOD
 
+from .conftest import CURATOR
+
 
 def test_curator_endpoints_need_a_key(sharing):
     app = FastAPI()
-    mount(app, sharing.assistant, sharing.stores, sharing.settings)
+    mount(app, sharing.assistant, sharing.stores, sharing.settings, CURATOR)
     client = TestClient(app)
     assert client.get("/curator").status_code == 401
     assert client.get("/curator/api/contributions").status_code == 401
@@ -34,7 +36,7 @@ def test_curator_endpoints_need_a_key(sharing):
 
 def test_cross_site_form_post_is_refused(sharing):
     app = FastAPI()
-    mount(app, sharing.assistant, sharing.stores, sharing.settings)
+    mount(app, sharing.assistant, sharing.stores, sharing.settings, CURATOR)
     client = TestClient(app)
     cid = sharing.submit(GOOD, channel="test")
     r = client.post(

@@ -292,37 +292,49 @@ def action_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
-@pytest.fixture
-def slack_settings(fake_assistant, stub_slack):
-    return fake_assistant.settings.model_copy(
-        update={
-            "slack_bot_token": SecretStr(BOT_TOKEN),
-            "slack_signing_secret": SecretStr(SIGNING_SECRET),
-            "slack_api_url": stub_slack.api_url,
-            "public_url": "https://opschaal.example.nl",
-            "slack_public_channels": ["C0PUBLIC"],
-        }
+def slack_config_for(stub_slack, **kw):
+    """Slack's own settings for the loopback Slack API (not read from the environment)."""
+    from bots.slack.settings import SlackSettings
+
+    return SlackSettings(
+        bot_token=SecretStr(BOT_TOKEN),
+        signing_secret=SecretStr(SIGNING_SECRET),
+        api_url=stub_slack.api_url,
+        _env_file=None,
+        **kw,
     )
 
 
 @pytest.fixture
-def slack_stack(fake_assistant, slack_settings, stub_slack):
+def slack_config(stub_slack):
+    return slack_config_for(stub_slack, public_channels=["C0PUBLIC"])
+
+
+@pytest.fixture
+def slack_settings(fake_assistant):
+    return fake_assistant.settings.model_copy(update={"public_url": "https://opschaal.example.nl"})
+
+
+@pytest.fixture
+def slack_stack(fake_assistant, slack_settings, slack_config, stub_slack):
     """The service's FastAPI app with Slack mounted, its stores, and the stub Slack API."""
     from fastapi.testclient import TestClient
 
     from storage import Stores
 
     stores = Stores.from_settings(slack_settings)
-    app = make_service(fake_assistant, stores, slack_settings)
+    app = make_service(fake_assistant, stores, slack_settings, slack_config)
     with TestClient(app) as client:
         yield client, stores, stub_slack
 
 
-def make_service(assistant, stores, settings):
-    """The real service app; it mounts Slack itself when SLACK_BOT_TOKEN/SIGNING_SECRET are set."""
+def make_service(assistant, stores, settings, slack):
+    """The real service app; it mounts Slack itself when the bot token and signing secret are set."""
     from bots.web.app import create_app
 
-    app = create_app(settings=settings, assistant=assistant, stores=stores)
+    app = create_app(
+        settings=settings, assistant=assistant, stores=stores, channels={"slack": slack}
+    )
     assert getattr(app.state, "slack_bolt", None) is not None, "create_app did not mount Slack"
     return app
 

@@ -6,20 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from pydantic import SecretStr
 
 from bots.slack import blocks as bk
 
 from .conftest import (
-    BOT_TOKEN,
     NO_CONSENT,
-    SIGNING_SECRET,
     action_body,
     all_text,
     event_body,
     make_service,
     mention,
     post,
+    slack_config_for,
 )
 from .test_blocks import assert_valid_blocks
 
@@ -40,16 +38,10 @@ def test_no_consent_false_person_reaches_slack_on_the_bundled_corpus(
 
     from storage import Stores
 
-    settings = bundled_assistant.settings.model_copy(
-        update={
-            "slack_bot_token": SecretStr(BOT_TOKEN),
-            "slack_signing_secret": SecretStr(SIGNING_SECRET),
-            "slack_api_url": stub_slack.api_url,
-            "data_dir": tmp_path / "data",
-        }
-    )
+    settings = bundled_assistant.settings.model_copy(update={"data_dir": tmp_path / "data"})
     stores = Stores.from_settings(settings)
-    with TestClient(make_service(bundled_assistant, stores, settings)) as client:
+    slack = slack_config_for(stub_slack)
+    with TestClient(make_service(bundled_assistant, stores, settings, slack)) as client:
         # One at a time: the real model on a shared CPU is slow, and order keeps the test simple.
         for i, q in enumerate(QUESTIONS):
             post(client, event_body(mention(q, ts=f"1700000000.10{i:04d}")))

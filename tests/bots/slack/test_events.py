@@ -390,10 +390,9 @@ def test_app_home_shows_what_it_does_examples_and_the_step_plan(slack_stack):
     assert "1. Proef" in text and "2. Uitrol" in text and "Rol uit in golven." in text
 
 
-def test_cited_only_channel_gets_no_uncited_answer_but_the_asker_does(slack_stack):
+def test_cited_only_channel_gets_no_uncited_answer_but_the_asker_does(slack_stack, slack_config):
     client, stores, stub = slack_stack
-    settings = client.app.state.settings
-    settings.slack_cited_only = True  # the same Settings object the Slack bot reads
+    slack_config.cited_only = True  # the same SlackSettings object the Slack bot reads
     # Far outside the mini corpus: the assistant abstains.
     post(client, event_body(mention("Hoe bak ik zuurdesembrood?", ts="1700000000.003000")))
     eph = stub.wait_for("chat.postEphemeral")[0]
@@ -530,7 +529,7 @@ def test_form_submission_is_stored_and_errors_are_shown(slack_stack):
 
 
 def test_llm_answer_grows_in_the_placeholder_then_gets_its_blocks(
-    fake_assistant, slack_settings, stub_slack
+    fake_assistant, slack_settings, slack_config, stub_slack
 ):
     from fastapi.testclient import TestClient
     from pydantic import SecretStr
@@ -553,14 +552,14 @@ def test_llm_answer_grows_in_the_placeholder_then_gets_its_blocks(
                 "llm_api_key": SecretStr("sk-test"),
                 "llm_timeout": 10.0,
                 "llm_max_retries": 0,
-                "slack_stream_seconds": 0.0,
             }
         )
+        slack = slack_config.model_copy(update={"stream_seconds": 0.0})
         assistant = Assistant(
             settings, embedder=fake_assistant.embedder, store=fake_assistant.store
         )
         stores = Stores.from_settings(settings)
-        with TestClient(make_service(assistant, stores, settings)) as client:
+        with TestClient(make_service(assistant, stores, settings, slack)) as client:
             post(client, event_body(mention("Hoe kopen gemeenten samen een meldingensysteem in?")))
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not any(

@@ -31,15 +31,18 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_without_credentials_slack_is_off_and_says_so_once(fake_assistant, caplog):
     from fastapi.testclient import TestClient
 
+    from bots.slack.settings import SlackSettings
     from bots.web.app import create_app
     from storage import Stores
 
-    settings = fake_assistant.settings.model_copy(
-        update={"slack_bot_token": None, "slack_signing_secret": None}
-    )
+    settings = fake_assistant.settings
+    off = SlackSettings(bot_token=None, signing_secret=None, _env_file=None)
     caplog.set_level(logging.INFO, logger="bots.slack")
     app = create_app(
-        settings=settings, assistant=fake_assistant, stores=Stores.from_settings(settings)
+        settings=settings,
+        assistant=fake_assistant,
+        stores=Stores.from_settings(settings),
+        channels={"slack": off},
     )
     lines = [r for r in caplog.records if r.name.startswith("bots.slack")]
     assert len(lines) == 1 and "Slack staat uit" in lines[0].getMessage()
@@ -52,16 +55,16 @@ def test_mount_returns_true_only_with_both_credentials(fake_assistant):
     from fastapi import FastAPI
 
     import bots.slack
+    from bots.slack.settings import SlackSettings
     from storage import Stores
 
-    stores = Stores.from_settings(fake_assistant.settings)
-    half = fake_assistant.settings.model_copy(
-        update={"slack_bot_token": SecretStr(BOT_TOKEN), "slack_signing_secret": None}
-    )
-    assert bots.slack.mount(FastAPI(), fake_assistant, stores, half) is False
-    full = half.model_copy(update={"slack_signing_secret": SecretStr(SIGNING_SECRET)})
+    settings = fake_assistant.settings
+    stores = Stores.from_settings(settings)
+    half = SlackSettings(bot_token=SecretStr(BOT_TOKEN), signing_secret=None, _env_file=None)
+    assert bots.slack.mount(FastAPI(), fake_assistant, stores, settings, half) is False
+    full = half.model_copy(update={"signing_secret": SecretStr(SIGNING_SECRET)})
     app = FastAPI()
-    assert bots.slack.mount(app, fake_assistant, stores, full) is True
+    assert bots.slack.mount(app, fake_assistant, stores, settings, full) is True
     assert "/slack/events" in {r.path for r in app.routes}
 
 
@@ -151,7 +154,7 @@ class LoopbackSocketMode:
 
 
 def test_socket_mode_receives_an_event_acks_it_and_answers(
-    fake_assistant, slack_settings, stub_slack
+    fake_assistant, slack_settings, slack_config, stub_slack
 ):
     from bots.slack.cli import connect_socket_mode
     from storage import Stores
@@ -173,11 +176,10 @@ def test_socket_mode_receives_an_event_acks_it_and_answers(
         return original(method, params)
 
     stub_slack._respond = respond
-    settings = slack_settings.model_copy(
-        update={"slack_app_token": SecretStr("xapp-1-test-not-real")}
-    )
+    settings = slack_settings
+    slack = slack_config.model_copy(update={"app_token": SecretStr("xapp-1-test-not-real")})
     fake_assistant.settings = settings
-    handler = connect_socket_mode(settings, fake_assistant, Stores.from_settings(settings))
+    handler = connect_socket_mode(settings, fake_assistant, Stores.from_settings(settings), slack)
     try:
         assert ws.acked.wait(20), "the event was not acknowledged over the socket"
         assert ws.acks[0]["envelope_id"] == "env-1"
@@ -191,7 +193,7 @@ def test_socket_mode_receives_an_event_acks_it_and_answers(
 
 
 def test_socket_mode_with_a_refused_app_token_is_a_clean_error(
-    fake_assistant, slack_settings, stub_slack
+    fake_assistant, slack_settings, slack_config, stub_slack
 ):
     from slack_sdk.errors import SlackApiError
 
@@ -199,9 +201,10 @@ def test_socket_mode_with_a_refused_app_token_is_a_clean_error(
     from storage import Stores
 
     stub_slack.fail["apps.connections.open"] = "invalid_auth"
-    settings = slack_settings.model_copy(update={"slack_app_token": SecretStr("xapp-wrong")})
+    settings = slack_settings
+    slack = slack_config.model_copy(update={"app_token": SecretStr("xapp-wrong")})
     with pytest.raises(SlackApiError):
-        connect_socket_mode(settings, fake_assistant, Stores.from_settings(settings))
+        connect_socket_mode(settings, fake_assistant, Stores.from_settings(settings), slack)
 
 
 # -- CLI ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bots.teams.settings import TeamsSettings
 from storage import Stores
 
 from .conftest import CARD, SDK_ENV, message
@@ -20,9 +21,13 @@ BUDGET = "Wie regelde het budget en de kosten voor de gezamenlijke aanbesteding?
 NO_CONSENT = ("Gerda", "Geheim", "geheim-persoon", "gerda-geheim@example.org")
 
 
+#: Teams' own settings in development mode (token-less turns, loopback only).
+DEV = TeamsSettings(dev=True, _env_file=None)
+
+
 @pytest.fixture
 def dev_settings(fake_settings):
-    return fake_settings.model_copy(update={"teams_dev": True, "host": "127.0.0.1"})
+    return fake_settings.model_copy(update={"host": "127.0.0.1"})
 
 
 @pytest.fixture
@@ -34,7 +39,7 @@ def stores(dev_settings):
 def client(fake_assistant, dev_settings, stores, no_sdk_env):
     from bots.web.app import create_app
 
-    app = create_app(dev_settings, fake_assistant, stores)
+    app = create_app(dev_settings, fake_assistant, stores, channels={"teams": DEV})
     # The dev mode takes token-less calls from this machine only; say we are on it.
     with TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50123)) as c:
         yield c
@@ -98,14 +103,16 @@ def test_dev_mode_is_refused_off_loopback(fake_assistant, fake_settings, no_sdk_
     from bots.teams import mount
     from bots.web.app import create_app
 
-    settings = fake_settings.model_copy(update={"teams_dev": True, "host": host})
+    settings = fake_settings.model_copy(update={"host": host})
     app = FastAPI()
     with caplog.at_level(logging.INFO, logger="bots.teams"):
-        assert mount(app, fake_assistant, Stores.from_settings(settings), settings) is False
+        assert mount(app, fake_assistant, Stores.from_settings(settings), settings, DEV) is False
     lines = [r for r in caplog.records if r.name.startswith("bots.teams")]
     assert len(lines) == 1 and lines[0].levelno == logging.ERROR
     assert "OPSCHAAL_TEAMS_DEV" in lines[0].getMessage() and "loopback" in lines[0].getMessage()
-    web = create_app(settings, fake_assistant, Stores.from_settings(settings))
+    web = create_app(
+        settings, fake_assistant, Stores.from_settings(settings), channels={"teams": DEV}
+    )
     assert (
         TestClient(web)
         .post("/api/messages", json=message("http://127.0.0.1:9/", "hoi"))
@@ -118,8 +125,8 @@ def test_dev_mode_is_refused_off_loopback(fake_assistant, fake_settings, no_sdk_
 def test_dev_mode_mounts_on_loopback(fake_assistant, fake_settings, no_sdk_env, host):
     from bots.teams import mount
 
-    settings = fake_settings.model_copy(update={"teams_dev": True, "host": host})
-    assert mount(FastAPI(), fake_assistant, Stores.from_settings(settings), settings) is True
+    settings = fake_settings.model_copy(update={"host": host})
+    assert mount(FastAPI(), fake_assistant, Stores.from_settings(settings), settings, DEV) is True
 
 
 def test_half_configured_credentials_are_refused(
@@ -162,7 +169,7 @@ def test_token_less_call_in_dev_mode_from_another_machine_401(
 ):
     from bots.web.app import create_app
 
-    app = create_app(dev_settings, fake_assistant, stores)
+    app = create_app(dev_settings, fake_assistant, stores, channels={"teams": DEV})
     with TestClient(app, client=("203.0.113.7", 40000)) as remote:
         assert post(remote, message(connector.url, DPIA)).status_code == 401
     assert connector.calls == []

@@ -23,11 +23,11 @@ def make_web(fake_assistant):
     from bots.web import create_app
     from storage import Stores
 
-    def make(assistant=None, **overrides) -> Web:
+    def make(assistant=None, channels=None, **overrides) -> Web:
         assistant = assistant or fake_assistant
         settings = assistant.settings.model_copy(update=overrides)
         stores = Stores.from_settings(settings)
-        app = create_app(settings, assistant, stores)
+        app = create_app(settings, assistant, stores, channels=channels)
         return Web(app, TestClient(app, raise_server_exceptions=False), stores, settings)
 
     return make

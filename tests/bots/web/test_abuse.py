@@ -158,7 +158,10 @@ def test_static_widget_has_the_same_headers_as_widget_js(web):
 
 
 def test_curator_page_sends_a_strict_csp(make_web):
-    web = make_web(curator_keys=[SecretStr("curator-sleutel")])
+    from bots.sharing.settings import CuratorSettings
+
+    curator = CuratorSettings(keys=[SecretStr("curator-sleutel")], _env_file=None)
+    web = make_web(channels={"sharing": curator})
     r = web.client.get("/curator", headers={"X-Curator-Key": "curator-sleutel"})
     assert r.status_code == 200
     csp = r.headers["content-security-policy"]

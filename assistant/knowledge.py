@@ -1,4 +1,9 @@
-"""Pydantic models for the corpus format (contract §1)."""
+"""The knowledge model: documents' metadata, people, obstacles and phases (contract §1).
+
+One set of classes for both sides. Ingest validates the corpus with them and writes
+``knowledge.json`` as their JSON dump; the assistant reads that file back into the same classes
+(:class:`Knowledge`), so every reader works with typed fields instead of dictionaries.
+"""
 
 from __future__ import annotations
 
@@ -62,8 +67,15 @@ class Contact(BaseModel):
     slack: str | None = None
     teams: str | None = None
 
+    def given(self) -> dict[str, str]:
+        """The contact ids that are filled in (channel → id)."""
+        return {k: v for k, v in self.model_dump().items() if v}
+
 
 class Person(BaseModel):
+    """Someone in ``people.yaml``. Only ``consent: true`` people are ever ranked or shown;
+    :class:`assistant.people.PeopleDirectory` drops the rest when it loads."""
+
     model_config = ConfigDict(extra="allow")
 
     id: str = Field(min_length=1)
@@ -98,6 +110,10 @@ class Obstacle(BaseModel):
     description_en: str | None = None
     keywords_en: list[str] = Field(default_factory=list)
 
+    def label_for(self, language: str | None) -> str:
+        """The label in ``language``; Dutch when there is no English one."""
+        return (self.label_en or self.label) if language == "en" else self.label
+
 
 class Phase(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -109,6 +125,10 @@ class Phase(BaseModel):
     questions: list[str] = Field(default_factory=list)
     name_en: str | None = None
     description_en: str | None = None
+    #: Optional cue words for recognising the phase in a question (docs/corpus.md). Left out of
+    #: the dump when empty, as before they were declared: knowledge.json stays as it was.
+    keywords: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
+    keywords_en: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
     #: Translations in the same order as ``steps``/``questions``: a step is chosen once and
     #: shown in the question's language, so the two lists must line up.
     steps_en: list[str] = Field(default_factory=list)
@@ -127,8 +147,11 @@ class Phase(BaseModel):
 
 
 class Knowledge(BaseModel):
-    """The corpus-root directories: people, obstacles, phases."""
+    """The corpus-root directories: people, obstacles, phases (``knowledge.json`` in an index)."""
 
     people: list[Person] = Field(default_factory=list)
     obstacles: list[Obstacle] = Field(default_factory=list)
     phases: list[Phase] = Field(default_factory=list)
+
+    def obstacle(self, key: str | None) -> Obstacle | None:
+        return next((o for o in self.obstacles if o.key == key), None)
