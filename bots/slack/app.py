@@ -11,11 +11,11 @@ from assistant.config import Settings
 from assistant.service import Assistant
 from storage import Stores
 
-from . import actions, command, dms, home, mentions, share
+from . import actions, command, dms, home, mentions, plan, share
 from .core import SlackBot
 
 SLACK_API = "https://slack.com/api/"
-LISTENERS = (mentions, dms, command, actions, home, share)
+LISTENERS = (mentions, dms, command, actions, home, share, plan)
 
 
 def api_base(settings: Settings) -> str:
