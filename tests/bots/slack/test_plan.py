@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from io import BytesIO
 from urllib.parse import urlencode
@@ -17,7 +16,7 @@ import yaml
 from pydantic import SecretStr
 
 from bots.slack import planblocks as pb
-from tests.conftest import BUNDLED_CORPUS, build, make_settings
+from tests.conftest import build
 from tests.plans.conftest import STRAATSEIN
 
 from .conftest import (
@@ -35,18 +34,6 @@ from .test_blocks import assert_valid_blocks
 
 FORM = "application/x-www-form-urlencoded"
 OWNER = f"slack:{USER}"
-
-
-@pytest.fixture(scope="module")
-def plan_corpus(tmp_path_factory):
-    """A writable copy of the bundled corpus, indexed once for this module."""
-    root = tmp_path_factory.mktemp("slackplan")
-    corpus = root / "corpus"
-    shutil.copytree(BUNDLED_CORPUS, corpus)
-    settings = make_settings(root / "index", embedder="fake")
-    report, embedder, store = build(corpus, settings)
-    assert report.exit_code == 0, report.invalid
-    return corpus, settings, embedder, store
 
 
 @pytest.fixture
