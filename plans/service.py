@@ -677,3 +677,40 @@ class PlanService:
         return [{"key": q[0], "text": q[i]} for q in QUESTIONS] + [
             {"key": "confirm", "text": CONFIRM[i - 1]}
         ]
+
+    # --- channel helpers (i17chat) ---
+    def plans_of(self, owner: str) -> list[dict]:
+        """The owner's plans, most recently changed first, as a list the channels can show
+        (id, innovation, phase, language, updated). Nothing from other owners."""
+        return (
+            [
+                {
+                    "id": r["id"],
+                    "innovation": r["payload"]["intake"]["innovation"],
+                    "phase": r["payload"]["phase"],
+                    "language": r["payload"]["intake"]["language"],
+                    "updated": r["updated"],
+                }
+                for r in self.store.owned_by(owner)
+            ]
+            if owner
+            else []
+        )
+
+    def invited(self, plan_id: str, actor: str) -> set[str]:
+        """The directory ids invited on this plan (the owner only), e.g. to confirm a send."""
+        self.owned(plan_id, actor)
+        return {i["person_id"] for i in self.store.invitations(plan_id)}
+
+    @staticmethod
+    def privacy_note(language: str = "nl") -> str:
+        """The warning every intake shows: roles, never other people's personal data."""
+        if language == "en":
+            return (
+                "Write roles, not names: do not enter personal data of other people (GDPR). "
+                "Your plan is only visible to you and to whoever you share it with."
+            )
+        return (
+            "Schrijf rollen, geen namen: vul geen persoonsgegevens van anderen in (AVG). "
+            "Je plan is alleen zichtbaar voor jou en voor wie je het deelt."
+        )

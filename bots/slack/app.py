@@ -11,12 +11,12 @@ from assistant.config import Settings
 from assistant.service import Assistant
 from storage import Stores
 
-from . import actions, command, dms, home, mentions, share
+from . import actions, command, dms, home, mentions, plan, share
 from .core import SlackBot
 from .settings import SlackSettings
 
 SLACK_API = "https://slack.com/api/"
-LISTENERS = (mentions, dms, command, actions, home, share)
+LISTENERS = (mentions, dms, command, actions, home, share, plan)
 
 
 def api_base(slack: SlackSettings) -> str:

@@ -356,9 +356,10 @@ def intro_blocks(person: dict, intro: str, lang: str = "nl") -> list[dict]:
     return blocks
 
 
-def home_view(step_plan: Iterable[dict], lang: str = "nl") -> dict:
-    """The App Home tab: what the bot does, example questions and the step plan."""
-    blocks: list[dict] = [header("Opschaalwijzer")]
+def home_view(step_plan: Iterable[dict], lang: str = "nl", top: list[dict] | None = None) -> dict:
+    """The App Home tab: the user's plans (``top``), what the bot does, example questions and
+    the step plan."""
+    blocks: list[dict] = [header("Opschaalwijzer"), *(top or [])]
     blocks += help_blocks(lang)
     blocks.append({"type": "divider"})
     phases = list(step_plan)

@@ -10,6 +10,8 @@ from assistant.text import detect_language
 
 from . import blocks as bk
 from .core import Reply, SlackBot, is_help, split_private
+from .plan import on_command as plan_command
+from .plan import split_plan
 from .share import is_share, open_form
 
 COMMAND = "/opschaal"
@@ -20,6 +22,11 @@ def register(app: App) -> None:
     def on_command(ack, command: dict, body: dict, context, client, respond) -> None:
         bot: SlackBot = context["opschaal"]
         private, question = split_private(command.get("text", ""))
+        is_plan, rest = split_plan(question)
+        if is_plan and not private:
+            ack()
+            plan_command(bot, client, command, rest, respond)
+            return
         if is_share(question):
             ack()
             open_form(bot, client, command["trigger_id"])

@@ -22,7 +22,8 @@ from assistant.models import Answer
 from assistant.service import Assistant, UserError
 from assistant.text import detect_language
 from bots.session import ChannelSession
-from storage import Stores
+from plans.service import PlanService
+from storage import PlanStore, Stores
 
 from . import blocks as bk
 from .settings import SlackSettings
@@ -87,6 +88,7 @@ class SlackBot:
         self.settings = settings
         self.slack = slack or SlackSettings()
         self.session = ChannelSession(assistant, stores, CHANNEL, metrics)
+        self.plans = PlanService(assistant, PlanStore(stores))
 
     # -- policy --------------------------------------------------------------------------------
     def audience_for(self, channel: str, body: dict | None = None) -> str:

@@ -34,6 +34,7 @@ from assistant.text import detect_language
 from bots.session import ChannelSession
 
 from . import cards, share
+from . import plan as plans
 from .auth import TeamsAuth, is_loopback_host, is_loopback_url
 from .settings import TeamsSettings
 
@@ -121,6 +122,7 @@ class TeamsBot:
         self.assistant = assistant
         self.stores = stores
         self.session = ChannelSession(assistant, stores, CHANNEL, metrics)
+        self.plans = plans.TeamsPlans(self)
         self.settings = settings
         self.auth = auth
         self.audience = (teams or TeamsSettings()).audience
@@ -220,6 +222,10 @@ class TeamsBot:
         if not question:
             await context.send_activity(t("nl", "help"))
             return
+        routed = plans.route(question)
+        if routed is not None:
+            await self.plans.on_text(context, *routed, group=group)
+            return
         if share.is_share(question):
             card = share.share_card(taxonomy(self.assistant))
             await context.send_activity(
@@ -295,6 +301,9 @@ class TeamsBot:
 
     async def on_submit(self, context: TurnContext, value: dict) -> None:
         kind = value.get(cards.SUBMIT_KEY)
+        if kind in plans.KINDS:
+            await self.plans.on_submit(context, value, is_group(context.activity))
+            return
         if kind == "share":
             await self.on_share(context, value)
             return

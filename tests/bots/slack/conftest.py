@@ -35,6 +35,8 @@ class StubSlack:
     def __init__(self) -> None:
         self.calls: list[dict] = []
         self.fail: dict[str, str] = {}
+        #: Bytes posted to the upload URLs that files.getUploadURLExternal handed out, by file id.
+        self.uploads: dict[str, bytes] = {}
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         stub = self
@@ -52,13 +54,33 @@ class StubSlack:
 
             def _handle(self, raw: bytes) -> None:
                 url = urlparse(self.path)
+                if url.path.startswith("/upload/"):
+                    # The file itself: slack_sdk posts the raw bytes, without the bot token.
+                    with stub._cond:
+                        stub.uploads[url.path.rsplit("/", 1)[-1]] = raw
+                        stub.calls.append(
+                            {
+                                "method": "upload",
+                                "params": {"file_id": url.path.rsplit("/", 1)[-1]},
+                                "auth": self.headers.get("Authorization"),
+                                "response": None,
+                            }
+                        )
+                        stub._cond.notify_all()
+                    data = f"OK - {len(raw)}".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 params = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 ctype = self.headers.get("Content-Type", "")
                 if raw and "json" in ctype:
                     params.update(json.loads(raw))
                 elif raw:
                     params.update({k: v[-1] for k, v in parse_qs(raw.decode()).items()})
-                for key in ("blocks", "view"):
+                for key in ("blocks", "view", "files"):
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
                 method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else url.path
@@ -123,6 +145,23 @@ class StubSlack:
             return 200, {"ok": True, "user": {"id": p.get("user"), "real_name": "Tessa Tester"}}
         if method == "views.open":
             return 200, {"ok": True, "view": {"id": "V2", **(p.get("view") or {})}}
+        if method == "views.update":
+            return 200, {"ok": True, "view": {"id": p.get("view_id"), **(p.get("view") or {})}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):07d}"
+            return 200, {
+                "ok": True,
+                "upload_url": f"{self.url}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = p.get("files") or []
+            return 200, {
+                "ok": True,
+                "files": [
+                    {"id": f["id"], "title": f.get("title"), "name": f.get("title")} for f in files
+                ],
+            }
         if method == "views.publish":
             return 200, {"ok": True, "view": {"id": "V1", **(p.get("view") or {})}}
         if method.startswith("/response/"):

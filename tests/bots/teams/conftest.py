@@ -21,6 +21,8 @@ BOT_ID = "28:opschaal-bot-test"
 BOT_NAME = "Opschaalwijzer"
 USER_ID = "29:user-aad-1"
 USER_NAME = "Test Gebruiker"
+USER_UPN = "test.gebruiker@example.org"
+AAD_ID = "0f0f0f0f-aaaa-bbbb-cccc-000000000001"
 TENANT = "00000000-0000-0000-0000-00000000feed"
 CARD = "application/vnd.microsoft.card.adaptive"
 SDK_ENV = (
@@ -38,6 +40,11 @@ class StubConnector:
         self.calls: list[dict] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        #: Members the connector knows (GET .../members/{id}), with their Teams fields.
+        self.members: dict[str, dict] = {
+            USER_ID: {"userPrincipalName": USER_UPN, "aadObjectId": AAD_ID, "name": USER_NAME}
+        }
+        self.lookups: list[str] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -68,6 +75,28 @@ class StubConnector:
                     {"id": new_id} if ok else {"error": {"code": "NotFound"}}
                 ).encode()
                 self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                parts = [unquote(p) for p in urlparse(self.path).path.strip("/").split("/")]
+                member = None
+                if (
+                    len(parts) == 5
+                    and parts[:2] == ["v3", "conversations"]
+                    and parts[3] == "members"
+                ):
+                    with stub._lock:
+                        stub.lookups.append(parts[4])
+                        member = stub.members.get(parts[4])
+                data = json.dumps(
+                    {"id": parts[4], **member}
+                    if member
+                    else {"error": {"code": "MemberNotFoundInConversation"}}
+                ).encode()
+                self.send_response(200 if member else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -145,7 +174,7 @@ def message(
         "from": {
             "id": USER_ID,
             "name": USER_NAME,
-            "aadObjectId": "0f0f0f0f-aaaa-bbbb-cccc-000000000001",
+            "aadObjectId": AAD_ID,
         },
         "conversation": conv,
         "recipient": {"id": BOT_ID, "name": BOT_NAME},
