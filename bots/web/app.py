@@ -21,11 +21,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.config import Settings, get_settings
 from assistant.service import Assistant
-from storage import Stores
+from plans.service import PlanService
+from storage import PlanStore, Stores
 
 from .cache import AnswerCache
 from .metrics import Metrics
 from .routers import ask, conversations, feedback, health, intro, pages
+from .routers import plans as plan_api
 from .routers.pages import STATIC
 from .schemas import ERROR_TEXT, ErrorBody, FieldError, ValidationErrorBody
 from .security import (
@@ -209,6 +211,7 @@ def create_app(
     app.state.metrics = metrics
     metrics.follow_llm(lambda: health.llm_status(assistant))
     app.state.answer_cache = AnswerCache(settings.answer_cache_seconds)
+    app.state.plans = PlanService(assistant, PlanStore(stores))
     app.state.warm_status = "not_started"
     app.state.start_warming = lambda: _start_warming(app)
 
@@ -241,7 +244,7 @@ def create_app(
         code, detail, fields = _validation_detail(exc)
         return JSONResponse({"error": code, "detail": detail, "fields": fields}, status_code=422)
 
-    for module in (ask, conversations, feedback, intro, health, pages):
+    for module in (ask, conversations, feedback, intro, health, pages, plan_api):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -263,9 +266,15 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization", "X-API-Key"],
-        expose_headers=["Retry-After"],
+        allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+        allow_headers=[
+            "Content-Type",
+            "Authorization",
+            "X-API-Key",
+            plan_api.OWNER_HEADER,
+            plan_api.TOKEN_HEADER,
+        ],
+        expose_headers=["Retry-After", "Content-Disposition"],
         max_age=600,
     )
     app.add_middleware(RefusedOriginLog, allowed_origins=origins)
@@ -343,6 +352,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
                 if not path.startswith("/curator"):
                     responses.setdefault("401", error(401))
     _add_links(schema)
+    plan_api.openapi_enums(components, app.state.plans)
     for name in ("AskRequest", "MessageRequest", "IntroRequest"):
         question = components.get(name, {}).get("properties", {}).get("question")
         if question is not None:
