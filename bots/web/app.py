@@ -133,6 +133,22 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, str, list[dict
     return code, detail, fields
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path. Starlette names only the first route that
+    matches the path, which is wrong where a path has a GET route and a PATCH route."""
+    from starlette.routing import Match
+
+    allowed = [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 def _phrase(status: int) -> str:
     import http
 
@@ -235,8 +251,11 @@ def create_app(
             and exc.detail not in FRAMEWORK_DETAILS
             else default
         )
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return JSONResponse(
-            {"error": code, "detail": detail}, status_code=exc.status_code, headers=exc.headers
+            {"error": code, "detail": detail}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -246,6 +265,8 @@ def create_app(
 
     for module in (ask, conversations, feedback, intro, health, pages, plan_api):
         app.include_router(module.router)
+    app.include_router(plan_api.intake_router)
+    app.include_router(plan_api.page_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     limiter = make_rate_limiter(settings)

@@ -11,6 +11,7 @@ conversation log.
 from __future__ import annotations
 
 import hashlib
+import html
 import secrets
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from assistant.service import PersonUnavailable, UserError
 from plans.export import export as write_export
@@ -126,7 +128,11 @@ def _view(plans: PlanService, plan_id: str, caller: Caller) -> dict:
     return {**view, "access": "owner" if owned else "shared"}
 
 
-@router.get("/questions", summary="De intakevragen", response_model=IntakeQuestions)
+# Not under /api/plans/: a fixed name there would share its path with /api/plans/{plan_id}.
+intake_router = APIRouter(tags=["plannen"])
+
+
+@intake_router.get("/api/plan-intake", summary="De intakevragen", response_model=IntakeQuestions)
 def questions(plans: PlansDep, language: Literal["nl", "en"] = "nl") -> dict:
     """Hooguit acht korte vragen, één voor één te stellen, en de keuzes om te corrigeren wat
     herkend werd (fasen, obstakels, soorten opschaling)."""
@@ -368,3 +374,38 @@ def openapi_enums(components: dict, plans: PlanService) -> None:
                 {"type": "null"},
             ]
         }
+
+
+# -- the plan page -----------------------------------------------------------------------------
+#: The page is a shell: the plan is fetched by its script with the secret or token the browser
+#: holds (from the link's fragment, which never reaches the server or its logs).
+page_router = APIRouter(tags=["pagina's"])
+PLAN_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PLAN_CSP,
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@page_router.get("/plan/{plan_id}", response_class=HTMLResponse, include_in_schema=False)
+def plan_page(plan_id: str) -> HTMLResponse:
+    pid = html.escape(plan_id, quote=True)
+    page = (
+        "<!doctype html><html lang='nl'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<title>Opschaalplan · Opschaalwijzer</title><link rel='icon' href='data:,'>"
+        "<link rel='stylesheet' href='/static/plan.css'></head>"
+        f"<body class='plan' data-plan='{pid}'>"
+        "<a class='skip' href='#plan'>Naar het plan</a>"
+        "<header class='bar'><p class='brand'>Opschaalwijzer</p></header>"
+        "<main id='plan' class='doc' tabindex='-1'><h1>Opschaalplan</h1>"
+        "<p role='status'>Het plan wordt geladen…</p>"
+        "<noscript><p>Deze pagina heeft JavaScript nodig.</p></noscript></main>"
+        "<script src='/static/plan.js'></script></body></html>"
+    )
+    return HTMLResponse(page, headers=PAGE_HEADERS)

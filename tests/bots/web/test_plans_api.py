@@ -92,7 +92,7 @@ def test_a_share_token_reads_but_never_changes_and_can_be_revoked(plan):
 
 def test_correcting_phase_obstacles_stakeholders_and_business_case(plan):
     web, pid, owner, _ = plan
-    choices = web.client.get("/api/plans/questions").json()
+    choices = web.client.get("/api/plan-intake").json()
     assert 1 <= len(choices["questions"]) <= 8 and choices["questions"][0]["key"] == "innovation"
     assert "persoonsgegevens" in choices["warning"]
     phase = choices["phases"][-1]["key"]
@@ -247,3 +247,9 @@ def test_plans_never_reach_the_answer_cache_the_conversation_log_or_the_logs(web
     assert len(web.app.state.answer_cache._items) == 0
     with sqlite3.connect(web.stores.path) as db:
         assert db.execute("select count(*) from messages").fetchone()[0] == 0
+
+
+def test_a_wrong_method_names_every_method_of_the_path(web):
+    r = web.client.options("/api/plans/abc")
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
+    assert set(r.headers["allow"].split(", ")) >= {"GET", "PATCH"}
