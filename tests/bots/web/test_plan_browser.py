@@ -5,7 +5,6 @@ export, with an axe-core audit (WCAG 2.1 AA) in every state."""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -202,7 +201,9 @@ def test_keyboard_only_from_widget_intake_to_a_downloaded_docx(
     shot(plan, "grid", small, plan.locator("section[aria-labelledby='s-stakeholders']"))
 
     # "Nodig uit om mee te denken" drafts an invitation naming the innovation.
-    assert plan.locator("[id^=inv-send-]").count() >= 1, plan.locator("#s-obstacles").locator("xpath=..").inner_text()
+    assert plan.locator("[id^=inv-send-]").count() >= 1, (
+        plan.locator("#s-obstacles").locator("xpath=..").inner_text()
+    )
     # The invitation sits above the stakeholders: back up with Shift+Tab.
     tab_until(plan, lambda p: page_focus(p, "[id^=inv-send-]"), limit=200, key="Shift+Tab")
     plan.keyboard.press("Enter")
