@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.config import Settings, get_settings
 from assistant.service import Assistant
-from storage import Stores
+from plans.service import PlanService
+from storage import PlanStore, Stores
 
 from .cache import AnswerCache
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from pydantic_settings import BaseSettings
 from .metrics import Metrics
 from .routers import ask, conversations, feedback, health, intro, pages
+from .routers import plans as plan_api
 from .routers.pages import STATIC
 from .schemas import ERROR_TEXT, ErrorBody, FieldError, ValidationErrorBody
 from .security import (
@@ -135,6 +137,22 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, str, list[dict
     return code, detail, fields
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path. Starlette names only the first route that
+    matches the path, which is wrong where a path has a GET route and a PATCH route."""
+    from starlette.routing import Match
+
+    allowed = [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 def _phrase(status: int) -> str:
     import http
 
@@ -224,6 +242,7 @@ def create_app(
     app.state.metrics = metrics
     metrics.follow_llm(lambda: health.llm_status(assistant))
     app.state.answer_cache = AnswerCache(settings.answer_cache_seconds)
+    app.state.plans = PlanService(assistant, PlanStore(stores))
     app.state.warm_status = "not_started"
     app.state.start_warming = lambda: _start_warming(app)
 
@@ -247,8 +266,11 @@ def create_app(
             and exc.detail not in FRAMEWORK_DETAILS
             else default
         )
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return JSONResponse(
-            {"error": code, "detail": detail}, status_code=exc.status_code, headers=exc.headers
+            {"error": code, "detail": detail}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -256,8 +278,10 @@ def create_app(
         code, detail, fields = _validation_detail(exc)
         return JSONResponse({"error": code, "detail": detail, "fields": fields}, status_code=422)
 
-    for module in (ask, conversations, feedback, intro, health, pages):
+    for module in (ask, conversations, feedback, intro, health, pages, plan_api):
         app.include_router(module.router)
+    app.include_router(plan_api.intake_router)
+    app.include_router(plan_api.page_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     limiter = make_rate_limiter(settings)
@@ -278,9 +302,15 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization", "X-API-Key"],
-        expose_headers=["Retry-After"],
+        allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+        allow_headers=[
+            "Content-Type",
+            "Authorization",
+            "X-API-Key",
+            plan_api.OWNER_HEADER,
+            plan_api.TOKEN_HEADER,
+        ],
+        expose_headers=["Retry-After", "Content-Disposition"],
         max_age=600,
     )
     app.add_middleware(RefusedOriginLog, allowed_origins=origins)
@@ -358,6 +388,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
                 if not path.startswith("/curator"):
                     responses.setdefault("401", error(401))
     _add_links(schema)
+    plan_api.openapi_enums(components, app.state.plans)
     for name in ("AskRequest", "MessageRequest", "IntroRequest"):
         question = components.get(name, {}).get("properties", {}).get("question")
         if question is not None:

@@ -66,6 +66,25 @@
       rateLimited: (s) => `Even rustig aan: probeer het over ${s} seconden opnieuw.`,
       empty: "Typ eerst een vraag.",
       share: "Deel je ervaring",
+      plan: "Maak een opschaalplan",
+      planIntro: "Ik stel je hooguit acht korte vragen, één voor één. Daarna zie je wat ik herkende en kun je het corrigeren.",
+      planWarning: "Let op: zet geen persoonsgegevens van anderen in je antwoorden. Noem rollen (\"de teamleider\"), geen namen.",
+      planStep: (i, n) => `Vraag ${i} van ${n}`,
+      planNext: "Volgende",
+      planSkip: "Sla over",
+      planNeedName: "Geef de innovatie een naam van minstens twee tekens.",
+      planMaking: "Ik maak je plan en kijk wat ik herken…",
+      planDetected: "Dit heb ik herkend",
+      planPhase: "Fase",
+      planObstacles: "Obstakels",
+      planNone: "geen",
+      planWhy: "Waarom",
+      planCue: "signaalwoorden in je antwoorden",
+      planSource: "bron",
+      planConfirm: "Klopt, maak het plan",
+      planReady: "Je opschaalplan staat klaar.",
+      planOpen: "Open je opschaalplan",
+      planKeep: "Bewaar deze link: wie hem heeft, kan je plan wijzigen. Deel het plan met anderen via de deellink op de planpagina.",
       shareIntro: "Deel wat je probeerde, waar je tegenaan liep en wat je leerde. Een curator bekijkt het voordat het in de kennisbank komt.",
       fTitle: "Titel",
       fTried: "Wat heb je geprobeerd?",
@@ -125,6 +144,25 @@
       rateLimited: (s) => `Slow down a little: try again in ${s} seconds.`,
       empty: "Type a question first.",
       share: "Share your experience",
+      plan: "Make a scaling plan",
+      planIntro: "I will ask you at most eight short questions, one at a time. Then you see what I detected and can correct it.",
+      planWarning: "Note: do not enter other people's personal data. Name roles (\"the team lead\"), not people.",
+      planStep: (i, n) => `Question ${i} of ${n}`,
+      planNext: "Next",
+      planSkip: "Skip",
+      planNeedName: "Give the innovation a name of at least two characters.",
+      planMaking: "Making your plan and checking what I detect…",
+      planDetected: "What I detected",
+      planPhase: "Phase",
+      planObstacles: "Obstacles",
+      planNone: "none",
+      planWhy: "Why",
+      planCue: "cue words in your answers",
+      planSource: "source",
+      planConfirm: "Right, make the plan",
+      planReady: "Your scaling plan is ready.",
+      planOpen: "Open your scaling plan",
+      planKeep: "Keep this link: whoever has it can change your plan. Share the plan with others through the share link on the plan page.",
       shareIntro: "Share what you tried, what got in the way and what you learned. A curator reviews it before it enters the knowledge base.",
       fTitle: "Title",
       fTried: "What did you try?",
@@ -216,6 +254,16 @@ form.comment { display: block; margin-top: 8px; max-width: 100%; padding: 0; bor
 .share fieldset { border: 0; margin: 0; padding: 0; }
 .share .opt { display: flex; align-items: center; gap: 6px; font-weight: 400; margin-top: 2px; }
 .share .err { color: #a4000f; font-weight: 700; }
+.intake label, .intake legend { display: block; font-size: 14px; font-weight: 700; margin-top: 8px; }
+.intake textarea, .intake select { width: 100%; padding: 6px; border: 2px solid #6b6b6b; border-radius: 4px; font: inherit; font-size: 15px; background: #fff; color: #1a1a1a; }
+.intake textarea { min-height: 64px; resize: vertical; }
+.intake fieldset { border: 0; margin: 0; padding: 0; }
+.intake .opt { display: flex; align-items: center; gap: 6px; font-weight: 400; margin-top: 2px; }
+.intake .step { margin: 0; font-size: 13px; color: #3d3d3d; }
+.intake .warn { background: #fff3c4; border-left: 4px solid #8a6d00; padding: 6px 8px; }
+.intake .err { color: #a4000f; font-weight: 700; }
+.intake .answer { margin: 2px 0 8px; padding: 4px 8px; background: #e1eaf5; border-radius: 4px; }
+.intake .open-plan { display: inline-block; margin-top: 6px; }
 .examples .btn { font-size: 14px; min-height: 36px; }
 .error { color: #a4161a; font-weight: 600; }
 form { display: flex; gap: 8px; align-items: flex-end; padding: 10px; border-top: 1px solid #d0d7e1; background: #fff; }
@@ -475,6 +523,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         examples.append(h("button", { type: "button", class: "btn", onclick: () => this.ask(q) }, q));
       }
       examples.append(h("button", { type: "button", class: "btn share-open", onclick: () => this.openShare() }, t.share));
+      examples.append(h("button", { type: "button", class: "btn plan-open", onclick: () => this.openPlan() }, t.plan));
       m.el.replaceChildren(h("p", { class: "who" }, t.bot), h("div", { class: "text" }, h("p", {}, t.welcome)), examples);
     }
 
@@ -544,6 +593,148 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       this.messages.push(m);
       this.log.append(m.el);
       form.querySelector("input").focus();
+    }
+
+    /** "Maak een opschaalplan": the intake one question at a time, then what was detected, to
+     * correct, then a link to the plan page. The owner secret goes to the page in the link's
+     * fragment (never sent to a server); the widget does not keep it. */
+    async openPlan() {
+      const t = this.t;
+      const lang = this.uiLang;
+      const uid = Math.random().toString(36).slice(2, 8);
+      const box = h("div", { class: "intake" });
+      const m = { role: "plan", el: h("div", { class: "msg bot plan" }, h("p", { class: "who" }, t.plan), box) };
+      this.messages.push(m);
+      this.log.append(m.el);
+      let choices;
+      try {
+        const res = await fetch(new URL(`api/plan-intake?language=${lang}`, base), { headers: this.headers(false), credentials: "omit" });
+        if (!res.ok) throw Object.assign(new Error("questions"), { response: res });
+        choices = await res.json();
+      } catch (err) {
+        box.append(h("p", { class: "error", role: "alert" }, err && err.response ? await this.errorText(err.response) : await this.networkText()));
+        return;
+      }
+      box.append(h("p", {}, t.planIntro), h("p", { class: "warn" }, t.planWarning));
+      const questions = choices.questions.filter((q) => q.key !== "confirm");
+      const total = questions.length + 1;
+      const answers = { language: lang };
+      const done = h("div", { class: "answers" });
+      box.append(done);
+
+      const ask = (i) => {
+        if (i >= questions.length) return this.makePlan(box, answers, choices, total, uid);
+        const q = questions[i];
+        const id = `ow-plan-${q.key}-${uid}`;
+        const error = h("p", { class: "err", role: "alert" });
+        let field;
+        if (q.key === "ambition") {
+          field = h("fieldset", {}, h("legend", { id }, q.text),
+            ...choices.ambitions.map((a) => {
+              const rid = `${id}-${a.key}`;
+              return h("label", { class: "opt", for: rid }, h("input", { type: "radio", id: rid, name: `ambition-${uid}`, value: a.key, checked: a.key === "out" }), a.name);
+            }));
+        } else {
+          const area = h("textarea", { id, rows: "2", maxlength: q.key === "innovation" ? "300" : "2000", "aria-describedby": `${id}-step` });
+          area.addEventListener("keydown", (e) => {
+            if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              form.requestSubmit();
+            }
+          });
+          field = h("div", {}, h("label", { for: id }, q.text), area);
+        }
+        const next = h("button", { type: "submit", class: "btn primary" }, t.planNext);
+        const form = h("form", { class: "intake-q", novalidate: true }, h("p", { class: "step", id: `${id}-step` }, t.planStep(i + 1, total)), field, error, h("div", { class: "row" }, next));
+        form.addEventListener("submit", (e) => {
+          e.preventDefault();
+          let value;
+          if (q.key === "ambition") value = (form.querySelector("input:checked") || {}).value || "out";
+          else value = form.querySelector("textarea").value.trim();
+          if (q.key === "innovation" && value.length < 2) {
+            error.textContent = t.planNeedName;
+            form.querySelector("textarea").focus();
+            return;
+          }
+          answers[q.key] = value;
+          const shown = q.key === "ambition" ? choices.ambitions.find((a) => a.key === value).name : value || "—";
+          done.append(h("p", { class: "step" }, q.text), h("p", { class: "answer" }, shown));
+          form.remove();
+          ask(i + 1);
+        });
+        box.append(form);
+        this.scroll();
+        const first = form.querySelector("textarea") || form.querySelector("input:checked") || form.querySelector("input");
+        requestAnimationFrame(() => first.focus());
+      };
+      ask(0);
+    }
+
+    async makePlan(box, answers, choices, total, uid) {
+      const t = this.t;
+      const status = h("p", { role: "status" }, t.planMaking);
+      box.append(status);
+      let plan;
+      try {
+        const res = await this.post("api/plans", answers);
+        if (!res.ok) throw Object.assign(new Error("plan"), { response: res });
+        plan = await res.json();
+      } catch (err) {
+        status.replaceWith(h("p", { class: "error", role: "alert" }, err && err.response ? await this.errorText(err.response) : await this.networkText()));
+        return;
+      }
+      status.remove();
+      const reasons = plan.phase_reasons.map((r) => (r === "cue" ? t.planCue : `${t.planSource}: ${r}`)).join("; ");
+      const id = `ow-plan-phase-${uid}`;
+      const phase = h("select", { id }, choices.phases.map((p) => h("option", { value: p.key, selected: p.key === plan.phase }, p.name)));
+      const found = new Set(plan.obstacles.map((o) => o.key));
+      const boxes = choices.obstacles.map((o) => {
+        const cid = `ow-plan-o-${o.key}-${uid}`;
+        return h("label", { class: "opt", for: cid }, h("input", { type: "checkbox", id: cid, value: o.key, checked: found.has(o.key) }), o.name);
+      });
+      const error = h("p", { class: "err", role: "alert" });
+      const confirm = h("button", { type: "submit", class: "btn primary" }, t.planConfirm);
+      const confirmQ = (choices.questions.find((q) => q.key === "confirm") || {}).text || "";
+      const form = h(
+        "form",
+        { class: "intake-q detected", novalidate: true },
+        h("p", { class: "step" }, t.planStep(total, total)),
+        h("h3", { id: `${id}-h` }, t.planDetected),
+        h("p", {}, `${t.planPhase}: `, h("strong", {}, plan.phase_name || "—"), reasons ? ` (${t.planWhy}: ${reasons})` : ""),
+        h("p", {}, `${t.planObstacles}: `, h("strong", {}, plan.obstacles.map((o) => o.label).join(", ") || t.planNone)),
+        h("p", {}, confirmQ),
+        h("label", { for: id }, t.planPhase),
+        phase,
+        h("fieldset", {}, h("legend", {}, t.planObstacles), ...boxes),
+        error,
+        h("div", { class: "row" }, confirm),
+      );
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const obstacles = boxes.map((b) => b.querySelector("input")).filter((x) => x.checked).map((x) => x.value);
+        const changes = {};
+        if (phase.value && phase.value !== plan.phase) changes.phase = phase.value;
+        if (obstacles.slice().sort().join() !== [...found].sort().join()) changes.obstacles = obstacles;
+        confirm.setAttribute("aria-disabled", "true");
+        try {
+          if (Object.keys(changes).length) {
+            const headers = { ...this.headers(), "X-Plan-Owner": plan.owner_secret };
+            const res = await fetch(new URL(`api/plans/${encodeURIComponent(plan.plan_id)}`, base), { method: "PATCH", headers, body: JSON.stringify(changes), credentials: "omit" });
+            if (!res.ok) throw Object.assign(new Error("edit"), { response: res });
+          }
+        } catch (err) {
+          confirm.removeAttribute("aria-disabled");
+          error.textContent = err && err.response ? await this.errorText(err.response) : await this.networkText();
+          return;
+        }
+        const href = `${new URL(plan.page.replace(/^\//, ""), base).href}#eigenaar=${encodeURIComponent(plan.owner_secret)}`;
+        const link = h("a", { href, class: "btn primary open-plan", target: "_blank", rel: "noopener noreferrer" }, t.planOpen);
+        form.replaceWith(h("div", {}, h("p", { role: "status" }, t.planReady), link, h("p", { class: "step" }, t.planKeep)));
+        link.focus();
+      });
+      box.append(form);
+      this.scroll();
+      requestAnimationFrame(() => phase.focus());
     }
 
     headers(json = true) {
