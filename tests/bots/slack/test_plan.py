@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 import pytest
 import yaml
-from pydantic import SecretStr
 
 from bots.slack import planblocks as pb
 from tests.conftest import build
@@ -44,21 +43,20 @@ def plan_stack(plan_corpus, stub_slack, tmp_path):
     from plans.service import PlanService
     from storage import PlanStore, Stores
 
-    from .conftest import make_service
+    from .conftest import make_service, slack_config_for
 
     _, settings, embedder, store = plan_corpus
     settings = settings.model_copy(
         update={
             "data_dir": tmp_path / "data",
-            "slack_bot_token": SecretStr(BOT_TOKEN),
-            "slack_signing_secret": SecretStr(SIGNING_SECRET),
-            "slack_api_url": stub_slack.api_url,
             "public_url": "https://opschaal.example.nl",
         }
     )
     assistant = Assistant(settings, embedder=embedder, store=store)
     stores = Stores.from_settings(settings)
-    with TestClient(make_service(assistant, stores, settings)) as client:
+    with TestClient(
+        make_service(assistant, stores, settings, slack_config_for(stub_slack))
+    ) as client:
         yield client, PlanService(assistant, PlanStore(stores)), stores, stub_slack
 
 

@@ -26,18 +26,22 @@ def plan_apps(plan_corpus, tmp_path, no_sdk_env):
     """Two instances of the service on one database: a card answered on one, the next on the
     other, proves nothing of the intake lives in process memory."""
     from assistant.service import Assistant
+    from bots.teams.settings import TeamsSettings
     from bots.web.app import create_app
     from plans.service import PlanService
     from storage import PlanStore, Stores
 
     _, settings, embedder, store = plan_corpus
-    settings = settings.model_copy(
-        update={"data_dir": tmp_path / "data", "teams_dev": True, "host": "127.0.0.1"}
-    )
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data", "host": "127.0.0.1"})
     clients = []
     for _ in range(2):
         assistant = Assistant(settings, embedder=embedder, store=store)
-        app = create_app(settings, assistant, Stores.from_settings(settings))
+        app = create_app(
+            settings,
+            assistant,
+            Stores.from_settings(settings),
+            channels={"teams": TeamsSettings(dev=True, _env_file=None)},
+        )
         clients.append(TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50123)))
     for c in clients:
         c.__enter__()
