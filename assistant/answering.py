@@ -116,10 +116,13 @@ class Draft:
 class Answerer(Protocol):
     """What the service needs from an answerer. ``stream`` yields text deltas, then one final
     :class:`Draft`; ``condense`` may rewrite a follow-up into a standalone question (``None``:
-    use the heuristic); ``fallback`` is the answerer behind it, or ``None``."""
+    use the heuristic); ``fallback`` is the answerer behind it, or ``None``. ``paragraph``
+    writes one checked paragraph of a plan section when ``writes_paragraphs`` says it can
+    (``None``: the section keeps its template)."""
 
     name: str
     fallback: Answerer | None
+    writes_paragraphs: bool
 
     def answer(self, question: str, language: str, evidence: list[Evidence]) -> Draft: ...
 
@@ -128,6 +131,16 @@ class Answerer(Protocol):
     ) -> Iterator[str | Draft]: ...
 
     def condense(self, question: str, history: Sequence[Turn], language: str) -> str | None: ...
+
+    def paragraph(
+        self,
+        section: str,
+        facts: str,
+        language: str,
+        evidence: list[Evidence],
+        fallback: str,
+        names: Callable[[str], list[str]] | None = None,
+    ) -> Draft | None: ...
 
 
 def select_evidence(
@@ -315,6 +328,7 @@ class ExtractiveAnswerer:
 
     name = "extractive"
     fallback = None
+    writes_paragraphs = False
 
     def __init__(self, analyzer: Analyzer | None = None) -> None:
         self.analyzer = analyzer or Analyzer()
@@ -326,6 +340,18 @@ class ExtractiveAnswerer:
         yield self.answer(question, language, evidence)
 
     def condense(self, question: str, history: Sequence[Turn], language: str) -> str | None:
+        return None
+
+    def paragraph(
+        self,
+        section: str,
+        facts: str,
+        language: str,
+        evidence: list[Evidence],
+        fallback: str,
+        names: Callable[[str], list[str]] | None = None,
+    ) -> Draft | None:
+        # Without a model a plan section is its template; there is nothing to draft.
         return None
 
     # -- composition ---------------------------------------------------------------------------

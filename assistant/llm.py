@@ -374,6 +374,8 @@ Redact = Callable[[str, str], str | None]
 class LLMAnswerer:
     """Answers with a chat model; falls back to ``fallback`` whenever that is the safer answer."""
 
+    writes_paragraphs = True
+
     def __init__(
         self,
         settings: Settings,

@@ -691,7 +691,7 @@ class Assistant:
     @property
     def drafts_paragraphs(self) -> bool:
         """Whether a language model is configured to draft plan paragraphs."""
-        return callable(getattr(self.answerer, "paragraph", None))
+        return self.answerer.writes_paragraphs
 
     def names_in(self, text: str | None) -> list[str]:
         """Names of people (with or without consent) and contact details in ``text``. A drafted
@@ -710,8 +710,6 @@ class Assistant:
     ) -> Draft | None:
         """A language model's paragraph for a plan section, checked (sources, language, length,
         numbers, names), or ``fallback`` marked as such; ``None`` without a configured model."""
-        if not self.drafts_paragraphs:
-            return None
         return self.answerer.paragraph(
             section, facts, language, evidence, fallback, names=self.names_in
         )

@@ -107,6 +107,14 @@ def _visibility(meta: dict) -> str:
     return v if v in VISIBILITIES else "internal"
 
 
+def _by_visibility(metadatas: Sequence[dict | None]) -> dict[str, list[int]]:
+    """The row numbers of each audience's chunks."""
+    groups: dict[str, list[int]] = {v: [] for v in VISIBILITIES}
+    for i, meta in enumerate(metadatas):
+        groups[_visibility(meta or {})].append(i)
+    return groups
+
+
 def _merge(results: list[list[tuple[str, float]]], k: int) -> list[tuple[str, float]]:
     # Each collection returns cosine similarities, so the best k of the union is a plain merge.
     merged = sorted((hit for hits in results for hit in hits), key=lambda h: (-h[1], h[0]))
@@ -178,10 +186,7 @@ class ChromaStore:
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
         if not ids:
             return
-        groups: dict[str, list[int]] = {v: [] for v in VISIBILITIES}
-        for i, meta in enumerate(metadatas):
-            groups[_visibility(meta)].append(i)
-        for v, rows in groups.items():
+        for v, rows in _by_visibility(metadatas).items():
             if not rows:
                 continue
             # A document whose visibility changed keeps its chunk ids: leave no copy behind in
@@ -222,10 +227,7 @@ class ChromaStore:
             got = legacy.get(
                 limit=_PAGE, offset=offset, include=["embeddings", "metadatas", "documents"]
             )
-            groups: dict[str, list[int]] = {v: [] for v in VISIBILITIES}
-            for i, meta in enumerate(got["metadatas"]):
-                groups[_visibility(meta or {})].append(i)
-            for v, rows in groups.items():
+            for v, rows in _by_visibility(got["metadatas"]).items():
                 if rows:
                     self._collection(v).upsert(
                         ids=[got["ids"][i] for i in rows],

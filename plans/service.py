@@ -134,6 +134,22 @@ class PlanNotFound(UserError):
     """Unknown plan, or one the caller may not see (the same words for both)."""
 
 
+class TaskNotFound(UserError):
+    """A task id that is not in the plan."""
+
+
+def plan_people(view: dict) -> list[tuple[dict, dict]]:
+    """Each consenting person of a plan view once, with the first obstacle they faced: a person
+    who met several of the plan's obstacles is listed, and invited, once."""
+    people, seen = [], set()
+    for ob in view["obstacles"]:
+        for person in ob["people"]:
+            if person["id"] not in seen:
+                seen.add(person["id"])
+                people.append((person, ob))
+    return people
+
+
 def _content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(fold(text)) if len(w) >= 4 and w not in ALL_STOP}
 
@@ -276,7 +292,10 @@ class PlanService:
         """The whole plan as the channels show it, with its numbered sources. Never calls a
         language model: drafted paragraphs are the stored ones (see :meth:`draft`)."""
         row = self._access(plan_id, viewer, token)
-        return self._compose(plan_id, row)[0]
+        view = self._compose(plan_id, row)[0]
+        # Derived from the row already read: channels need not read the plan a second time.
+        view["access"] = "owner" if viewer and row["owner"] == viewer else "shared"
+        return view
 
     def _compose(self, plan_id: str, row: dict) -> tuple[dict, dict[int, Evidence]]:
         """The view, and the evidence behind each of its source numbers (for drafting)."""
@@ -497,7 +516,7 @@ class PlanService:
         try:
             self.store.update_task(plan_id, task_id, actor, **fields)
         except NotFound:
-            raise UserError(f"taak '{task_id}' bestaat niet in dit plan") from None
+            raise TaskNotFound(f"taak '{task_id}' bestaat niet in dit plan") from None
         except ValueError:
             raise UserError("status moet open, bezig of klaar zijn") from None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from plans.service import AMBITION_NAMES, PlanService
+from plans.service import AMBITION_NAMES, PlanService, plan_people
 
 from . import blocks as bk
 
@@ -311,12 +311,7 @@ def plan_blocks(view: dict) -> list[dict]:
                 block_id=f"task:{pid}:{task['id']}",
             )
         )
-    people, seen = [], set()
-    for ob in view["obstacles"]:
-        for person in ob["people"]:
-            if person["id"] not in seen:
-                seen.add(person["id"])
-                people.append((person, ob))
+    people = plan_people(view)
     if people:
         blocks.append(bk.section(f"*{t(lang, 'people')}*"))
     for person, ob in people[:3]:

@@ -22,7 +22,7 @@ from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import TurnContext
 
 from assistant.service import UserError, consenting_people
-from plans.service import AMBITION_NAMES, QUESTIONS, PlanService
+from plans.service import AMBITION_NAMES, QUESTIONS, PlanService, plan_people
 from storage import PlanStore
 
 from .cards import SCHEMA, SUBMIT_KEY, attachment, teams_chat_link
@@ -320,12 +320,7 @@ def plan_card(view: dict) -> dict:
                 ],
             }
         )
-    people, seen = [], set()
-    for ob in view["obstacles"]:
-        for person in ob["people"]:
-            if person["id"] not in seen:
-                seen.add(person["id"])
-                people.append((person, ob))
+    people = plan_people(view)
     if people:
         body.append(_text(t(lang, "people"), weight="Bolder", separator=True, spacing="Medium"))
         body.append(

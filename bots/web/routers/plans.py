@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse
 from assistant.service import PersonUnavailable, UserError
 from plans.export import export as write_export
 from plans.export import grid_png
-from plans.service import PlanNotFound, PlanService
+from plans.service import PlanNotFound, PlanService, TaskNotFound
 
 from ..plan_schemas import (
     ChatRequest,
@@ -55,10 +55,6 @@ MEDIA_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
-}
-WARNING = {
-    "nl": "Zet geen persoonsgegevens van anderen in je antwoorden: noem rollen, geen namen.",
-    "en": "Do not enter other people's personal data: name roles, not people.",
 }
 
 
@@ -116,16 +112,12 @@ def _run(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except PlanNotFound as exc:
         raise _not_found(exc) from None
+    except TaskNotFound as exc:
+        raise ApiError(404, "task_not_found", str(exc)) from None
     except PersonUnavailable as exc:
         raise ApiError(404, "person_unavailable", str(exc)) from None
     except UserError as exc:
         raise ApiError(422, "invalid_plan", str(exc)) from None
-
-
-def _view(plans: PlanService, plan_id: str, caller: Caller) -> dict:
-    view = _run(plans.view, plan_id, caller.owner, caller.token)
-    owned = caller.owner is not None and plans.store.get(plan_id)["owner"] == caller.owner
-    return {**view, "access": "owner" if owned else "shared"}
 
 
 # Not under /api/plans/: a fixed name there would share its path with /api/plans/{plan_id}.
@@ -147,7 +139,7 @@ def questions(plans: PlansDep, language: Literal["nl", "en"] = "nl") -> dict:
         "obstacles": [
             {"key": k, "name": a.analyse_label(k, language) or k} for k in a.obstacle_keys()
         ],
-        "warning": WARNING[language],
+        "warning": plans.privacy_note(language),
     }
 
 
@@ -194,7 +186,7 @@ def create_plan(body: PlanIntakeRequest, plans: PlansDep) -> dict:
 )
 def get_plan(plan_id: str, plans: PlansDep, caller: CallerDep) -> dict:
     """Voor de eigenaar (`X-Plan-Owner`) of met een deellink (`X-Plan-Token`)."""
-    return _view(plans, plan_id, caller)
+    return _run(plans.view, plan_id, caller.owner, caller.token)
 
 
 @router.patch(
@@ -211,7 +203,7 @@ def edit_plan(plan_id: str, body: PlanEditRequest, plans: PlansDep, caller: Call
         _run(plans.edit, plan_id, _owner(caller), changes)
     else:
         _run(plans.owned, plan_id, _owner(caller))
-    return _view(plans, plan_id, caller)
+    return _run(plans.view, plan_id, caller.owner, caller.token)
 
 
 @router.post(
@@ -239,9 +231,6 @@ def update_task(
     fields = body.model_dump(exclude_none=True)
     if "due" in fields:
         fields["due"] = fields["due"].isoformat()
-    _run(plans.owned, plan_id, _owner(caller))
-    if task_id not in {t["id"] for t in plans.store.tasks(plan_id)}:
-        raise ApiError(404, "task_not_found", f"taak '{task_id}' bestaat niet in dit plan")
     _run(plans.set_task, plan_id, _owner(caller), task_id, **fields)
     return {"id": task_id}
 

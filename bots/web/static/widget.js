@@ -68,7 +68,6 @@
       share: "Deel je ervaring",
       plan: "Maak een opschaalplan",
       planIntro: "Ik stel je hooguit acht korte vragen, één voor één. Daarna zie je wat ik herkende en kun je het corrigeren.",
-      planWarning: "Let op: zet geen persoonsgegevens van anderen in je antwoorden. Noem rollen (\"de teamleider\"), geen namen.",
       planStep: (i, n) => `Vraag ${i} van ${n}`,
       planNext: "Volgende",
       planSkip: "Sla over",
@@ -146,7 +145,6 @@
       share: "Share your experience",
       plan: "Make a scaling plan",
       planIntro: "I will ask you at most eight short questions, one at a time. Then you see what I detected and can correct it.",
-      planWarning: "Note: do not enter other people's personal data. Name roles (\"the team lead\"), not people.",
       planStep: (i, n) => `Question ${i} of ${n}`,
       planNext: "Next",
       planSkip: "Skip",
@@ -615,7 +613,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         box.append(h("p", { class: "error", role: "alert" }, err && err.response ? await this.errorText(err.response) : await this.networkText()));
         return;
       }
-      box.append(h("p", {}, t.planIntro), h("p", { class: "warn" }, t.planWarning));
+      box.append(h("p", {}, t.planIntro), h("p", { class: "warn" }, choices.warning));
       const questions = choices.questions.filter((q) => q.key !== "confirm");
       const total = questions.length + 1;
       const answers = { language: lang };
