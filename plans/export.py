@@ -54,6 +54,8 @@ _L = {
         "grid": "Invloed-belangmatrix",
         "cue": "signaalwoorden in de intake",
         "corrected": "door de gebruiker gecorrigeerd",
+        "cue_chat": "signaalwoorden in je antwoorden",
+        "corrected_chat": "door jou gecorrigeerd",
         "reach": "draait nu al bij meerdere organisaties",
         "drafted": "Opgesteld door een taalmodel ({model}) uit de genummerde bronnen, "
         "automatisch gecontroleerd; controleer het zelf.",
@@ -104,6 +106,8 @@ _L = {
         "grid": "Influence/interest grid",
         "cue": "cue words in the intake",
         "corrected": "corrected by the user",
+        "cue_chat": "cue words in your answers",
+        "corrected_chat": "corrected by you",
         "reach": "already runs in several organisations",
         "drafted": "Drafted by a language model ({model}) from the numbered sources, checked "
         "automatically; check it yourself.",
@@ -124,20 +128,14 @@ def _refs(ns: list[int]) -> str:
     return "".join(f"[{n}]" for n in ns)
 
 
-def _reasons(view: dict, L: dict) -> str:
-    return (
-        "; ".join(
-            L["cue"]
-            if r == "cue"
-            else L["corrected"]
-            if r == "corrected"
-            else L["reach"]
-            if r == "reach"
-            else f"{L['sourced']}: {r}"
-            for r in view["phase_reasons"]
-        )
-        or "—"
-    )
+def phase_reasons_text(reasons: list[str], language: str, *, document: bool = False) -> str:
+    """Why the plan is in its phase, in words: in a chat to the user ("door jou gecorrigeerd"),
+    in an export about the plan ("door de gebruiker gecorrigeerd"). Anything else in the list
+    is a source document's id."""
+    L = _L.get(language, _L["nl"])
+    voice = "" if document else "_chat"
+    words = {"cue": L["cue" + voice], "corrected": L["corrected" + voice], "reach": L["reach"]}
+    return "; ".join(words.get(r) or f"{L['sourced']}: {r}" for r in reasons)
 
 
 def _money(x: float) -> str:
@@ -181,7 +179,15 @@ def sections(view: dict) -> list[tuple[str, list]]:
         (L["ambition"], [("p", f"{view['ambition_name']} {_refs(view['ambition_sources'])}")])
     )
     out.append(
-        (L["phase"], [("p", f"{view['phase_name'] or '—'}. {L['why']}: {_reasons(view, L)}")])
+        (
+            L["phase"],
+            [
+                (
+                    "p",
+                    f"{view['phase_name'] or '—'}. {L['why']}: {phase_reasons_text(view['phase_reasons'], view.get('language', 'nl'), document=True) or '—'}",
+                )
+            ],
+        )
     )
     ob_blocks: list = prose("obstacles")
     for o in view["obstacles"]:

@@ -25,6 +25,7 @@ from assistant.text import ALL_STOP, fold
 from storage import NotFound, PlanStore
 
 from .drafts import TITLES, fingerprint, section_inputs
+from .export import phase_reasons_text
 from .models import AMBITIONS, CaseRow, Intake, Stakeholder
 
 RULES_FILE = Path(__file__).with_name("stakeholders.yaml")
@@ -382,6 +383,7 @@ class PlanService:
             "phase": p["phase"],
             "phase_name": phase_name,
             "phase_reasons": p["phase_reasons"],
+            "phase_reason_text": phase_reasons_text(p["phase_reasons"], lang),
             "phase_sources": phase_sources,
             "obstacles": obstacles,
             "stakeholders": p["stakeholders"],

@@ -38,9 +38,6 @@ _T = {
         "made": "Je opschaalplan *{name}* is gemaakt.",
         "phase": "Herkende fase",
         "why": "waarom",
-        "cue": "signaalwoorden in je antwoorden",
-        "corrected": "door jou aangepast",
-        "source": "bron",
         "obstacles": "Herkende obstakels",
         "none": "geen",
         "fix_phase": "Klopt de fase niet? Kies de juiste:",
@@ -83,9 +80,6 @@ _T = {
         "made": "Your scaling plan *{name}* is ready.",
         "phase": "Detected phase",
         "why": "why",
-        "cue": "cue words in your answers",
-        "corrected": "corrected by you",
-        "source": "source",
         "obstacles": "Detected obstacles",
         "none": "none",
         "fix_phase": "Phase not right? Pick the right one:",
@@ -213,24 +207,11 @@ def intake_values(view: dict) -> dict:
 
 
 # -- what was detected ----------------------------------------------------------------------------
-def _reasons(view: dict) -> str:
-    lang = view["language"]
-    parts = [
-        t(lang, "cue")
-        if r == "cue"
-        else t(lang, "corrected")
-        if r == "corrected"
-        else f"{t(lang, 'source')}: {r}"
-        for r in view["phase_reasons"]
-    ]
-    return bk.escape("; ".join(parts))
-
-
 def detected_blocks(view: dict, step_plan: list[dict], obstacle_labels: dict[str, str]) -> list:
     """The DM after the intake: phase with reasons, obstacles, and menus to correct both."""
     lang = view["language"]
     phase = view["phase_name"] or t(lang, "none")
-    why = _reasons(view)
+    why = bk.escape(view["phase_reason_text"])
     lines = [
         t(lang, "made").format(name=bk.escape(bk.cut(view["intake"]["innovation"], 200))),
         f"*{t(lang, 'phase')}:* {bk.escape(phase)}"

@@ -63,9 +63,6 @@ _T = {
         "phase": "Fase",
         "obstacles": "Obstakels",
         "why": "waarom",
-        "cue": "signaalwoorden in je antwoorden",
-        "corrected": "door jou aangepast",
-        "source": "bron",
         "none": "geen",
         "fix": "Pas aan",
         "ok": "Klopt, toon mijn plan",
@@ -105,9 +102,6 @@ _T = {
         "phase": "Phase",
         "obstacles": "Obstacles",
         "why": "why",
-        "cue": "cue words in your answers",
-        "corrected": "corrected by you",
-        "source": "source",
         "none": "none",
         "fix": "Correct",
         "ok": "Right, show my plan",
@@ -217,22 +211,10 @@ def question_card(
     return _card(body, [_submit(t(lang, "done" if last else "next"), "plan_intake", **data)])
 
 
-def _reasons(view: dict) -> str:
-    lang = view["language"]
-    return "; ".join(
-        t(lang, "cue")
-        if r == "cue"
-        else t(lang, "corrected")
-        if r == "corrected"
-        else f"{t(lang, 'source')}: {r}"
-        for r in view["phase_reasons"]
-    )
-
-
 def summary_card(view: dict, step_plan: list[dict], obstacle_labels: dict[str, str]) -> dict:
     """What was detected, with choice sets to correct the phase and the obstacles."""
     lang, pid = view["language"], view["id"]
-    why = _reasons(view)
+    why = view["phase_reason_text"]
     phase = view["phase_name"] or t(lang, "none")
     body = [
         _text(t(lang, "detected"), weight="Bolder", size="Medium"),

@@ -135,6 +135,9 @@ class PlanCreated(OpenModel):
     phase: str | None = None
     phase_name: str | None = None
     phase_reasons: list[str]
+    phase_reason_text: str = Field(
+        description="Waarom deze fase, in woorden, in de taal van het plan."
+    )
     obstacles: list[DetectedObstacle]
 
 
@@ -159,6 +162,9 @@ class PlanView(OpenModel):
     phase: str | None = None
     phase_name: str | None = None
     phase_reasons: list[str]
+    phase_reason_text: str = Field(
+        description="Waarom deze fase, in woorden, in de taal van het plan."
+    )
     obstacles: list[dict[str, Any]]
     stakeholders: list[dict[str, Any]]
     suggested_stakeholders: list[dict[str, Any]]

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 
 from assistant.service import PersonUnavailable, UserError
 from plans.export import export as write_export
-from plans.export import grid_png
+from plans.export import grid_png, phase_reasons_text
 from plans.service import PlanNotFound, PlanService, TaskNotFound
 
 from ..plan_schemas import (
@@ -167,6 +167,7 @@ def create_plan(body: PlanIntakeRequest, plans: PlansDep) -> dict:
         "phase": p["phase"],
         "phase_name": a.phase_name(p["phase"], lang),
         "phase_reasons": p["phase_reasons"],
+        "phase_reason_text": phase_reasons_text(p["phase_reasons"], lang),
         "obstacles": [
             {
                 "key": k,

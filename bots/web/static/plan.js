@@ -29,8 +29,6 @@
       ambition: "Opschaalambitie",
       phase: "Fase",
       why: "Waarom deze fase",
-      cue: "signaalwoorden in je antwoorden",
-      corrected: "door jou gecorrigeerd",
       source: "bron",
       correct: "Klopt het niet? Corrigeer fase en obstakels",
       phaseLabel: "Fase",
@@ -121,8 +119,6 @@
       ambition: "Scaling ambition",
       phase: "Phase",
       why: "Why this phase",
-      cue: "cue words in your answers",
-      corrected: "corrected by you",
       source: "source",
       correct: "Not right? Correct the phase and obstacles",
       phaseLabel: "Phase",
@@ -328,7 +324,7 @@
       section("s-ambition", t.ambition, h("p", {}, plan.ambition_name, " ", refs(plan.ambition_sources))),
     );
 
-    const reasons = plan.phase_reasons.map((r) => (r === "cue" ? t.cue : r === "corrected" ? t.corrected : `${t.source}: ${r}`)).join("; ") || "—";
+    const reasons = plan.phase_reason_text || "—";
     const phaseBody = [h("p", {}, h("strong", {}, plan.phase_name || "—"), ". ", `${t.why}: ${reasons}`)];
     if (owner() && choices) phaseBody.push(correctionForm());
     parts.push(section("s-phase", t.phase, ...phaseBody));

@@ -78,8 +78,6 @@
       planObstacles: "Obstakels",
       planNone: "geen",
       planWhy: "Waarom",
-      planCue: "signaalwoorden in je antwoorden",
-      planSource: "bron",
       planConfirm: "Klopt, maak het plan",
       planReady: "Je opschaalplan staat klaar.",
       planOpen: "Open je opschaalplan",
@@ -155,8 +153,6 @@
       planObstacles: "Obstacles",
       planNone: "none",
       planWhy: "Why",
-      planCue: "cue words in your answers",
-      planSource: "source",
       planConfirm: "Right, make the plan",
       planReady: "Your scaling plan is ready.",
       planOpen: "Open your scaling plan",
@@ -682,7 +678,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         return;
       }
       status.remove();
-      const reasons = plan.phase_reasons.map((r) => (r === "cue" ? t.planCue : `${t.planSource}: ${r}`)).join("; ");
+      const reasons = plan.phase_reason_text;
       const id = `ow-plan-phase-${uid}`;
       const phase = h("select", { id }, choices.phases.map((p) => h("option", { value: p.key, selected: p.key === plan.phase }, p.name)));
       const found = new Set(plan.obstacles.map((o) => o.key));
