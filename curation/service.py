@@ -246,6 +246,36 @@ class Sharing:
             "plan_invitations_deleted": store.forget_invitations(person["id"]),
         }
 
+    def _web_owners(self, links) -> list[str]:
+        from assistant.service import UserError
+        from plans.service import PlanService
+
+        try:
+            return sorted({PlanService.web_owner_of_link(link) for link in links})
+        except UserError as exc:
+            raise SharingError(str(exc)) from None
+
+    def export_web_plans(self, links) -> dict:
+        """Plans a web user owns, found through their plan links (AVG inzage). A web owner is
+        stored only as a digest of the secret in their link, so the link is the only way in."""
+        from storage import PlanStore
+
+        store = PlanStore(self.stores)
+        owned = [p for key in self._web_owners(links) for p in store.owned_by(key)]
+        for p in owned:
+            p["tasks"] = store.tasks(p["id"])
+            p["invitations"] = store.invitations(p["id"])
+            p["history"] = store.events(p["id"])
+        return {"web_plans": owned}
+
+    def delete_web_plans(self, links) -> dict:
+        """Delete every plan of the web owners behind these links, with tasks, invitations,
+        share links and audit trail (AVG verwijdering)."""
+        from storage import PlanStore
+
+        store = PlanStore(self.stores)
+        return {"web_plans_deleted": sum(store.delete_owned_by(k) for k in self._web_owners(links))}
+
     def _doc_metas(self) -> list[dict]:
         from assistant.index import read_manifest
 

@@ -10,6 +10,7 @@ is looked up then — a person who withdraws consent disappears from every view.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import urllib.parse
 from datetime import UTC, datetime
@@ -667,6 +668,30 @@ class PlanService:
         return self.store.revoke(plan_id, token, actor)
 
     # -- AVG -------------------------------------------------------------------------------------
+    @staticmethod
+    def web_owner(secret: str) -> str:
+        """The owner a web owner secret stands for. Only this digest is stored, so a copy of the
+        database opens no plan, and a web user is found again only through their secret."""
+        return "web:" + hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+
+    @staticmethod
+    def web_owner_of_link(link: str) -> str:
+        """The owner behind a plan link as the widget gives it (``…/plan/ID#eigenaar=SECRET``)
+        or the bare secret: what a web user can hand in for AVG inzage or verwijdering."""
+        link = link.strip()
+        if "#" in link:
+            secret = urllib.parse.parse_qs(link.split("#", 1)[1]).get("eigenaar", [""])[0]
+        elif "://" in link or "/plan/" in link:
+            secret = ""
+        else:
+            secret = link
+        if len(secret) < 20 or len(secret) > 200:
+            raise UserError(
+                "geef de planlink met #eigenaar=… (of het eigenaarsgeheim zelf); "
+                "een deellink of een link zonder geheim wijst geen eigenaar aan"
+            )
+        return PlanService.web_owner(secret)
+
     @staticmethod
     def owner_keys(person: dict) -> list[str]:
         """The owner keys a directory person's own plans are stored under, per channel."""

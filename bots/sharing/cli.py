@@ -210,30 +210,64 @@ person_app = typer.Typer(
 )
 
 
+#: A web user is no directory person: their plans are found through the link the widget gave.
+PlanLinkOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plan-link",
+        help="planlink van een webgebruiker (…/plan/ID#eigenaar=…) of het eigenaarsgeheim; "
+        "herhaalbaar",
+    ),
+]
+PersonArg = Annotated[
+    str | None, typer.Argument(help="id uit de mensenlijst (weg te laten met --plan-link)")
+]
+
+
+def _who(person_id: str | None, links: list[str] | None) -> None:
+    if not person_id and not links:
+        raise CliError("geef een persoon-id, of --plan-link voor de plannen van een webgebruiker")
+
+
 @person_app.command("export")
-def person_export(person_id: str, index: IndexOpt = None) -> None:
+def person_export(
+    person_id: PersonArg = None, plan_link: PlanLinkOpt = None, index: IndexOpt = None
+) -> None:
     """Exporteer alles wat over een persoon is opgeslagen, als JSON.
 
-    Voorbeeld: opschaal person export sanne-van-dijk > sanne.json
+    Voorbeelden: opschaal person export sanne-van-dijk > sanne.json;
+    opschaal person export --plan-link 'https://…/plan/ID#eigenaar=…' > plannen.json
     """
+    _who(person_id, plan_link)
     sharing = _sharing(index)
-    data = _wrap(lambda: sharing.export_person(person_id))
+    data = _wrap(lambda: sharing.export_person(person_id)) if person_id else {}
+    if plan_link:
+        data.update(_wrap(lambda: sharing.export_web_plans(plan_link)))
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
 
 
 @person_app.command("delete")
 def person_delete(
-    person_id: str,
+    person_id: PersonArg = None,
+    plan_link: PlanLinkOpt = None,
     yes: Annotated[bool, typer.Option("--yes", help="niet om bevestiging vragen")] = False,
     index: IndexOpt = None,
 ) -> None:
     """Verwijder de gegevens van een persoon (naam blijft alleen bewaard om hem onherkenbaar te maken).
 
-    Voorbeeld: opschaal person delete sanne-van-dijk --yes
+    Voorbeelden: opschaal person delete sanne-van-dijk --yes;
+    opschaal person delete --plan-link 'https://…/plan/ID#eigenaar=…' --yes
     """
-    if not yes and not typer.confirm(f"Gegevens van {person_id} verwijderen?", default=False):
+    _who(person_id, plan_link)
+    what = person_id or "deze webgebruiker"
+    if not yes and not typer.confirm(f"Gegevens van {what} verwijderen?", default=False):
         raise typer.Exit(1)
     sharing = _sharing(index)
+    if plan_link:
+        gone = _wrap(lambda: sharing.delete_web_plans(plan_link))["web_plans_deleted"]
+        out.print(f"Verwijderd: {gone} plan(nen) van de webgebruiker.")
+    if not person_id:
+        return
     result = _wrap(lambda: sharing.delete_person(person_id))
     out.print(
         f"Verwijderd: {person_id}; {result['contributions_anonymised']} bijdrage(n) geanonimiseerd."

@@ -131,6 +131,43 @@ def validate_manifest(manifest: dict, files: dict[str, bytes]) -> list[str]:
             scopes = bot.get("scopes") if isinstance(bot, dict) else None
             if not isinstance(scopes, list) or not scopes or not set(scopes) <= BOT_SCOPES:
                 problems.append(f"'bots[{i}].scopes' moet uit {sorted(BOT_SCOPES)} komen")
+            problems += _command_problems(
+                i, bot.get("commandLists") if isinstance(bot, dict) else None
+            )
+    return problems
+
+
+def _command_problems(i: int, lists) -> list[str]:
+    """The command menu: Teams refuses a scope listed twice, more than ten commands in a list, a
+    title over 32 or a description over 128 characters."""
+    if lists is None:
+        return []
+    if not isinstance(lists, list):
+        return [f"'bots[{i}].commandLists' moet een lijst zijn"]
+    problems, seen = [], set()
+    for j, cl in enumerate(lists):
+        where = f"bots[{i}].commandLists[{j}]"
+        scopes = cl.get("scopes") if isinstance(cl, dict) else None
+        commands = cl.get("commands") if isinstance(cl, dict) else None
+        if not isinstance(scopes, list) or not isinstance(commands, list):
+            problems.append(f"'{where}' moet 'scopes' en 'commands' hebben")
+            continue
+        if seen & set(scopes):
+            problems.append(
+                f"'{where}': scope {sorted(seen & set(scopes))} staat al in een andere lijst"
+            )
+        seen |= set(scopes)
+        if len(commands) > 10:
+            problems.append(f"'{where}' heeft {len(commands)} commando's (maximaal 10)")
+        for c in commands:
+            title = c.get("title") if isinstance(c, dict) else None
+            desc = c.get("description") if isinstance(c, dict) else None
+            if not isinstance(title, str) or not title or len(title) > 32:
+                problems.append(f"'{where}': commandotitel {title!r} moet 1 tot 32 tekens zijn")
+            if not isinstance(desc, str) or len(desc) > 128:
+                problems.append(
+                    f"'{where}': omschrijving van {title!r} moet hooguit 128 tekens zijn"
+                )
     return problems
 
 

@@ -407,13 +407,38 @@ class TeamsPlans:
         return await asyncio.to_thread(fn, *args, **kw)
 
     async def send_plan(
-        self, context: TurnContext, plan_id: str, owner: str, note: str | None = None
+        self,
+        context: TurnContext,
+        plan_id: str,
+        owner: str,
+        note: str | None = None,
+        ticked: str | None = None,
     ):
+        """The plan card. After a tick (``ticked``: the task id), the card the button was pressed
+        on is updated in place (Teams gives its id as the submit's replyToId), so the chat keeps
+        one current plan card instead of a new one per tick; when that fails, a new card is sent."""
         view = await self._run(self.plans.view, plan_id, owner)
         card = plan_card(view)
+        if ticked:
+            title = next((x["title"] for x in view["tasks"] if x["id"] == ticked), "")
+            note = (
+                f"{t(view['language'], 'ticked')}: {title}"
+                if title
+                else t(view["language"], "ticked")
+            )
         if note:
             card["body"].insert(0, _text(note, color="Good"))
-        await context.send_activity(_message(card, view["intake"]["innovation"]))
+        activity = _message(card, view["intake"]["innovation"])
+        card_id = context.activity.reply_to_id
+        if ticked and card_id:
+            activity.id = card_id
+            try:
+                await context.update_activity(activity)
+                return
+            except Exception as exc:  # an old card Teams no longer lets us change
+                log.warning("Teams: kaart bijwerken mislukt (%s)", type(exc).__name__)
+                activity.id = None
+        await context.send_activity(activity)
 
     async def on_text(
         self, context: TurnContext, kind: str, lang: str, rest: str, group: bool
@@ -479,7 +504,7 @@ class TeamsPlans:
                 if not isinstance(task, str):
                     raise UserError(t(lang, "bad"))
                 await self._run(self.plans.set_task, pid, owner, task, status="klaar")
-                await self.send_plan(context, pid, owner, note=t(lang, "ticked"))
+                await self.send_plan(context, pid, owner, ticked=task)
             elif kind == "plan_next":
                 result = await self._run(self.plans.chat, pid, owner, "wat nu?")
                 await context.send_activity(_steps_text(result, lang))

@@ -164,3 +164,43 @@ def test_bad_input_gets_one_line(env, plan_id, tmp_path):
         opschaal("plan", "export", plan_id, "--format", "odt", cwd=tmp_path, env=env)
     )
     assert "bestaat niet" in one_error_line(opschaal("plan", "show", "nope", cwd=tmp_path, env=env))
+
+
+def test_person_export_and_delete_cover_a_web_users_plans_by_their_link(env, plan_world, tmp_path):
+    """A web owner is stored only as a digest of the secret in their plan link: the link they
+    hand in is how `opschaal person export|delete` finds their plans, and nobody else's."""
+    import secrets as pysecrets
+
+    from plans.service import PlanService
+    from storage import PlanStore, Stores
+
+    svc = PlanService(
+        plan_world["assistant"], PlanStore(Stores.from_settings(plan_world["settings"]))
+    )
+    secret, other = pysecrets.token_urlsafe(32), pysecrets.token_urlsafe(32)
+    mine = svc.create(PlanService.web_owner(secret), STRAATSEIN)
+    theirs = svc.create(PlanService.web_owner(other), STRAATSEIN)
+    link = f"http://127.0.0.1:8000/plan/{mine}#eigenaar={secret}"
+
+    r = opschaal("person", "export", "--plan-link", link, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert [p["id"] for p in data["web_plans"]] == [mine]
+    assert data["web_plans"][0]["tasks"] and data["web_plans"][0]["history"]
+    assert secret not in r.stdout, "the export holds the digest, never the secret"
+
+    share = f"http://127.0.0.1:8000/plan/{mine}#deel={pysecrets.token_urlsafe(24)}"
+    assert "eigenaar" in one_error_line(
+        opschaal("person", "export", "--plan-link", share, cwd=tmp_path, env=env)
+    )
+    assert "--plan-link" in one_error_line(opschaal("person", "export", cwd=tmp_path, env=env))
+
+    r = opschaal("person", "delete", "--plan-link", secret, "--yes", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "1 plan(nen)" in r.stdout
+    assert svc.store.owned_by(PlanService.web_owner(secret)) == []
+    assert [p["id"] for p in svc.store.owned_by(PlanService.web_owner(other))] == [theirs]
+    again = json.loads(
+        opschaal("person", "export", "--plan-link", link, cwd=tmp_path, env=env).stdout
+    )
+    assert again == {"web_plans": []}

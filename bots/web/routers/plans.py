@@ -10,7 +10,6 @@ conversation log.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import secrets
 import tempfile
@@ -59,9 +58,8 @@ MEDIA_TYPES = {
 
 
 def owner_key(secret: str) -> str:
-    """The owner a web secret stands for. Only this digest is stored, so a copy of the database
-    opens no plan."""
-    return "web:" + hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+    """The owner a web secret stands for (``PlanService.web_owner``: only a digest is stored)."""
+    return PlanService.web_owner(secret)
 
 
 def get_plans(request: Request) -> PlanService:
@@ -143,12 +141,36 @@ def questions(plans: PlansDep, language: Literal["nl", "en"] = "nl") -> dict:
     }
 
 
+#: OpenAPI links from a new plan to what its owner can do with it: clients (and schemathesis'
+#: stateful phase) follow them with the plan id and the owner secret from the 201 answer.
+_OWNER_OPS = {
+    "GetPlan": "get_plan_api_plans__plan_id__get",
+    "EditPlan": "edit_plan_api_plans__plan_id__patch",
+    "AddTask": "add_task_api_plans__plan_id__tasks_post",
+    "Chat": "chat_api_plans__plan_id__chat_post",
+    "Invite": "invite_api_plans__plan_id__invitations_post",
+    "Share": "share_api_plans__plan_id__shares_post",
+    "Export": "export_api_plans__plan_id__export_get",
+    "Grid": "grid_api_plans__plan_id__grid_png_get",
+}
+PLAN_LINKS = {
+    name: {
+        "operationId": op,
+        "parameters": {
+            "path.plan_id": "$response.body#/plan_id",
+            f"header.{OWNER_HEADER}": "$response.body#/owner_secret",
+        },
+    }
+    for name, op in _OWNER_OPS.items()
+}
+
+
 @router.post(
     "",
     status_code=201,
     summary="Maak een plan uit de intake",
     response_model=PlanCreated,
-    responses=error_responses(422),
+    responses={201: {"links": PLAN_LINKS}, **error_responses(422)},
 )
 def create_plan(body: PlanIntakeRequest, plans: PlansDep) -> dict:
     """Geeft het plan-id en een eigenaarsgeheim: bewaar het en stuur het mee in `X-Plan-Owner`.

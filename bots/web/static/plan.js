@@ -288,6 +288,20 @@
     return t.q[hiInf ? (hiInt ? "manage" : "satisfy") : hiInt ? "inform" : "monitor"];
   }
 
+  /** The change history, one line per change; the same change in the same minute by the same
+   * person (the intake adds its tasks one by one) reads as one line with a count. */
+  function historyLines() {
+    const lines = [];
+    let last = null;
+    for (const e of plan.history) {
+      const actor = String(e.actor).startsWith("web:") ? t.actor.owner : e.actor;
+      const text = `${e.created.slice(0, 16).replace("T", " ")} · ${actor} · ${t.actions[e.action] || e.action}`;
+      if (last && last.text === text) last.n += 1;
+      else lines.push((last = { text, n: 1 }));
+    }
+    return lines.map((l) => (l.n > 1 ? `${l.text} (${l.n}×)` : l.text));
+  }
+
   function table(caption, head, rows, numeric) {
     const id = `tbl-${Math.random().toString(36).slice(2, 8)}`;
     return h(
@@ -344,7 +358,7 @@
       section(
         "s-history",
         t.history,
-        h("ul", {}, plan.history.map((e) => h("li", {}, `${e.created.slice(0, 16).replace("T", " ")} · ${String(e.actor).startsWith("web:") ? t.actor.owner : e.actor} · ${t.actions[e.action] || e.action}`))),
+        h("ul", {}, historyLines().map((line) => h("li", {}, line))),
       ),
       section(
         "s-sources",

@@ -81,7 +81,12 @@
       planConfirm: "Klopt, maak het plan",
       planReady: "Je opschaalplan staat klaar.",
       planOpen: "Open je opschaalplan",
-      planKeep: "Bewaar deze link: wie hem heeft, kan je plan wijzigen. Deel het plan met anderen via de deellink op de planpagina.",
+      planKeep: "Wie deze link heeft, kan je plan wijzigen: stuur hem niet door. Deel het plan met anderen via de deellink op de planpagina.",
+      myPlans: "Je opschaalplannen in deze browser",
+      myPlansNote: "Deze browser onthoudt de link naar je plan, zodat je het na herladen terugvindt. Werk je op een gedeelde computer? Kies dan Vergeet.",
+      forget: (name) => `Vergeet ${name} op dit apparaat`,
+      forgetShort: "Vergeet",
+      forgotten: (name) => `${name} is vergeten op dit apparaat. Het plan zelf bestaat nog.`,
       shareIntro: "Deel wat je probeerde, waar je tegenaan liep en wat je leerde. Een curator bekijkt het voordat het in de kennisbank komt.",
       fTitle: "Titel",
       fTried: "Wat heb je geprobeerd?",
@@ -156,7 +161,12 @@
       planConfirm: "Right, make the plan",
       planReady: "Your scaling plan is ready.",
       planOpen: "Open your scaling plan",
-      planKeep: "Keep this link: whoever has it can change your plan. Share the plan with others through the share link on the plan page.",
+      planKeep: "Whoever has this link can change your plan: do not forward it. Share the plan with others through the share link on the plan page.",
+      myPlans: "Your scaling plans in this browser",
+      myPlansNote: "This browser remembers the link to your plan, so you find it again after a reload. On a shared computer, choose Forget.",
+      forget: (name) => `Forget ${name} on this device`,
+      forgetShort: "Forget",
+      forgotten: (name) => `${name} is forgotten on this device. The plan itself still exists.`,
       shareIntro: "Share what you tried, what got in the way and what you learned. A curator reviews it before it enters the knowledge base.",
       fTitle: "Title",
       fTried: "What did you try?",
@@ -258,12 +268,21 @@ form.comment { display: block; margin-top: 8px; max-width: 100%; padding: 0; bor
 .intake .err { color: #a4000f; font-weight: 700; }
 .intake .answer { margin: 2px 0 8px; padding: 4px 8px; background: #e1eaf5; border-radius: 4px; }
 .intake .open-plan { display: inline-block; margin-top: 6px; }
+.my-plans { margin-top: 10px; border-top: 1px solid #d0d7e1; padding-top: 6px; }
+.my-plans h3 { font-size: 15px; margin: 4px 0; }
+.my-plans ul { margin: 4px 0; padding-left: 18px; }
+.my-plans li { margin: 4px 0; }
+.my-plans .forget { font-size: 13px; min-height: 32px; padding: 2px 8px; }
+.my-plans .step { margin: 4px 0 0; font-size: 13px; color: #3d3d3d; }
 .examples .btn { font-size: 14px; min-height: 36px; }
 .error { color: #a4161a; font-weight: 600; }
 form { display: flex; gap: 8px; align-items: flex-end; padding: 10px; border-top: 1px solid #d0d7e1; background: #fff; }
 form .field { flex: 1; display: flex; flex-direction: column; }
 form label { font-size: 13px; font-weight: 700; color: #3d3d3d; margin-bottom: 2px; }
 form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertical; padding: 8px; border: 2px solid #6b6b6b; border-radius: 6px; color: #1a1a1a; background: #fff; }
+/* The share and plan forms sit inside a message: stacked fields, not the question bar's row. */
+form.share, form.intake-q { display: block; margin-top: 8px; padding: 0; border: 0; background: transparent; }
+form.intake-q .row { margin-top: 8px; }
 .status { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .busy::after { content: " ▍"; animation: blink 1s steps(2) infinite; }
 @keyframes blink { 50% { opacity: 0; } }
@@ -278,6 +297,39 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
 `;
 
   /** Create an element with attributes and children; strings become text nodes, never HTML. */
+  /* The owner's plans made in this widget: id, name and the owner secret, so that a reload of
+   * the page does not cost the owner their plan. localStorage of the page that embeds the widget;
+   * the widget says so next to the list and offers Vergeet. Never in a URL that reaches a server:
+   * the secret travels to the plan page in the link's fragment only. */
+  const PLANS_KEY = `opschaal-plans:${new URL(base).origin}`;
+  const myPlans = {
+    list() {
+      try {
+        const v = JSON.parse(localStorage.getItem(PLANS_KEY) || "[]");
+        return Array.isArray(v) ? v.filter((p) => p && typeof p.id === "string" && typeof p.secret === "string") : [];
+      } catch {
+        return [];
+      }
+    },
+    save(list) {
+      try {
+        if (list.length) localStorage.setItem(PLANS_KEY, JSON.stringify(list.slice(0, 10)));
+        else localStorage.removeItem(PLANS_KEY);
+      } catch {
+        /* storage blocked: the link in the chat still works for this visit */
+      }
+    },
+    add(plan) {
+      this.save([plan, ...this.list().filter((p) => p.id !== plan.id)]);
+    },
+    forget(id) {
+      this.save(this.list().filter((p) => p.id !== id));
+    },
+    href(p) {
+      return `${new URL(`plan/${encodeURIComponent(p.id)}`, base).href}#eigenaar=${encodeURIComponent(p.secret)}`;
+    },
+  };
+
   function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -519,6 +571,34 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
       examples.append(h("button", { type: "button", class: "btn share-open", onclick: () => this.openShare() }, t.share));
       examples.append(h("button", { type: "button", class: "btn plan-open", onclick: () => this.openPlan() }, t.plan));
       m.el.replaceChildren(h("p", { class: "who" }, t.bot), h("div", { class: "text" }, h("p", {}, t.welcome)), examples);
+      const mine = myPlans.list();
+      if (mine.length) m.el.append(this.myPlansList(mine));
+    }
+
+    /** The plans this browser remembers, each with its link and a Vergeet button. */
+    myPlansList(mine) {
+      const t = this.t;
+      const uid = Math.random().toString(36).slice(2, 8);
+      const status = h("p", { role: "status", class: "step" });
+      const items = mine.map((p) => {
+        const li = h("li", {},
+          h("a", { href: myPlans.href(p), target: "_blank", rel: "noopener noreferrer" }, p.name),
+          " ",
+          h("button", { type: "button", class: "btn forget", "aria-label": t.forget(p.name),
+            onclick: () => {
+              myPlans.forget(p.id);
+              const next = li.nextElementSibling || li.previousElementSibling;
+              li.remove();
+              status.textContent = t.forgotten(p.name);
+              (next ? next.querySelector("a") : this.input).focus();
+            } }, t.forgetShort));
+        return li;
+      });
+      return h("section", { class: "my-plans", "aria-labelledby": `ow-my-plans-${uid}` },
+        h("h3", { id: `ow-my-plans-${uid}` }, t.myPlans),
+        h("ul", {}, items),
+        h("p", { class: "step" }, t.myPlansNote),
+        status);
     }
 
     async openShare() {
@@ -591,7 +671,7 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
 
     /** "Maak een opschaalplan": the intake one question at a time, then what was detected, to
      * correct, then a link to the plan page. The owner secret goes to the page in the link's
-     * fragment (never sent to a server); the widget does not keep it. */
+     * fragment (never sent to a server); the widget remembers it in this browser (myPlans). */
     async openPlan() {
       const t = this.t;
       const lang = this.uiLang;
@@ -678,6 +758,8 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
         return;
       }
       status.remove();
+      // Remembered at once: a reload during the correction step must not lose the plan.
+      myPlans.add({ id: plan.plan_id, name: answers.innovation, secret: plan.owner_secret });
       const reasons = plan.phase_reason_text;
       const id = `ow-plan-phase-${uid}`;
       const phase = h("select", { id }, choices.phases.map((p) => h("option", { value: p.key, selected: p.key === plan.phase }, p.name)));
@@ -721,9 +803,9 @@ form textarea { width: 100%; min-height: 44px; max-height: 120px; resize: vertic
           error.textContent = err && err.response ? await this.errorText(err.response) : await this.networkText();
           return;
         }
-        const href = `${new URL(plan.page.replace(/^\//, ""), base).href}#eigenaar=${encodeURIComponent(plan.owner_secret)}`;
+        const href = myPlans.href({ id: plan.plan_id, secret: plan.owner_secret });
         const link = h("a", { href, class: "btn primary open-plan", target: "_blank", rel: "noopener noreferrer" }, t.planOpen);
-        form.replaceWith(h("div", {}, h("p", { role: "status" }, t.planReady), link, h("p", { class: "step" }, t.planKeep)));
+        form.replaceWith(h("div", {}, h("p", { role: "status" }, t.planReady), link, h("p", { class: "step" }, t.planKeep), h("p", { class: "step" }, t.myPlansNote)));
         link.focus();
       });
       box.append(form);

@@ -34,7 +34,8 @@ SDK_ENV = (
 
 
 class StubConnector:
-    """Records what the bot sends; ``calls`` holds ``{"path", "conversation", "reply_to", "activity", "auth"}``."""
+    """Records what the bot sends; ``calls`` holds ``{"method", "path", "conversation",
+    "reply_to", "activity", "auth", "id"}`` (for a PUT, ``reply_to`` is the updated activity)."""
 
     def __init__(self) -> None:
         self.calls: list[dict] = []
@@ -61,8 +62,11 @@ class StubConnector:
                 )
                 if ok:
                     with stub._lock:
+                        new_id = parts[4] if self.command == "PUT" else f"reply-{next(stub._ids)}"
                         stub.calls.append(
                             {
+                                "method": self.command,
+                                "id": new_id,
                                 "path": self.path,
                                 "conversation": parts[2],
                                 "reply_to": parts[4] if len(parts) == 5 else None,
@@ -70,7 +74,6 @@ class StubConnector:
                                 "auth": self.headers.get("Authorization"),
                             }
                         )
-                        new_id = f"reply-{next(stub._ids)}"
                 data = json.dumps(
                     {"id": new_id} if ok else {"error": {"code": "NotFound"}}
                 ).encode()
@@ -102,7 +105,7 @@ class StubConnector:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_PUT(self):  # update activity (stream timeouts); not expected, but answer it
+            def do_PUT(self):  # update activity: a plan card after a tick, stream timeouts
                 self.do_POST()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -157,6 +160,7 @@ def message(
     mention: bool = False,
     value: dict | None = None,
     channel_id: str = "msteams",
+    reply_to: str | None = None,
 ) -> dict:
     """A message activity as Teams sends it (Bot Framework schema, camelCase)."""
     conversation = conversation or f"a:personal-{uuid.uuid4().hex[:8]}"
@@ -194,4 +198,6 @@ def message(
         ]
     if value is not None:
         activity["value"] = value
+    if reply_to is not None:  # a card submit names the card it came from
+        activity["replyToId"] = reply_to
     return activity

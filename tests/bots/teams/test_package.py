@@ -97,6 +97,28 @@ def test_shipped_manifest_is_valid():
     assert validate_manifest(manifest, files) == []
 
 
+def test_the_personal_command_menu_offers_the_plan():
+    manifest, files = good_manifest()
+    lists = manifest["bots"][0]["commandLists"]
+    personal = next(cl for cl in lists if "personal" in cl["scopes"])
+    titles = [c["title"] for c in personal["commands"]]
+    assert "plan" in titles and "mijn plannen" in titles
+    # The plan works in a personal chat only: the team and group menus do not offer it.
+    for cl in lists:
+        if cl is not personal:
+            assert "plan" not in [c["title"] for c in cl["commands"]]
+
+
+def test_a_bad_command_menu_is_reported():
+    manifest, files = good_manifest()
+    lists = manifest["bots"][0]["commandLists"]
+    lists[0]["commands"].append({"title": "x" * 33, "description": "te lang"})
+    lists.append({"scopes": ["personal"], "commands": []})
+    problems = validate_manifest(manifest, files)
+    assert any("1 tot 32 tekens" in p for p in problems), problems
+    assert any("staat al in een andere lijst" in p for p in problems), problems
+
+
 @pytest.mark.parametrize(
     "field", ["id", "version", "developer", "name", "description", "icons", "accentColor", "bots"]
 )

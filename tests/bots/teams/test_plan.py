@@ -163,6 +163,31 @@ def test_chat_lines_and_the_plan_list(plan_apps, connector):
     assert STRAATSEIN["innovation"] in texts(listed)
 
 
+def test_ticking_a_task_updates_the_plan_card_in_place(plan_apps, connector):
+    """Teams names the card a submit came from (replyToId): the tick replaces that card (PUT)
+    instead of adding a new plan card per tick."""
+    clients, plans = plan_apps
+    intake(clients, connector, STRAATSEIN)
+    pid = plans.plans_of(OWNER)[0]["id"]
+    send(clients[0], connector, "mijn plannen")
+    shown = [c for c in connector.calls if c["activity"].get("type") == "message"][-1]
+    card = card_of(shown["activity"])
+    for n in (1, 2):
+        tick = submits(card, "plan_tick")[0]
+        title = next(
+            t["title"] for t in plans.view(pid, OWNER)["tasks"] if t["id"] == tick["task_id"]
+        )
+        before = len(connector.calls)
+        send(clients[n % 2], connector, value=tick, reply_to=shown["id"])
+        calls = [c for c in connector.calls[before:] if c["activity"].get("type") == "message"]
+        assert [(c["method"], c["reply_to"]) for c in calls] == [("PUT", shown["id"])], calls
+        card = card_of(calls[0]["activity"])
+        assert f"Afgevinkt: {title}" in texts(card)
+        assert tick["task_id"] not in [d["task_id"] for d in submits(card, "plan_tick")]
+        status = {t["id"]: t["status"] for t in plans.view(pid, OWNER)["tasks"]}
+        assert status[tick["task_id"]] == "klaar"
+
+
 def test_the_last_card_submitted_twice_makes_one_plan(plan_apps, connector):
     clients, plans = plan_apps
     card = card_of(send(clients[0], connector, "plan")[-1])

@@ -35,8 +35,8 @@ WIDGET_ACTIVE = "document.querySelector('opschaal-widget').shadowRoot.activeElem
 
 
 def shot(page, name: str, small: bool, element=None) -> None:
-    if small and name != "widget-intake":
-        return  # the closing note shows the desktop path, plus the intake at 360 px
+    if small and name not in ("widget-intake", "page"):
+        return  # the closing note shows the desktop path, plus the widget and the page at 360 px
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"plan-{name}{'-360' if small else ''}.png"
     (element or page).screenshot(path=str(path))
@@ -134,6 +134,7 @@ def walk_intake(page, small: bool, axe: str, found: dict) -> None:
     page.keyboard.press("Enter")
     until(page, f"{WIDGET_ACTIVE} && {WIDGET_ACTIVE}.textContent === 'Open je opschaalplan'")
     found["widget-ready"] = audit(page, axe, f"plan-widget-ready-{page.viewport_size['width']}")
+    shot(page, "widget-ready", small)
     return after
 
 
@@ -244,6 +245,41 @@ def test_keyboard_only_from_widget_intake_to_a_downloaded_docx(
     sources = plan.locator("#s-sources").locator("xpath=..").locator("li a").all_inner_texts()
     assert sources and any(f"] {s} (" in text for s in sources), "a cited source is in the export"
     assert [p for p in doc.inline_shapes], "the grid picture is in the export"
+
+    # A reload of the host page does not cost the owner the plan: the widget lists it, with a
+    # note that this browser keeps it, and its link opens the plan as its owner.
+    page.reload()
+    page.get_by_role("button", name="Vraag het Opschaalwijzer").wait_for()
+    tab_until(page, lambda p: widget_focus(p).get("text", "").endswith("Vraag het Opschaalwijzer"))
+    page.keyboard.press("Enter")
+    mine = page.locator("opschaal-widget section.my-plans")
+    mine.get_by_role("heading", name="Je opschaalplannen in deze browser").wait_for()
+    assert "gedeelde computer" in mine.inner_text()
+    link = mine.get_by_role("link", name=ANSWERS["innovation"])
+    href = link.get_attribute("href")
+    assert href.startswith(server.url + "/plan/") and "#eigenaar=" in href
+    found["widget-my-plans"] = audit(page, axe_source, f"plan-widget-my-plans-{width}")
+    shot(page, "widget-my-plans", small)
+    again = context(width, height)
+    again.goto(href)
+    until(again, "() => document.body.dataset.ready === 'true'")
+    assert again.locator("#st-add").count() == 1, "the remembered link opens the plan as owner"
+    # Vergeet, by keyboard: the plan leaves this browser's list, the focus stays in the widget.
+    forget = f"Vergeet {ANSWERS['innovation']} op dit apparaat"
+    tab_until(
+        page,
+        lambda p: (
+            p.evaluate(f"{WIDGET_ACTIVE} && {WIDGET_ACTIVE}.getAttribute('aria-label')") == forget
+        ),
+    )
+    page.keyboard.press("Enter")
+    mine.get_by_text("is vergeten op dit apparaat").wait_for()
+    assert mine.get_by_role("link").count() == 0
+    assert page.evaluate(f"!!{WIDGET_ACTIVE}"), "the focus stays in the widget"
+    page.reload()
+    page.get_by_role("button", name="Vraag het Opschaalwijzer").click()
+    page.locator("opschaal-widget .welcome").wait_for()
+    assert page.locator("opschaal-widget section.my-plans").count() == 0
 
     assert found == {state: [] for state in found}, found
     assert page.errors == [] and plan.errors == []

@@ -253,3 +253,29 @@ def test_a_wrong_method_names_every_method_of_the_path(web):
     r = web.client.options("/api/plans/abc")
     assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
     assert set(r.headers["allow"].split(", ")) >= {"GET", "PATCH"}
+
+
+def test_a_new_plan_links_to_its_owner_operations_in_the_openapi_schema(plan):
+    """The 201 of POST /api/plans carries OpenAPI links (plan id and owner secret from the
+    answer): a client, and schemathesis' stateful phase, can follow them to a real plan."""
+    web, pid, owner, body = plan
+    schema = web.client.get("/openapi.json").json()
+    ops = {
+        op["operationId"]: (path, method)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+    }
+    links = schema["paths"]["/api/plans"]["post"]["responses"]["201"]["links"]
+    assert {"GetPlan", "EditPlan", "Export"} <= set(links)
+    for name, link in links.items():
+        assert link["operationId"] in ops, name
+        path, method = ops[link["operationId"]]
+        assert path.startswith("/api/plans/{plan_id}")
+        params = link["parameters"]
+        assert params["path.plan_id"] == "$response.body#/plan_id"
+        assert params["header.X-Plan-Owner"] == "$response.body#/owner_secret"
+    # Followed by hand, the GetPlan link opens the plan as its owner.
+    got = web.client.get(
+        f"/api/plans/{body['plan_id']}", headers={"X-Plan-Owner": body["owner_secret"]}
+    )
+    assert got.status_code == 200 and got.json()["access"] == "owner"
