@@ -8,6 +8,7 @@ contact details: an export travels further than the plan page.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 FORMATS = ("md", "docx", "pdf")
@@ -374,10 +375,27 @@ def to_markdown(view: dict, grid_file: str = "grid.png") -> str:
     return "\n".join(lines)
 
 
+#: Characters XML 1.0 cannot hold (C0 controls but tab and newlines, lone surrogates, U+FFFE/F):
+#: python-docx and reportlab refuse them, and an intake may carry them (a pasted \x17).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(value):
+    """The view with every string cleaned of what XML cannot hold, so an export never fails."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    if isinstance(value, dict):
+        return {k: _xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_xml_safe(v) for v in value]
+    return value
+
+
 def to_docx(view: dict, path: Path) -> None:
     from docx import Document
     from docx.shared import Cm
 
+    view = _xml_safe(view)
     L = labels(view)
     doc = Document()
     doc.core_properties.title = f"{L['title']}: {view['intake']['innovation']}"
@@ -421,6 +439,7 @@ def to_pdf(view: dict, path: Path) -> None:
         TableStyle,
     )
 
+    view = _xml_safe(view)
     L = labels(view)
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=7, leading=9)
