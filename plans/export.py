@@ -60,7 +60,8 @@ _L = {
         "reach": "draait nu al bij meerdere organisaties",
         "drafted": "Opgesteld door een taalmodel ({model}) uit de genummerde bronnen, "
         "automatisch gecontroleerd; controleer het zelf.",
-        "sourced": "bron",
+        "sourced": "lijkt op {titles}",
+        "and": "en",
         "q_manage": "actief betrekken",
         "q_satisfy": "tevreden houden",
         "q_inform": "informeren",
@@ -112,7 +113,8 @@ _L = {
         "reach": "already runs in several organisations",
         "drafted": "Drafted by a language model ({model}) from the numbered sources, checked "
         "automatically; check it yourself.",
-        "sourced": "source",
+        "sourced": "resembles {titles}",
+        "and": "and",
         "q_manage": "manage closely",
         "q_satisfy": "keep satisfied",
         "q_inform": "keep informed",
@@ -136,7 +138,15 @@ def phase_reasons_text(reasons: list[str], language: str, *, document: bool = Fa
     L = _L.get(language, _L["nl"])
     voice = "" if document else "_chat"
     words = {"cue": L["cue" + voice], "corrected": L["corrected" + voice], "reach": L["reach"]}
-    return "; ".join(words.get(r) or f"{L['sourced']}: {r}" for r in reasons)
+    said = [words[r] for r in reasons if r in words]
+    # The documents read as one clause ("lijkt op “A” en “B”"), not as a list of "bron:" lines.
+    titles = [f"“{r}”" for r in reasons if r not in words]
+    if titles:
+        joined = (
+            ", ".join(titles[:-1]) + f" {L['and']} " + titles[-1] if len(titles) > 1 else titles[0]
+        )
+        said.append(L["sourced"].format(titles=joined))
+    return "; ".join(said)
 
 
 def _money(x: float) -> str:
