@@ -87,14 +87,14 @@ def coverage(
     # question and cost more than the fusion itself).
     cache: dict[str, frozenset[str]] = index.__dict__.setdefault("_coverage_terms", {})
     for hit in retrieval.docs[:COVERAGE_DOCS]:
-        meta = index.docs.get(hit.doc_id, {})
-        lang = meta.get("language", "nl")
+        meta = index.docs.get(hit.doc_id)
+        lang = meta.language if meta else "nl"
         keys = [f"title:{hit.doc_id}"] + [cid for cid, _ in hit.chunks[:COVERAGE_PASSAGES]]
         for key in keys:
             terms = cache.get(key)
             if terms is None:
                 if key.startswith("title:"):
-                    text = meta.get("title", "")
+                    text = meta.title if meta else ""
                 else:
                     c = index.chunks[key]
                     text = f"{c.heading} {c.text}"

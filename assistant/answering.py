@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from .crosslingual import sources_line
+from .knowledge import IndexedDoc
 from .messages import message
 from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
@@ -165,14 +166,14 @@ def select_evidence(
     out = []
     for hit in hits:
         meta = index.docs[hit.doc_id]
-        lang = meta.get("language", "nl")
+        lang = meta.language
         rel = max(0.0, min(1.0, (hit.score - low) / span))
         scored = selector.score(
             question,
             units.of(hit.doc_id),
             language=lang,
             doc_rel=rel,
-            headline=f"{meta.get('title', '')}. {meta.get('summary') or ''}",
+            headline=f"{meta.title}. {meta.summary or ''}",
             chunk_scores=dict(hit.chunks),
             qwords=qwords,
             focus=focus,
@@ -185,21 +186,21 @@ def select_evidence(
                 lang,
                 [(s.unit.markdown(), s.unit.heading, s.unit.page) for s in scored],
                 units=scored,
-                summary=meta.get("summary"),
-                organisation=meta.get("organisation"),
+                summary=meta.summary,
+                organisation=meta.organisation,
                 rel=round(rel, 4),
             )
         )
     return out
 
 
-def _evidence(hit, meta: dict, n: int, language: str, passages: list, **extra) -> Evidence:
+def _evidence(hit, meta: IndexedDoc, n: int, language: str, passages: list, **extra) -> Evidence:
     return Evidence(
         n=n,
         doc_id=hit.doc_id,
-        title=meta["title"],
-        type=meta.get("type", "blog"),
-        url=meta.get("url"),
+        title=meta.title,
+        type=meta.type,
+        url=meta.url,
         language=language,
         score=round(float(hit.score), 4),
         passages=passages,
@@ -218,7 +219,7 @@ def gather_evidence(
         for cid, _ in hit.chunks[:per_doc]:
             c = index.chunks[cid]
             passages.append((c.text, c.heading, c.page))
-        out.append(_evidence(hit, meta, len(out) + 1, meta.get("language", "nl"), passages))
+        out.append(_evidence(hit, meta, len(out) + 1, meta.language, passages))
     return out
 
 

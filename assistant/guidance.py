@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .knowledge import Phase
+from .knowledge import IndexedDoc, Phase
 from .obstacles import Phrase, TokenIndex, tokenize
 from .text import Analyzer, detect_language, fold
 
@@ -162,7 +162,7 @@ class StepPlan:
     def scores(
         self,
         question: str,
-        retrieved: list[dict],
+        retrieved: list[IndexedDoc],
         history: list[str] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> dict[str, float]:
@@ -179,7 +179,7 @@ class StepPlan:
         for rank, meta in enumerate(top):
             # Every listed phase counts the same: corpora list them in plan order, not the
             # main one first.
-            for key in meta.get("phases", []) or []:
+            for key in meta.phases:
                 if key in self._cues:
                     out[key] += self.W_DOCS / (rank + 1) / norm
         vecs = self._phase_vectors(detect_language(question))
@@ -195,7 +195,7 @@ class StepPlan:
     def detect(
         self,
         question: str,
-        retrieved: list[dict],
+        retrieved: list[IndexedDoc],
         history: list[str] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> str | None:

@@ -2,7 +2,8 @@
 
 One set of classes for both sides. Ingest validates the corpus with them and writes
 ``knowledge.json`` as their JSON dump; the assistant reads that file back into the same classes
-(:class:`Knowledge`), so every reader works with typed fields instead of dictionaries.
+(:class:`Knowledge`), and each document's entry of the manifest into :class:`IndexedDoc`, so
+every reader works with typed fields instead of dictionaries.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ def _as_list(v):
     return v
 
 
-class DocMeta(BaseModel):
-    """Front matter of a document, or the fields of its ``.meta.yaml`` sidecar."""
-
-    model_config = ConfigDict(extra="allow")
+class _DocFields(BaseModel):
+    """The document fields of contract §1.1, for both sides (:class:`DocMeta` and
+    :class:`IndexedDoc`), in the order the manifest has always stored them."""
 
     title: str = Field(min_length=1)
     type: DocType = "blog"
@@ -53,12 +53,38 @@ class DocMeta(BaseModel):
             raise ValueError("mag niet leeg zijn")
         return v
 
+
+class DocMeta(_DocFields):
+    """Front matter of a document, or the fields of its ``.meta.yaml`` sidecar."""
+
+    model_config = ConfigDict(extra="allow")
+
     @field_validator("id")
     @classmethod
     def _id(cls, v: str | None) -> str | None:
         if v is not None and not _ID.match(v):
             raise ValueError("alleen kleine letters, cijfers, '-', '_', '.' en '/'")
         return v
+
+
+class IndexedDoc(_DocFields):
+    """A document as the index knows it (the manifest's ``docs.<id>.meta``): the front matter
+    ingest validated, with the id it got (also one derived from a file name, which the front
+    matter rule for ``id`` need not fit), its path and its kind. Frozen: one object per
+    document, shared by every request of a worker."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    path: str | None = None
+    kind: str | None = None
+
+
+def indexed_docs(manifest: dict) -> dict[str, IndexedDoc]:
+    """The documents of an index manifest (``read_manifest``), by id, in manifest order."""
+    return {
+        k: IndexedDoc.model_validate({"id": k, **v["meta"]}) for k, v in manifest["docs"].items()
+    }
 
 
 class Contact(BaseModel):

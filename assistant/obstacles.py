@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conversation import is_follow_up
-from .knowledge import Obstacle
+from .knowledge import IndexedDoc, Obstacle
 from .models import Turn
 from .text import ALL_STOP, Analyzer, _stemmer, detect_language, fold, words
 
@@ -300,13 +300,13 @@ class ObstacleDetector:
             for o, zi in zip(self.items, z, strict=True)
         }
 
-    def document_scores(self, retrieved: list[dict] | None) -> dict[str, float]:
+    def document_scores(self, retrieved: list[IndexedDoc] | None) -> dict[str, float]:
         """0..1 per obstacle: rank-weighted share of the top documents tagged with it."""
         out: dict[str, float] = defaultdict(float)
         top = (retrieved or [])[: self.DOC_DEPTH]
         norm = sum(1.0 / (r + 1) for r in range(len(top))) or 1.0
         for rank, meta in enumerate(top):
-            for pos, k in enumerate(meta.get("obstacles", []) or []):
+            for pos, k in enumerate(meta.obstacles):
                 if k in self.by_key:
                     # Authors list the main obstacle first.
                     out[k] += (1.0 if pos == 0 else 0.75) / (rank + 1) / norm
@@ -350,7 +350,7 @@ class ObstacleDetector:
         self,
         question: str,
         history: list[str] | None = None,
-        retrieved: list[dict] | None = None,
+        retrieved: list[IndexedDoc] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> ObstacleSignals:
         """Every score behind a detection of ``question``, per obstacle."""
@@ -387,7 +387,7 @@ class ObstacleDetector:
         self,
         question: str,
         history: list[str] | None = None,
-        retrieved: list[dict] | None = None,
+        retrieved: list[IndexedDoc] | None = None,
         query_vector: np.ndarray | None = None,
         limit: int = 3,
     ) -> list[tuple[str, float]]:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .knowledge import Person
+from .knowledge import IndexedDoc, Person
 from .messages import count_word, lower_first, message
 from .models import PersonCard
 from .text import Analyzer
@@ -66,7 +66,7 @@ class PeopleDirectory:
     SAME_ORG_PENALTY = 0.35
 
     def __init__(
-        self, people: list[Person], docs: dict[str, dict], analyzer: Analyzer, embedder=None
+        self, people: list[Person], docs: dict[str, IndexedDoc], analyzer: Analyzer, embedder=None
     ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
@@ -78,7 +78,7 @@ class PeopleDirectory:
         }
         self.docs_of: dict[str, list[str]] = defaultdict(list)
         for doc_id, meta in docs.items():
-            for pid in meta.get("people", []) or []:
+            for pid in meta.people:
                 if pid in self.people:
                     self.docs_of[pid].append(doc_id)
         # How many people mention a term: "gemeente" says little about who to call, "drones" a lot.
@@ -138,7 +138,7 @@ class PeopleDirectory:
         person: Person,
         obstacle: str | None,
         rank_of: dict[str, int],
-        docs: dict[str, dict],
+        docs: dict[str, IndexedDoc],
         audience: str = "public",
     ) -> str | None:
         """The document the reason names: one they took part in, about the obstacle, preferably
@@ -147,16 +147,16 @@ class PeopleDirectory:
         own = [
             d
             for d in self.docs_of.get(person.id, [])
-            if audience == "internal" or docs.get(d, {}).get("visibility", "public") == "public"
+            if audience == "internal" or docs[d].visibility == "public"
         ]
         if not own:
             return None
 
         def score(d: str) -> float:
-            meta = docs.get(d, {})
-            s = 2.0 if obstacle and obstacle in (meta.get("obstacles") or []) else 0.0
+            meta = docs[d]
+            s = 2.0 if obstacle and obstacle in meta.obstacles else 0.0
             s += 1.5 / (1 + rank_of[d]) if d in rank_of else 0.0
-            return s + _TYPE_PREF.get(meta.get("type", ""), 0.4)
+            return s + _TYPE_PREF.get(meta.type, 0.4)
 
         return max(own, key=lambda d: (score(d), d))
 
@@ -165,7 +165,7 @@ class PeopleDirectory:
         question: str,
         obstacles: list[tuple[str, float]],
         retrieved: list[str],
-        docs: dict[str, dict],
+        docs: dict[str, IndexedDoc],
         *,
         phase: str | None = None,
         asker: str | None = None,
@@ -204,7 +204,7 @@ class PeopleDirectory:
                 # No shared obstacle: name the one the retrieved document and the person share.
                 best_doc = min(involved, key=lambda d: rank_of[d])
                 obstacle = next(
-                    (k for k in docs.get(best_doc, {}).get("obstacles", []) if k in p.obstacles),
+                    (k for k in docs[best_doc].obstacles if k in p.obstacles),
                     None,
                 )
             doc = self.best_doc(
@@ -212,7 +212,7 @@ class PeopleDirectory:
             )
             if obstacle is None and p.obstacles:
                 # The reason always names a concrete obstacle: the one the person met in that document.
-                in_doc = (docs.get(doc or "", {}).get("obstacles") or []) if doc else []
+                in_doc = docs[doc].obstacles if doc else []
                 obstacle = next((k for k in p.obstacles if k in in_doc), p.obstacles[0])
             scored.append(Match(p, round(score, 4), obstacle, doc, shared, lexical.get(p.id, 0.0)))
         scored.sort(key=lambda m: (-m.score, m.person.id))

@@ -21,7 +21,7 @@ from .calibration import Calibration
 from .embeddings import Embedder, profile_of
 from .glossary import Glossary, default_glossary
 from .index import ChunkTable, IndexMissing, gen_dir, read_manifest
-from .knowledge import Knowledge
+from .knowledge import IndexedDoc, Knowledge, indexed_docs
 from .lexical import LexicalIndex
 from .models import Audience, Filters
 from .store import VectorStore, stored_vectors
@@ -82,7 +82,7 @@ class LoadedIndex:
         self.dir = index_dir
         self.manifest = manifest
         folder = gen_dir(index_dir, manifest["generation"])
-        self.docs: dict[str, dict] = {k: v["meta"] for k, v in manifest["docs"].items()}
+        self.docs: dict[str, IndexedDoc] = indexed_docs(manifest)
         doc_of_chunk = {
             cid: doc_id for doc_id, d in manifest["docs"].items() for cid in d.get("chunks", [])
         }
@@ -104,7 +104,8 @@ class LoadedIndex:
 
     def language_of(self, chunk_id: str) -> str:
         """The language of a chunk's document, for the language balance of dense scores."""
-        return self.docs.get(self.chunks.doc_id(chunk_id), {}).get("language", "nl")
+        doc = self.docs.get(self.chunks.doc_id(chunk_id))
+        return doc.language if doc else "nl"
 
     def of_doc(self, doc_id: str) -> list:
         """A document's chunk records in reading order."""
@@ -114,12 +115,13 @@ class LoadedIndex:
     def rebuild_lexical(self) -> LexicalIndex:
         """The lexical index as the current code builds it, from this generation's chunks."""
         recs = list(self.chunks.values())
-        meta = [self.docs.get(c.doc_id, {}) for c in recs]
+        # Every chunk's document is in the manifest the chunk table was built from.
+        meta = [self.docs[c.doc_id] for c in recs]
         return LexicalIndex.build(
             [c.id for c in recs],
             [c.text for c in recs],
-            [f"{m.get('title', '')} {c.heading}" for c, m in zip(recs, meta, strict=True)],
-            [m.get("language", "nl") for m in meta],
+            [f"{m.title} {c.heading}" for c, m in zip(recs, meta, strict=True)],
+            [m.language for m in meta],
         )
 
     def allowed(
@@ -149,7 +151,7 @@ class LoadedIndex:
             return None
         out = []
         for doc_id, m in self.docs.items():
-            if audience != "internal" and m.get("visibility", "public") != "public":
+            if audience != "internal" and m.visibility != "public":
                 continue
             if filters is not None and not _matches(m, filters):
                 continue
@@ -157,17 +159,17 @@ class LoadedIndex:
         return out
 
 
-def _matches(meta: dict, f: Filters) -> bool:
+def _matches(meta: IndexedDoc, f: Filters) -> bool:
     def anyof(values: Iterable[str], wanted: list[str]) -> bool:
         return not wanted or bool(set(values) & set(wanted))
 
-    org = meta.get("organisation") or ""
+    org = meta.organisation or ""
     return (
-        anyof([meta.get("type", "")], f.type)
-        and anyof(meta.get("phases", []), f.phases)
-        and anyof(meta.get("obstacles", []), f.obstacles)
+        anyof([meta.type], f.type)
+        and anyof(meta.phases, f.phases)
+        and anyof(meta.obstacles, f.obstacles)
         and (not f.organisation or any(o.lower() in org.lower() for o in f.organisation))
-        and anyof([meta.get("language", "nl")], f.language)
+        and anyof([meta.language], f.language)
     )
 
 

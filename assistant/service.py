@@ -540,11 +540,9 @@ class Assistant:
         without consent are redacted like in answers."""
         rt = self.runtime
         meta = rt.index.docs.get(doc_id)
-        if meta is None or (
-            audience != "internal" and meta.get("visibility", "public") != "public"
-        ):
+        if meta is None or (audience != "internal" and meta.visibility != "public"):
             return None
-        lang = meta.get("language", "nl")
+        lang = meta.language
         red = rt.redact
         chunks = rt.index.of_doc(doc_id)
         sections: list[dict] = []
@@ -559,9 +557,12 @@ class Assistant:
             s["text"] = red(s["text"], lang)
         keys = ("type", "url", "language", "date", "organisation", "visibility")
         keys += ("phases", "obstacles")
-        out = {"id": doc_id, "title": red(meta.get("title") or doc_id, lang)}
-        out.update({k: meta.get(k) for k in keys})
-        out["summary"] = red(meta["summary"], lang) if meta.get("summary") else None
+        out = {"id": doc_id, "title": red(meta.title or doc_id, lang)}
+        # As the manifest stores them (a date as YYYY-MM-DD), so the page and the API show
+        # what they always showed.
+        stored = meta.model_dump(mode="json", include=set(keys))
+        out.update({k: stored[k] for k in keys})
+        out["summary"] = red(meta.summary, lang) if meta.summary else None
         out["sections"] = sections
         return out
 
@@ -574,8 +575,8 @@ class Assistant:
             reason = reason_for(
                 m.person,
                 rt.obstacles.label(m.obstacle, lang),
-                d.get("title") if d else None,
-                d.get("type") if d else None,
+                d.title if d else None,
+                d.type if d else None,
                 lang,
                 shared=bool(m.obstacle and m.obstacle in m.shared),
             )
@@ -613,13 +614,13 @@ class Assistant:
         shared = [k for k, _ in detected if k in person.obstacles]
         obstacle = shared[0] if shared else (person.obstacles[0] if person.obstacles else None)
         doc = rt.people.best_doc(person, obstacle, {}, rt.index.docs, audience="public")
-        meta = rt.index.docs.get(doc or "", {})
+        meta = rt.index.docs.get(doc or "")
         text = draft_intro(
             person,
             question,
             rt.obstacles.label(obstacle, lang),
-            meta.get("title"),
-            meta.get("type"),
+            meta.title if meta else None,
+            meta.type if meta else None,
             asker_name,
             asker_organisation,
             lang,
@@ -647,7 +648,7 @@ class Assistant:
             cues = rt.plan.cue_hits(text)
             if cues.get(phase):
                 reasons.append("cue")
-            titles = [m.get("title") for m in metas[:3] if phase in (m.get("phases") or [])]
+            titles = [m.title for m in metas[:3] if phase in m.phases]
             reasons += [rt.redact(t, lang) or t for t in titles if t]
         return {
             "obstacles": [

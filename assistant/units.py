@@ -505,12 +505,13 @@ class UnitCache:
         if hit is not None:
             self._units.move_to_end(doc_id)
             return hit
-        meta = self.index.manifest["docs"].get(doc_id, {})
-        ids = meta.get("chunks") or []
-        chunks = [self.index.chunks[c] for c in ids if c in self.index.chunks]
-        chunks.sort(key=lambda c: c.ordinal)
-        doc = meta.get("meta", {})
-        hit = build_units(doc_id, chunks, doc.get("type"), doc.get("title"))
+        doc = self.index.docs.get(doc_id)
+        hit = build_units(
+            doc_id,
+            self.index.of_doc(doc_id),
+            doc.type if doc else None,
+            doc.title if doc else None,
+        )
         self._units[doc_id] = hit
         while len(self._units) > self.max_docs:
             self._units.popitem(last=False)

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +40,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from bench.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_QUESTIONS = ROOT / "evals" / "questions.yaml"
@@ -253,18 +255,12 @@ def server_counters(base_url: str) -> dict[str, float]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ServeProcess:
     """``opschaal serve`` in its own process on a free loopback port: the load generator must
     not share a GIL with the server it measures."""
 
     def __init__(self, env: dict[str, str], workers: int | None = None) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.env = env
         self.workers = workers
         self.proc: subprocess.Popen | None = None
@@ -424,6 +420,150 @@ def compare(
         "p95": round(new["p95_ms"] / base["p95_ms"], 2) if base["p95_ms"] else None,
     }
     return out
+
+
+def fill_chroma_server(index_dir: Path, chroma_url: str) -> int:
+    """Copy the vectors ingest wrote into the embedded Chroma of ``index_dir`` into the server's
+    collections for the same folder, so instances pointed at the server search exactly what
+    ingest embedded without embedding it again (e5 needs minutes on two cores). Returns the
+    number of chunks copied."""
+    from assistant.store import _PAGE, VISIBILITIES, ChromaStore
+
+    # The embedding function is never called: vectors are copied as they are.
+    src, dst = ChromaStore(None, index_dir), ChromaStore(None, index_dir, chroma_url=chroma_url)
+    copied = 0
+    for v in VISIBILITIES:
+        got = src._collection(v).get(include=["embeddings", "metadatas", "documents"])
+        for i in range(0, len(got["ids"]), _PAGE):
+            part = slice(i, i + _PAGE)
+            dst._collection(v).upsert(
+                ids=got["ids"][part],
+                embeddings=got["embeddings"][part],
+                metadatas=got["metadatas"][part],
+                documents=got["documents"][part],
+            )
+        copied += len(got["ids"])
+    return copied
+
+
+def _load_at(servers: list[ServeProcess], clients: int, seconds: float, questions) -> dict:
+    """``clients`` split evenly over ``servers``, all at once, drawing from one question stream
+    (no question is asked twice in the whole scenario); one summed result."""
+
+    async def all_of() -> list[dict]:
+        per = max(1, clients // len(servers))
+        return await asyncio.gather(*(_run(s.url, per, seconds, {}, questions) for s in servers))
+
+    cpu_before = [_tree_cpu_seconds(s.proc.pid) for s in servers]
+    load_start = os.getloadavg()[0]
+    runs = asyncio.run(all_of())
+    cpu = [
+        _tree_cpu_seconds(s.proc.pid) - before if before is not None else None
+        for s, before in zip(servers, cpu_before, strict=True)
+    ]
+    ok = sum(r["ok"] for r in runs)
+    wall = max(r["seconds"] for r in runs)
+    out = {
+        "instances": len(servers),
+        "clients": clients,
+        "ok": ok,
+        "errors": sum(r["errors"] for r in runs),
+        "error_kinds": dict(sum((Counter(r["error_kinds"]) for r in runs), Counter())),
+        "seconds": wall,
+        "throughput_rps": round(ok / wall, 2) if wall else 0.0,
+        "p95_ms": [r["p95_ms"] for r in runs],
+        "p50_ms": [r["p50_ms"] for r in runs],
+        "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+    }
+    if ok and None not in cpu:
+        out["server_cpu_ms_per_request"] = round(1000 * sum(cpu) / ok, 1)
+    return out
+
+
+def one_vs_two(
+    index_dir: Path,
+    embedder: str | None = None,
+    clients: int = 16,
+    seconds: float = 15,
+    pairs: int = 3,
+    log: Callable[[str], None] | None = None,
+) -> dict:
+    """Throughput of one ``opschaal serve`` against two, in interleaved pairs in one run.
+
+    The set-up of the two-instance test (tests/bots/web/test_instances.py): a throw-away
+    PostgreSQL cluster and a ``chroma run`` server (bench/services.py), one index folder, each
+    instance one worker with its own data folder. Both instances stay up for the whole run;
+    "one" loads instance A with ``clients`` clients, "two" puts half on each. Scenario
+    ``unique`` from one shared stream with the answer cache off, so every request costs a full
+    answer. The ratio is mean(two) / mean(one)."""
+    from bench.services import chroma_server, postgres_cluster, postgres_database
+
+    say = log or (lambda _msg: None)
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="opschaal-instances-")))
+        say("instances: PostgreSQL and a Chroma server")
+        db_url = stack.enter_context(postgres_database(stack.enter_context(postgres_cluster())))
+        (tmp / "chroma").mkdir()
+        chroma_url = stack.enter_context(chroma_server(tmp / "chroma", tmp / "chroma.log"))
+        chunks = fill_chroma_server(index_dir, chroma_url)
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "OPSCHAAL_INDEX_DIR": str(index_dir),
+            "OPSCHAAL_CHROMA_URL": chroma_url,
+            "OPSCHAAL_DATABASE_URL": db_url,
+            "OPSCHAAL_WORKERS": "1",
+            "OPSCHAAL_RATE_LIMIT_PER_MINUTE": "0",
+            "OPSCHAAL_ANSWER_CACHE_SECONDS": "0",
+        }
+        if embedder:
+            env["OPSCHAAL_EMBEDDER"] = embedder
+        upgrade = subprocess.run(
+            [sys.executable, "-c", "from bots.cli import main; main()", "db", "upgrade"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if upgrade.returncode != 0:
+            raise RuntimeError(f"opschaal db upgrade mislukte: {upgrade.stderr.strip()[-300:]}")
+        say(f"instances: {chunks} chunks in the Chroma server; starting two instances")
+        servers = [
+            stack.enter_context(ServeProcess({**env, "OPSCHAAL_DATA_DIR": str(tmp / name)}))
+            for name in ("a", "b")
+        ]
+        questions = unique_questions()
+        _load_at(servers, clients, min(3.0, seconds), questions)  # warm-up, not counted
+        runs: list[dict] = []
+        for n in range(pairs):
+            pair = {}
+            for label, group in (("one", servers[:1]), ("two", servers)):
+                say(f"instances: pair {n + 1}/{pairs}, {label}")
+                pair[label] = _load_at(group, clients, seconds, questions)
+            one, two = pair["one"]["throughput_rps"], pair["two"]["throughput_rps"]
+            pair["ratio"] = round(two / one, 2) if one else None
+            runs.append(pair)
+    one_rps = [p["one"]["throughput_rps"] for p in runs]
+    two_rps = [p["two"]["throughput_rps"] for p in runs]
+    mean_one, mean_two = statistics.fmean(one_rps), statistics.fmean(two_rps)
+    return {
+        "config": {
+            "clients": clients,
+            "seconds": seconds,
+            "pairs": pairs,
+            "scenario": "unique",
+            "workers_per_instance": 1,
+            "database": "postgresql",
+            "vector_store": "chroma-server",
+            "embedder": embedder,
+            "chunks": chunks,
+        },
+        "pairs": runs,
+        "one_rps": one_rps,
+        "two_rps": two_rps,
+        "one_rps_mean": round(mean_one, 2),
+        "two_rps_mean": round(mean_two, 2),
+        "ratio": round(mean_two / mean_one, 2) if mean_one else None,
+        "ratio_per_pair": [p["ratio"] for p in runs],
+        "errors": sum(p[k]["errors"] for p in runs for k in ("one", "two")),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

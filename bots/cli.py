@@ -367,12 +367,6 @@ def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # transformers draws a "Loading weights" bar on stderr at every model load.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    from assistant.embeddings import EmbedderUnavailable
-    from assistant.index import IndexMissing
-    from assistant.service import UserError
-    from assistant.store import StoreUnavailable
-    from storage.errors import StorageError
-
     try:
         # Without standalone mode click returns a typer.Exit's code instead of raising it.
         code = app(standalone_mode=False)
@@ -380,20 +374,12 @@ def main() -> None:
             sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (
-        CliError,
-        UserError,
-        IndexMissing,
-        EmbedderUnavailable,
-        StoreUnavailable,
-        StorageError,
-        FileNotFoundError,
-    ) as exc:
-        err.print(f"opschaal: fout: {exc}", markup=False, highlight=False)
-        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and anything unexpected
+    except Exception as exc:  # user errors, click's usage errors and anything unexpected
+        if isinstance(exc, _user_errors()):
+            err.print(f"opschaal: fout: {exc}", markup=False, highlight=False)
+            sys.exit(2)
         if isinstance(exc, _click_classes("ClickException")):
             exc.show()
             _list_commands(exc)
@@ -409,6 +395,24 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(3)
+
+
+#: Where the errors live that are the user's to fix (printed as one line, exit 2).
+_USER_ERRORS = (
+    ("assistant.service", "UserError"),
+    ("assistant.index", "IndexMissing"),
+    ("assistant.embeddings", "EmbedderUnavailable"),
+    ("assistant.store", "StoreUnavailable"),
+    ("storage.errors", "StorageError"),
+)
+
+
+def _user_errors() -> tuple[type, ...]:
+    """The user-error classes of the modules this run loaded. Importing them up front cost every
+    call (``--help`` too) the whole assistant (scipy, bm25s); an exception can only be an
+    instance of a class whose module was imported, so the ones not loaded cannot match."""
+    loaded = tuple(getattr(sys.modules[m], n) for m, n in _USER_ERRORS if m in sys.modules)
+    return (CliError, FileNotFoundError, *loaded)
 
 
 def _click_classes(name: str) -> tuple[type, ...]:

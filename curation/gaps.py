@@ -133,7 +133,7 @@ def knowledge_gaps(assistant: Assistant, items: list[GapItem]) -> list[Gap]:
     rt = assistant.runtime
     coverage = {}
     for key in rt.obstacle_labels:
-        docs = sum(1 for m in rt.index.docs.values() if key in m.get("obstacles", []))
+        docs = sum(1 for m in rt.index.docs.values() if key in m.obstacles)
         people = sum(1 for p in rt.people.people.values() if key in p.obstacles)
         coverage[key] = (docs, people)
     return find_gaps(

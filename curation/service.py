@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from assistant.knowledge import IndexedDoc, indexed_docs
 from assistant.service import Assistant, consenting_people, taxonomy
 from assistant.text import detect_language
 from storage import ContributionStore, Stores
@@ -197,7 +198,7 @@ class Sharing:
             if (email and c["payload"].get("email") == email)
             or c["payload"].get("name") == person.get("name")
         ]
-        docs = [m["id"] for m in self._doc_metas() if person_id in m.get("people", [])]
+        docs = [m.id for m in self._doc_metas() if person_id in m.people]
         return {
             "person": person,
             "contributions": contribs,
@@ -227,7 +228,7 @@ class Sharing:
         people[people.index(person)] = tomb
         self._save_people(header, people)
         self.reindex()
-        docs = [m["id"] for m in self._doc_metas() if person_id in m.get("people", [])]
+        docs = [m.id for m in self._doc_metas() if person_id in m.people]
         return {
             "person": person_id,
             "contributions_anonymised": anonymised,
@@ -276,11 +277,11 @@ class Sharing:
         store = PlanStore(self.stores)
         return {"web_plans_deleted": sum(store.delete_owned_by(k) for k in self._web_owners(links))}
 
-    def _doc_metas(self) -> list[dict]:
+    def _doc_metas(self) -> list[IndexedDoc]:
         from assistant.index import read_manifest
 
         manifest = read_manifest(Path(self.settings.index_dir)) or {"docs": {}}
-        return [d["meta"] for d in manifest["docs"].values()]
+        return list(indexed_docs(manifest).values())
 
     # -- gaps and analytics ----------------------------------------------------------------------
     def gap_items(self) -> list[GapItem]:

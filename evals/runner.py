@@ -130,7 +130,7 @@ def _index_labels(
     assistant: Assistant,
 ) -> tuple[dict[str, str], dict[str, bool], set[str], set[str]]:
     rt = assistant.runtime
-    docs = {d: m.get("visibility", "public") for d, m in rt.index.docs.items()}
+    docs = {d: m.visibility for d, m in rt.index.docs.items()}
     know = rt.index.knowledge
     people = {p.id: p.consent for p in know.people}
     obstacles = {o.key for o in know.obstacles}

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from assistant.guidance import StepPlan, is_start_question
-from assistant.knowledge import Knowledge
+from assistant.knowledge import IndexedDoc, Knowledge
 from assistant.obstacles import ObstacleDetector
 from assistant.text import Analyzer
 from tests.assistant.people_support import PEOPLE_CORPUS, build_people_assistant
@@ -57,7 +57,10 @@ def test_phase_from_question_cue_words() -> None:
 def test_phase_from_retrieved_documents_when_the_question_has_no_cue() -> None:
     p = plan()
     assert p.detect("Hoe ging dat bij Zorggroep Helder?", []) is None
-    docs = [{"phases": ["proef"]}, {"phases": ["proef", "uitrol"]}, {"phases": ["idee"]}]
+    docs = [
+        IndexedDoc(id=f"d{i}", title=f"Document {i}", phases=phases)
+        for i, phases in enumerate([["proef"], ["proef", "uitrol"], ["idee"]])
+    ]
     assert p.detect("Hoe ging dat bij Zorggroep Helder?", docs) == "proef"
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from assistant.knowledge import Knowledge
+from assistant.knowledge import IndexedDoc, Knowledge
 from assistant.obstacles import ObstacleDetector, Phrase, tokenize
 from assistant.text import Analyzer
 
@@ -74,6 +74,11 @@ TAXONOMY = [
 ]
 
 
+def _doc(**fields) -> IndexedDoc:
+    """A retrieved document as the index holds it; only the given fields matter here."""
+    return IndexedDoc(id="docs/x", title="Een document", **fields)
+
+
 def detector() -> ObstacleDetector:
     return ObstacleDetector(Knowledge(obstacles=TAXONOMY).obstacles, ANALYZER)
 
@@ -123,14 +128,14 @@ def test_retrieved_documents_add_obstacles_the_question_does_not_name() -> None:
     d = detector()
     assert d.detect("Hoe ging dat in Havendam?") == []
     docs = [
-        {"obstacles": ["leverancier", "geld"]},
-        {"obstacles": ["leverancier"]},
-        {"obstacles": ["leverancier"]},
+        _doc(obstacles=["leverancier", "geld"]),
+        _doc(obstacles=["leverancier"]),
+        _doc(obstacles=["leverancier"]),
     ]
     got = d.detect("Hoe ging dat in Havendam?", retrieved=docs)
     assert [k for k, _ in got][0] == "leverancier"
     # Unknown keys in document metadata are ignored, not invented.
-    assert d.detect("x", retrieved=[{"obstacles": ["bestaat-niet"]}] * 3) == []
+    assert d.detect("x", retrieved=[_doc(obstacles=["bestaat-niet"])] * 3) == []
 
 
 def test_similarity_to_descriptions_counts_when_an_embedder_is_there() -> None:
@@ -149,9 +154,9 @@ def test_similarity_to_descriptions_counts_when_an_embedder_is_there() -> None:
     sims = d.similarity_scores(q)
     assert max(sims, key=sims.get) == "geld"
     assert (
-        d.detect("iets zonder trefwoorden", query_vector=q, retrieved=[{"obstacles": ["geld"]}])[0][
+        d.detect("iets zonder trefwoorden", query_vector=q, retrieved=[_doc(obstacles=["geld"])])[
             0
-        ]
+        ][0]
         == "geld"
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.knowledge import Knowledge
+from assistant.knowledge import IndexedDoc, Knowledge
 from assistant.people import PeopleDirectory, is_people_question, reason_for
 from tests.assistant.people_support import (
     HIDDEN,
@@ -73,13 +73,16 @@ PEOPLE = [
     _person("geheim", "Org A", ["inkoop"], consent=False),
 ]
 DOCS = {
-    "cases/x": {
-        "title": "Samen inkopen",
-        "type": "case",
-        "obstacles": ["inkoop"],
-        "people": ["a-twee", "geheim"],
-    },
-    "blogs/y": {"title": "Een blog", "type": "blog", "obstacles": ["geld"], "people": ["c-een"]},
+    "cases/x": IndexedDoc(
+        id="cases/x",
+        title="Samen inkopen",
+        type="case",
+        obstacles=["inkoop"],
+        people=["a-twee", "geheim"],
+    ),
+    "blogs/y": IndexedDoc(
+        id="blogs/y", title="Een blog", type="blog", obstacles=["geld"], people=["c-een"]
+    ),
 }
 
 

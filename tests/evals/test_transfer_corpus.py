@@ -59,7 +59,7 @@ def test_transfer_questions_fit_the_corpus(tmp_path) -> None:
     qs = load_questions(TRANSFER_QUESTIONS)
     problems = check_labels(
         qs,
-        {d: m.get("visibility", "public") for d, m in reader.docs.items()},
+        {d: m.visibility for d, m in reader.docs.items()},
         {p.id: p.consent for p in know.people},
         {o.key for o in know.obstacles},
         {p.key for p in know.phases},
