@@ -218,9 +218,7 @@ def measure_stream(
     for lang, best in off.items():
         cal.off_topic[lang] = Level.of([float(x) for x in best])
     step = max(1, len(seen) // PSEUDO_QUERIES)
-    picked = [
-        (i, q) for i in range(0, len(seen), step) if (q := pseudo_question(text_of(seen[i])))
-    ]
+    picked = [(i, q) for i in range(0, len(seen), step) if (q := pseudo_question(text_of(seen[i])))]
     picked = picked[:PSEUDO_QUERIES]
     if picked and len(seen) > 1:
         qv = embedder.embed([q for _, q in picked], kind="query")
