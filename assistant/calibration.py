@@ -29,6 +29,7 @@ import json
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,26 +176,60 @@ def measure(
     texts: list[str],
 ) -> Calibration:
     """The calibration of an index whose chunks are ``ids`` with these stored ``vectors``."""
-    cal = Calibration(embedder=embedder.name)
-    if not len(ids):
-        return cal
-    mat = np.asarray(vectors, dtype=np.float32)
-    by_lang: dict[str, list[int]] = defaultdict(list)
-    for i, lang in enumerate(language_of):
-        by_lang[lang].append(i)
-    for lang, rows in by_lang.items():
-        cal.centroids[lang] = mat[rows].mean(axis=0)
-        cal.counts[lang] = len(rows)
-    for lang, probes in PROBES.items():
-        qv = embedder.embed(probes, kind="query")
-        cal.off_topic[lang] = Level.of([float(x) for x in (mat @ qv.T).max(axis=0)])
-    step = max(1, len(ids) // PSEUDO_QUERIES)
-    picked = [(i, q) for i in range(0, len(ids), step) if (q := pseudo_question(texts[i]))]
-    picked = picked[:PSEUDO_QUERIES]
-    if picked and len(ids) > 1:
-        qv = embedder.embed([q for _, q in picked], kind="query")
-        sims = mat @ qv.T  # chunks × pseudo-questions
-        for j, (i, _) in enumerate(picked):
-            sims[i, j] = -np.inf  # the chunk the sentence was taken from
-        cal.in_domain = Level.of([float(x) for x in sims.max(axis=0)])
+    text = dict(zip(ids, texts, strict=True))
+    cal, _ = measure_stream(
+        embedder, lambda: iter([(list(ids), vectors, list(language_of))]), text.__getitem__
+    )
     return cal
+
+
+Blocks = Callable[[], Iterable[tuple[list[str], np.ndarray, list[str]]]]
+
+
+def measure_stream(
+    embedder: Embedder, blocks: Blocks, text_of: Callable[[str], str]
+) -> tuple[Calibration, int]:
+    """The calibration, and the number of chunks it saw, from ``blocks()``: ``(ids, vectors,
+    languages)`` a page of chunks at a time, in index order. ``blocks`` is called twice (the
+    pseudo-questions are picked after the first pass), so no step holds every vector: at 500k
+    chunks that was over 1 GB at ingest (issue 18). ``text_of`` reads a picked chunk's text."""
+    cal = Calibration(embedder=embedder.name)
+    probes = {lang: embedder.embed(p, kind="query") for lang, p in PROBES.items()}
+    sums: dict[str, np.ndarray] = {}
+    off: dict[str, np.ndarray] = {}
+    seen: list[str] = []
+    for ids, vectors, langs in blocks():
+        mat = np.asarray(vectors, dtype=np.float32)
+        seen += ids
+        by_lang: dict[str, list[int]] = defaultdict(list)
+        for i, lang in enumerate(langs):
+            by_lang[lang].append(i)
+        for lang, rows in by_lang.items():
+            part = mat[rows].sum(axis=0, dtype=np.float64)
+            sums[lang] = sums[lang] + part if lang in sums else part
+            cal.counts[lang] = cal.counts.get(lang, 0) + len(rows)
+        for lang, qv in probes.items():
+            best = (mat @ qv.T).max(axis=0)
+            off[lang] = np.maximum(off[lang], best) if lang in off else best
+    if not seen:
+        return cal, 0
+    for lang, total in sums.items():
+        cal.centroids[lang] = (total / cal.counts[lang]).astype(np.float32)
+    for lang, best in off.items():
+        cal.off_topic[lang] = Level.of([float(x) for x in best])
+    step = max(1, len(seen) // PSEUDO_QUERIES)
+    picked = [(i, q) for i in range(0, len(seen), step) if (q := pseudo_question(text_of(seen[i])))]
+    picked = picked[:PSEUDO_QUERIES]
+    if picked and len(seen) > 1:
+        qv = embedder.embed([q for _, q in picked], kind="query")
+        best = np.full(len(picked), -np.inf, dtype=np.float32)
+        start = 0
+        for ids, vectors, _ in blocks():
+            sims = np.asarray(vectors, dtype=np.float32) @ qv.T  # chunks × pseudo-questions
+            for j, (i, _) in enumerate(picked):
+                if start <= i < start + len(ids):
+                    sims[i - start, j] = -np.inf  # the chunk the sentence was taken from
+            best = np.maximum(best, sims.max(axis=0))
+            start += len(ids)
+        cal.in_domain = Level.of([float(x) for x in best])
+    return cal, len(seen)

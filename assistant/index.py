@@ -13,7 +13,7 @@ import json
 import mmap
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,16 +76,47 @@ def read_chunks(folder: Path) -> list[ChunkRecord]:
     return out
 
 
-def write_chunks(folder: Path, chunks: list[ChunkRecord]) -> None:
+def chunk_line(chunk: ChunkRecord) -> bytes:
+    """A chunk's line in chunks.jsonl."""
+    return (json.dumps(chunk.__dict__, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class ChunkWriter:
+    """chunks.jsonl and the byte offset of every line (``ChunkTable``), one line at a time, so
+    ingest never holds every chunk's text at once (issue 18)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self._fh = (folder / "chunks.jsonl").open("wb")
+        self._offsets = [0]
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def add(self, line: bytes) -> None:
+        self._fh.write(line)
+        self._offsets.append(self._offsets[-1] + len(line))
+
+    def close(self) -> None:
+        self._fh.close()
+        np.save(self.folder / "chunks.offsets.npy", np.asarray(self._offsets, dtype=np.int64))
+
+
+def write_chunks(folder: Path, chunks: Iterable[ChunkRecord]) -> None:
     """One JSON line per chunk, plus the byte offset of every line (``ChunkTable``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    offsets = [0]
-    with (folder / "chunks.jsonl").open("wb") as fh:
-        for c in chunks:
-            line = (json.dumps(c.__dict__, ensure_ascii=False) + "\n").encode("utf-8")
-            fh.write(line)
-            offsets.append(offsets[-1] + len(line))
-    np.save(folder / "chunks.offsets.npy", np.asarray(offsets, dtype=np.int64))
+    writer = ChunkWriter(folder)
+    for c in chunks:
+        writer.add(chunk_line(c))
+    writer.close()
+
+
+def iter_chunks(folder: Path) -> Iterator[ChunkRecord]:
+    """The chunk records of a generation, read one line at a time."""
+    with (folder / "chunks.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield ChunkRecord(**json.loads(line))
 
 
 class ChunkTable(Mapping[str, ChunkRecord]):
@@ -132,6 +163,10 @@ class ChunkTable(Mapping[str, ChunkRecord]):
 
     def __getitem__(self, cid: str) -> ChunkRecord:
         return ChunkRecord(**json.loads(self._line(self.pos[cid])))
+
+    def line(self, cid: str) -> bytes:
+        """The chunk's line as stored, for copying it into a new generation unparsed."""
+        return bytes(self._line(self.pos[cid]))
 
     def __contains__(self, cid: object) -> bool:
         return cid in self.pos

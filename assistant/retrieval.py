@@ -8,6 +8,7 @@ Kamervragen measurements in docs/retrieval.md.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -80,9 +81,12 @@ class LoadedIndex:
                 + (f" --index {index_dir}" if str(index_dir) != ".opschaal/index" else "")
             )
         self.dir = index_dir
+        _compact_docs(manifest["docs"])
+        self.docs: dict[str, IndexedDoc] = indexed_docs(manifest)
+        for d in manifest["docs"].values():
+            d.pop("meta", None)  # held once, typed, in self.docs
         self.manifest = manifest
         folder = gen_dir(index_dir, manifest["generation"])
-        self.docs: dict[str, IndexedDoc] = indexed_docs(manifest)
         doc_of_chunk = {
             cid: doc_id for doc_id, d in manifest["docs"].items() for cid in d.get("chunks", [])
         }
@@ -98,6 +102,10 @@ class LoadedIndex:
                 folder,
             )
             self.lexical = self.rebuild_lexical()
+        if self.lexical.ids == self.chunks.ids:
+            # Same chunks in the same order (ingest writes both from chunks.jsonl): one id list
+            # and one position table per worker instead of two.
+            self.lexical.ids, self.lexical.pos = self.chunks.ids, self.chunks.pos
         self.embedder_name: str = manifest["embedder"]
         self.calibration: Calibration | None = Calibration.load(folder, self.embedder_name)
         self.glossary: Glossary = default_glossary().with_obstacles(self.knowledge.obstacles)
@@ -157,6 +165,22 @@ class LoadedIndex:
                 continue
             out.append(doc_id)
         return out
+
+
+def _compact_docs(docs: dict[str, dict]) -> None:
+    """Keep only what serving reads of each document's manifest entry (its chunk ids and
+    metadata, which becomes ``LoadedIndex.docs``) and share the short values many documents repeat (type, language, visibility,
+    phase and obstacle keys): every worker holds this for every document (issue 18)."""
+
+    def share(v):
+        return sys.intern(v) if isinstance(v, str) and len(v) <= 64 else v
+
+    for d in docs.values():
+        for k in ("hash", "path", "chunking"):
+            d.pop(k, None)
+        meta = d.get("meta") or {}
+        for k, v in meta.items():
+            meta[k] = [share(x) for x in v] if isinstance(v, list) else share(v)
 
 
 def _matches(meta: IndexedDoc, f: Filters) -> bool:

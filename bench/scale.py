@@ -207,7 +207,10 @@ def chart(rows: dict, path: Path) -> None:
     ]
     for ax, (key, title) in zip(axes, panels, strict=True):
         for label, style in (("base", "o--"), ("new", "o-")):
-            pts = sorted((int(n), r[label][key]) for n, r in rows.items() if label in r)
+            # An --ingest-only row has no serving figures: leave it out of those panels.
+            pts = sorted(
+                (int(n), r[label][key]) for n, r in rows.items() if key in r.get(label, {})
+            )
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label)
         ax.set_title(title)

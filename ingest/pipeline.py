@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator
@@ -21,15 +22,17 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from assistant.calibration import Calibration, measure
+from assistant.calibration import Calibration, measure_stream
 from assistant.embeddings import Embedder
 from assistant.index import (
     FORMAT,
     ChunkRecord,
+    ChunkTable,
+    ChunkWriter,
+    chunk_line,
     gen_dir,
-    read_chunks,
+    iter_chunks,
     read_manifest,
-    write_chunks,
     write_json_atomic,
 )
 from assistant.knowledge import Knowledge, Obstacle, Person, Phase
@@ -40,6 +43,9 @@ from .chunking import chunk_document
 from .loaders import ROOT_FILES, SUFFIXES, LoadedDoc, LoadError, load_document, pydantic_reason
 
 log = logging.getLogger(__name__)
+
+#: Chunk vectors read from the store at once for the calibration.
+CALIBRATION_PAGE = 2000
 
 
 @dataclass
@@ -303,85 +309,109 @@ def ingest(
             report.chunks_total = sum(len(d["chunks"]) for d in old_docs.values())
             return report  # nothing to do: the index is current
 
-        # 3. embed and upsert the new chunks -------------------------------------------------
-        new_chunks: dict[str, list[ChunkRecord]] = {}
-        pending: list[tuple[ChunkRecord, LoadedDoc]] = []
-        for doc in todo:
-            recs = chunk_document(doc, chunk_size, chunk_overlap)
-            new_chunks[doc.doc_id] = recs
-            pending += [(r, doc) for r in recs]
-        if pending:
-            # A chunk id carries its document's content hash, so a stored chunk of a document
-            # whose content changed is one an interrupted run embedded: keep it instead of
-            # paying the embedder again. Not for a chunking change alone (same ids, other text).
-            live_ids = {cid for d in old_docs.values() for cid in d["chunks"]}
-            stored = store.ids() - live_ids
-            fresh = {
-                d.doc_id
-                for d in todo
-                if old_docs.get(d.doc_id) is None or old_docs[d.doc_id]["hash"] != d.hash
-            }
-            resumed = [p for p in pending if p[0].id in stored and p[1].doc_id in fresh]
-            if resumed:
-                report.chunks_resumed = len(resumed)
-                skip = {p[0].id for p in resumed}
-                pending = [p for p in pending if p[0].id not in skip]
-                log.info("%d chunks van een onderbroken ingest hervat", len(resumed))
-        if on_phase:
-            on_phase("embed")
-        done = 0
-        for i in range(0, len(pending), batch_size):
-            batch = pending[i : i + batch_size]
-            store.upsert(
-                [r.id for r, _ in batch],
-                [_embed_text(r, d.meta.title) for r, d in batch],
-                [_chunk_meta(r, d) for r, d in batch],
-            )
-            done += len(batch)
-            if progress:
-                progress(done, len(pending))
-        report.chunks_embedded = len(pending)
-
-        # 4. the new generation: chunk texts, knowledge, lexical index -----------------------
-        if on_phase:
-            on_phase("lexical")
-        prev_records: dict[str, list[ChunkRecord]] = {}
-        if old_gen is not None and report.unchanged:
-            for rec in read_chunks(gen_dir(index_dir, old_gen)):
-                prev_records.setdefault(rec.doc_id, []).append(rec)
-        all_records: list[ChunkRecord] = []
-        manifest_docs = {}
-        titles = {}
-        for doc_id, doc in docs.items():
-            recs = new_chunks.get(doc_id)
-            if recs is None:
-                recs = prev_records.get(doc_id, [])
-            all_records += recs
-            titles[doc_id] = (doc.meta.title, doc.meta.language)
-            manifest_docs[doc_id] = {
-                "hash": doc.hash,
-                "path": doc.path,
-                "chunking": [chunk_size, chunk_overlap],
-                "chunks": [r.id for r in recs],
-                "meta": _doc_meta(doc),
-            }
+        # 3. chunk the new documents into the new generation, embed and upsert them ---------
+        # Chunks go to a spool file as they are made and are read back for embedding and for
+        # chunks.jsonl, so no step holds every chunk's text at once (issue 18). The folder of
+        # a killed run is not in any manifest; the next run starts it again.
         generation = (old_gen or 0) + 1
         folder = gen_dir(index_dir, generation)
         if folder.exists():
             shutil.rmtree(folder)
-        write_chunks(folder, all_records)
+        folder.mkdir(parents=True)
+        spool = folder / ".new-chunks.jsonl"
+        spans: dict[str, tuple[int, int]] = {}
+        resumed: set[str] = set()
+        n_new = 0
+        # A chunk id carries its document's content hash, so a stored chunk of a document
+        # whose content changed is one an interrupted run embedded: keep it instead of paying
+        # the embedder again. Not for a chunking change alone (same ids, other text).
+        live_ids = {cid for d in old_docs.values() for cid in d["chunks"]}
+        stored = store.ids() - live_ids if todo else set()
+        del live_ids
+        with spool.open("wb") as fh:
+            for doc in todo:
+                start = fh.tell()
+                fresh = old_docs.get(doc.doc_id) is None or old_docs[doc.doc_id]["hash"] != doc.hash
+                for rec in chunk_document(doc, chunk_size, chunk_overlap):
+                    fh.write(chunk_line(rec))
+                    n_new += 1
+                    if fresh and rec.id in stored:
+                        resumed.add(rec.id)
+                spans[doc.doc_id] = (start, fh.tell())
+                # The text is in the spool now; the manifest needs only the metadata.
+                doc.body, doc.pages = "", []
+        del stored
+        if resumed:
+            report.chunks_resumed = len(resumed)
+            log.info("%d chunks van een onderbroken ingest hervat", len(resumed))
+        if on_phase:
+            on_phase("embed")
+        pending = n_new - len(resumed)
+        done = 0
+        batch: list[ChunkRecord] = []
+        for rec in _spooled(spool):
+            if rec.id not in resumed:
+                batch.append(rec)
+            if len(batch) >= batch_size:
+                done += _upsert(store, batch, docs)
+                batch = []
+                if progress:
+                    progress(done, pending)
+        if batch:
+            done += _upsert(store, batch, docs)
+            if progress:
+                progress(done, pending)
+        report.chunks_embedded = pending
+
+        # 4. the new generation: chunk texts, knowledge, lexical index -----------------------
+        if on_phase:
+            on_phase("lexical")
+        old_table = None
+        if old_gen is not None and report.unchanged:
+            old_table = ChunkTable(
+                gen_dir(index_dir, old_gen),
+                {cid: doc_id for doc_id, d in old_docs.items() for cid in d["chunks"]},
+            )
+        writer = ChunkWriter(folder)
+        manifest_docs = {}
+        titles = {}
+        with spool.open("rb") as fh:
+            for doc_id, doc in docs.items():
+                ids: list[str] = []
+                if doc_id in spans:
+                    lo, hi = spans[doc_id]
+                    fh.seek(lo)
+                    for line in fh.read(hi - lo).splitlines(keepends=True):
+                        writer.add(line)
+                        ids.append(json.loads(line)["id"])
+                elif old_table is not None:
+                    for cid in old_docs[doc_id]["chunks"]:
+                        if cid in old_table:
+                            writer.add(old_table.line(cid))
+                            ids.append(cid)
+                titles[doc_id] = (doc.meta.title, doc.meta.language)
+                manifest_docs[doc_id] = {
+                    "hash": doc.hash,
+                    "path": doc.path,
+                    "chunking": [chunk_size, chunk_overlap],
+                    "chunks": ids,
+                    "meta": _doc_meta(doc),
+                }
+        writer.close()
+        del old_table
+        spool.unlink()
         write_json_atomic(folder / "knowledge.json", knowledge)
-        lexical = LexicalIndex.build(
-            [r.id for r in all_records],
-            [r.text for r in all_records],
-            [f"{titles[r.doc_id][0]} {r.heading}" for r in all_records],
-            [titles[r.doc_id][1] for r in all_records],
-        )
-        lexical.save(folder / "lexical")
-        report.chunks_total = len(all_records)
+
+        def rows() -> Iterator[tuple[str, str, str, str]]:
+            for rec in iter_chunks(folder):
+                title, lang = titles[rec.doc_id]
+                yield rec.id, rec.text, f"{title} {rec.heading}", lang
+
+        LexicalIndex.write(folder / "lexical", rows)
+        report.chunks_total = len(writer)
         if on_phase:
             on_phase("calibrate")
-        _calibrate(folder, embedder, store, all_records, titles)
+        _calibrate(folder, embedder, store, manifest_docs, titles)
 
         # 5. commit -------------------------------------------------------------------------
         write_json_atomic(
@@ -400,7 +430,7 @@ def ingest(
         # 6. clean up what the old manifest pointed to, and orphans of killed runs ------------
         if on_phase:
             on_phase("cleanup")
-        live = {r.id for r in all_records}
+        live = {cid for d in manifest_docs.values() for cid in d["chunks"]}
         try:
             stale = store.ids() - live
             if stale:
@@ -432,32 +462,55 @@ def _lexical_outdated(index_dir: Path, generation: int | None) -> bool:
         return True
 
 
-def _calibrate(folder: Path, embedder, store, records: list[ChunkRecord], titles: dict) -> None:
+def _calibrate(folder: Path, embedder, store, manifest_docs: dict, titles: dict) -> None:
     """Measure the new index's score levels (assistant/calibration.py) next to its chunks.
 
+    The vectors are read from the store a page at a time (``calibration.measure_stream``).
     Failure is not fatal: without a calibration the assistant falls back to term coverage for
     abstention and leaves the language balance off, and says so in the log."""
-    vectors = stored_vectors(store, [r.id for r in records])
-    keep = [r for r in records if r.id in vectors]
-    if len(keep) < len(records):
-        log.warning(
-            "kalibratie: %d van %d chunkvectoren niet leesbaar uit de vectorstore",
-            len(records) - len(keep),
-            len(records),
-        )
-    if not keep:
-        return
+    doc_of = {cid: doc_id for doc_id, d in manifest_docs.items() for cid in d["chunks"]}
+    table = ChunkTable(folder, doc_of)
+    ids = table.ids
+
+    def blocks() -> Iterator[tuple[list[str], np.ndarray, list[str]]]:
+        for i in range(0, len(ids), CALIBRATION_PAGE):
+            page = ids[i : i + CALIBRATION_PAGE]
+            vectors = stored_vectors(store, page)
+            keep = [cid for cid in page if cid in vectors]
+            if keep:
+                yield (
+                    keep,
+                    np.vstack([vectors[cid] for cid in keep]),
+                    [titles[doc_of[cid]][1] for cid in keep],
+                )
+
     try:
-        cal = measure(
-            embedder,
-            [r.id for r in keep],
-            np.vstack([vectors[r.id] for r in keep]),
-            [titles[r.doc_id][1] for r in keep],
-            [r.text for r in keep],
-        )
-        cal.save(folder)
+        cal, kept = measure_stream(embedder, blocks, lambda cid: table[cid].text)
+        if kept < len(ids):
+            log.warning(
+                "kalibratie: %d van %d chunkvectoren niet leesbaar uit de vectorstore",
+                len(ids) - kept,
+                len(ids),
+            )
+        if kept:
+            cal.save(folder)
     except Exception as exc:  # noqa: BLE001 - see the docstring
         log.warning("kalibratie van de index mislukt (%s); zonder kalibratie verder", exc)
+
+
+def _spooled(path: Path) -> Iterator[ChunkRecord]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            yield ChunkRecord(**json.loads(line))
+
+
+def _upsert(store: VectorStore, batch: list[ChunkRecord], docs: dict[str, LoadedDoc]) -> int:
+    store.upsert(
+        [r.id for r in batch],
+        [_embed_text(r, docs[r.doc_id].meta.title) for r in batch],
+        [_chunk_meta(r, docs[r.doc_id]) for r in batch],
+    )
+    return len(batch)
 
 
 def _hash(obj) -> str:

@@ -174,3 +174,69 @@ def test_the_batched_build_scores_exactly_as_bm25s_on_token_strings():
 
     assert cells(index.grams) == cells(reference)
     assert index.ngram_scores("aanbesteding")[:2].min() > 0
+
+
+def test_on_disk_build_writes_the_files_bm25s_writes(tmp_path, monkeypatch):
+    """The bounded-memory build (sorted runs merged per term range) writes exactly what bm25s's
+    own index() and save() write, also when the runs and ranges are tiny (issue 18)."""
+    import random
+
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    import assistant.lexical as lexical
+
+    rng = random.Random(7)
+    words = [f"w{i}" for i in range(200)]
+    docs = [[rng.choice(words) for _ in range(rng.randint(0, 30))] for _ in range(300)]
+    vocab: dict[str, int] = {}
+    ids = [
+        np.fromiter((vocab.setdefault(t, len(vocab)) for t in d or ["__leeg__"]), dtype=np.int32)
+        for d in docs
+    ]
+    reference = bm25s.BM25(k1=1.2, b=0.9)
+    reference.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    reference.save(str(tmp_path / "ref"), show_progress=False)
+    monkeypatch.setattr(lexical, "RUN_ENTRIES", 500)
+    monkeypatch.setattr(lexical, "MERGE_ENTRIES", 700)
+    lexical.write_bm25(tmp_path / "ours", iter(docs), 1.2, 0.9)
+    for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"):
+        ref, ours = np.load(tmp_path / "ref" / name), np.load(tmp_path / "ours" / name)
+        assert ref.dtype == ours.dtype and np.array_equal(ref, ours), name
+    for name in ("vocab.index.json", "params.index.json"):
+        assert json.loads((tmp_path / "ours" / name).read_text()) == json.loads(
+            (tmp_path / "ref" / name).read_text()
+        )
+    assert not (tmp_path / "ours" / ".runs").exists()
+    loaded = bm25s.BM25.load(str(tmp_path / "ours"), mmap=True)
+    assert loaded.scores["num_docs"] == len(docs)
+
+
+def test_mapped_vocabulary_scores_as_the_dict_does(tmp_path):
+    """Workers load the index memory-mapped with the vocabulary as sorted arrays (shared
+    through the page cache): every score must equal the in-memory index's."""
+    from assistant.lexical import MappedVocab
+
+    rows = list(zip(IDS, BODIES, TITLES, LANGS, strict=True))
+    LexicalIndex.write(tmp_path / "lex", lambda: iter(rows))
+    mapped = LexicalIndex.load(tmp_path / "lex", mmap=True)
+    plain = LexicalIndex.load(tmp_path / "lex")
+    assert isinstance(mapped.retriever.vocab_dict, MappedVocab)
+    assert isinstance(mapped.grams.vocab_dict, MappedVocab)
+    assert not isinstance(plain.retriever.vocab_dict, MappedVocab)
+    queries = [
+        "aanbestedingsprocedure inkoop",
+        "DPIA privacy pilot",
+        "shared platform governance",
+        "onbekendwoordzonderbetekenisdatnergensvoorkomt",
+        "",
+    ]
+    for q in queries:
+        assert mapped.query_weights(q) == plain.query_weights(q)
+        assert np.array_equal(mapped.scores(q), plain.scores(q))
+        assert np.array_equal(mapped.ngram_scores(q), plain.ngram_scores(q))
+    assert mapped.passage_share("privacy") == plain.passage_share("privacy") > 0
+    vocab = mapped.retriever.vocab_dict
+    assert len(vocab) == len(plain.retriever.vocab_dict)
+    assert dict(vocab.items()) == plain.retriever.vocab_dict
+    assert "xyz-niet-aanwezig" not in vocab and vocab.get("xyz") is None
