@@ -37,6 +37,9 @@ SECTIONS = {
     "en": {"steps": "What you can do", "cases": "How others did it", "pitfalls": "Watch out"},
 }
 
+#: Characters that open a quotation.
+_QUOTES = frozenset("\"'‘“„«")
+
 #: Word budget before the sections.
 LEAD_MAX_WORDS = 90
 BODY_MAX_WORDS = 220
@@ -416,8 +419,17 @@ class ExtractiveAnswerer:
         sections: list[str] = []
         labels = SECTIONS[lang]
         # 3. what you can do --------------------------------------------------------------------
+        # When no steps share the question's words, those of a source the answer already cites
+        # may come without: "Doe dit morgen" under the lesson that answers is that lesson's
+        # advice, however it is worded ("Zoek de datum op …" for a question about geld).
         steps = self._pick(
-            pool, used, ("steps", "lessons"), 0.55 * best, 0.2, types=("guide", "lesson", "blog")
+            pool,
+            used,
+            ("steps", "lessons"),
+            0.55 * best,
+            0.2,
+            types=("guide", "lesson", "blog"),
+            cited=set(c.numbers),
         )
         if steps is not None and not steps[1].unit.is_list and steps[0].type == "blog":
             steps = None  # a blogger's paragraph is an opinion, not a step
@@ -477,6 +489,7 @@ class ExtractiveAnswerer:
 
     def _lead_unit(self, pool, focus: set[str]):
         """The best prose unit; a pitfall only when the question asks what goes wrong."""
+        quoted = None
         for ev, su in pool:
             u = su.unit
             if u.is_list and not u.text:
@@ -485,8 +498,13 @@ class ExtractiveAnswerer:
                 continue
             if len(u.text.split()) < 6:
                 continue
+            if u.text.lstrip()[:1] in _QUOTES:
+                # A quotation opens with a speaker the reader has not met ("‘When I started …,’
+                # Rossi says"); it may follow the lead, not be it.
+                quoted = quoted or (ev, su)
+                continue
             return ev, su
-        return None, None
+        return quoted or (None, None)
 
     def _prose(self, c: _Composer, ev: Evidence, su: ScoredUnit, max_words: int) -> str:
         u = su.unit
@@ -529,19 +547,27 @@ class ExtractiveAnswerer:
             out.append(f"{bullet} {_end(item)}" + (f" {marker}" if i == len(items) else ""))
         return "\n".join(out)
 
-    def _pick(self, pool, used, kinds, floor, min_coverage, types=None):
+    def _pick(self, pool, used, kinds, floor, min_coverage, types=None, cited=frozenset()):
         """The best unit of ``kinds`` that clears the bars; a list wins over a paragraph that
         scores at most 15 % better, because steps and pitfalls read best as a list."""
-        found = []
-        for ev, su in pool:
-            u = su.unit
-            if u.kind not in kinds or (ev.doc_id, u.ordinal) in used:
-                continue
-            if types is not None and ev.type not in types and u.kind != "lessons":
-                continue
-            if su.score < floor or su.coverage < min_coverage or not self._usable(su):
-                continue
-            found.append((ev, su))
+
+        def candidates(waive: frozenset | set) -> list:
+            found = []
+            for ev, su in pool:
+                u = su.unit
+                if u.kind not in kinds or (ev.doc_id, u.ordinal) in used:
+                    continue
+                if types is not None and ev.type not in types and u.kind != "lessons":
+                    continue
+                uncovered = su.coverage < min_coverage and ev.doc_id not in waive
+                if su.score < floor or uncovered or not self._usable(su):
+                    continue
+                found.append((ev, su))
+            return found
+
+        # Units that share the question's words first; only when there are none, those of a
+        # source already cited without that bar.
+        found = candidates(frozenset()) or (candidates(cited) if cited else [])
         if not found:
             return None
         best = found[0]

@@ -68,7 +68,10 @@ _PILOT_WORDS = {"pilot", "proef", "trial", "pilots"}
 _PAST_PILOT = re.compile(
     r"\b(na\s+(de|het|afloop\s+van\s+de|het\s+einde\s+van\s+de)\s+(pilot|proef)|"
     r"(pilot|proef)\w*\s+(stopt|eindigt|afloopt|loopt\s+af|is\s+afgelopen|is\s+voorbij|op\s+is)|"
-    r"(after|once|when)\s+the\s+(pilot|trial)|(pilot|trial)\s+(money\s+)?(ends|stops|is\s+over|runs\s+out))",
+    r"(after|once|when)\s+the\s+(pilot|trial)|(pilot|trial)\s+(money\s+)?(ends|stops|is\s+over|runs\s+out)|"
+    # A pilot that succeeded is over too: "onze geslaagde pilot", "a successful trial".
+    r"(geslaagde|succesvolle|afgeronde)\s+(pilot|proef)|(pilot|proef)\s+is\s+(geslaagd|afgerond)|"
+    r"(successful|completed)\s+(pilot|trial)|(pilot|trial)\s+(succeeded|worked))",
     re.I,
 )
 
@@ -188,7 +191,9 @@ class StepPlan:
             z = (sims - float(np.mean(sims))) / (float(np.std(sims)) or 1.0)
             for key, zi in zip(self.keys, z, strict=True):
                 out[key] += self.W_SIMILARITY * max(0.0, float(zi) - 0.5)
-        if is_start_question(question) and self.keys:
+        if is_start_question(question) and self.keys and not any(own.values()):
+            # "Waar moet ik beginnen?" alone is the start of the plan; "waar begin ik als ik de
+            # pilot wil opschalen?" is the start of the phase the question names.
             out[self.keys[0]] += self.W_START
         return dict(out)
 
@@ -310,33 +315,74 @@ class StepPlan:
             return True
         return bool(self.phases) and all(p.name_en and p.steps_en for p in self.phases)
 
-    def overview(self, language: str = "nl") -> str:
-        """The step plan itself: every phase with its purpose and first steps."""
-        lines = []
-        for i, p in enumerate(self.phases, start=1):
-            desc = (_in(p, "description", language) or "").strip()
-            first_sentence = re.split(r"(?<=[.!?])\s+", desc)[0].rstrip(".") if desc else ""
-            line = f"{i}. {_in(p, 'name', language) or p.key}" + (
-                f": {first_sentence}." if first_sentence else ""
-            )
-            lines.append(line)
-            for j in range(min(2, len(p.steps))):
-                lines.append(f"   - {self._step_text(p.key, j, language)}")
-        if language == "en":
-            head = "The scaling step plan has these phases" + (
-                ":" if self.has_language("en") else " (the steps are in Dutch):"
+    #: Steps of the detected phase shown in a start question's overview (phases.yaml lists
+    #: five per phase; all of them, since they are the phase's own plan).
+    OVERVIEW_STEPS = 5
+
+    def overview(self, language: str = "nl", phase: str | None = None) -> str:
+        """The step plan for a start question.
+
+        With a detected ``phase``: that phase with its purpose and first steps, and one line
+        naming the other phases. A new user reads where they are and what to do first, not
+        five phases with ten steps before the answer. Without a phase, every phase with its
+        purpose (no steps), so the user can see where they are."""
+        en = language == "en"
+        p = self.get(phase)
+        names = [_in(x, "name", language) or x.key for x in self.phases]
+        if p is None:
+            lines = [
+                f"{i}. {name}" + (f": {s}." if (s := self._purpose(x, language)) else "")
+                for i, (x, name) in enumerate(zip(self.phases, names, strict=True), start=1)
+            ]
+            head = (
+                "The scaling step plan has these phases"
+                + (":" if self.has_language("en") else " (the steps are in Dutch):")
+                if en
+                else "Het stappenplan voor opschalen heeft deze fasen:"
             )
             tail = (
-                "Start with the first phase unless you have already done it; the next steps below fit "
-                "where your question seems to be."
+                "Start with the first phase unless you have already done it."
+                if en
+                else "Begin bij de eerste fase, tenzij je die al hebt doorlopen."
             )
+            return "\n".join([head, *lines, tail])
+        at = self.keys.index(p.key) + 1
+        name = names[at - 1]
+        purpose = self._purpose(p, language)
+        if en:
+            head = (
+                f"Your question seems to sit in phase {at} of {len(self.phases)} of the scaling step plan, {name}"
+                + (f": {purpose}." if purpose else ".")
+            )
+            if not self.has_language("en"):
+                head += " The steps are in Dutch."
+            intro = "Steps in this phase:"
         else:
-            head = "Het stappenplan voor opschalen heeft deze fasen:"
-            tail = (
-                "Begin bij de eerste fase, tenzij je die al hebt doorlopen; de volgende stappen hieronder "
-                "passen bij waar je vraag lijkt te staan."
+            head = (
+                f"Je vraag lijkt in fase {at} van {len(self.phases)} van het stappenplan voor opschalen te zitten, {name}"
+                + (f": {purpose}." if purpose else ".")
             )
-        return "\n".join([head, *lines, tail])
+            intro = "Stappen in deze fase:"
+        steps = [
+            f"- {self._step_text(p.key, j, language)}"
+            for j in range(min(self.OVERVIEW_STEPS, len(p.steps)))
+        ]
+        # Names with their number after them: "2. Experimenteren, 3. …" on one line reads as
+        # a list flattened into prose.
+        rest = [f"{n} ({i})" for i, n in enumerate(names, start=1) if i != at]
+        joiner = " and " if en else " en "
+        others = ", ".join(rest[:-1]) + joiner + rest[-1] if len(rest) > 1 else "".join(rest)
+        tail = (
+            f"The other phases of the step plan: {others}."
+            if en
+            else f"De andere fasen van het stappenplan: {others}."
+        )
+        return "\n".join([head, intro, *steps, tail])
+
+    @staticmethod
+    def _purpose(p: Phase, language: str) -> str:
+        desc = (_in(p, "description", language) or "").strip()
+        return re.split(r"(?<=[.!?])\s+", desc)[0].rstrip(".") if desc else ""
 
 
 def _in(item: Phase, field: str, language: str):

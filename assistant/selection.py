@@ -24,7 +24,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .text import Analyzer, fold, words
+from .glossary import Glossary, _stems
+from .text import Analyzer, detect_language, fold, words
 from .units import Unit
 
 _NUMBER_WORDS = {
@@ -157,8 +158,11 @@ class Selector:
     W_COUNTED = 0.6
     W_KIND = 0.3
 
-    def __init__(self, analyzer: Analyzer) -> None:
+    def __init__(self, analyzer: Analyzer, glossary: Glossary | None = None) -> None:
         self.analyzer = analyzer
+        #: English → Dutch domain terms: an English question's words also count where a Dutch
+        #: unit uses their translation, as they do in retrieval and in abstention's coverage.
+        self.glossary = glossary
         self._terms: dict[tuple, frozenset[str]] = {}
 
     def _unit_terms(self, unit: Unit, lang: str) -> frozenset[str]:
@@ -182,13 +186,40 @@ class Selector:
     def query_words(self, question: str) -> list[tuple[frozenset[str], float]]:
         """Each content word of the question as (its stems, its rarity weight)."""
         vocab = self.analyzer.vocab
+        dutch = self._translations(question)
         out = []
         for w in dict.fromkeys(self.analyzer.content_words(question)):
             stems = frozenset(self.analyzer.query_terms(w))
+            if stems and w in dutch:
+                stems |= frozenset(self.analyzer.query_terms(" ".join(dutch[w])))
             if not stems:
                 continue
             count = vocab.get(w, 0)
             out.append((stems, 1.0 / math.log(2.0 + count) if count else 0.5))
+        return out
+
+    def _translations(self, question: str) -> dict[str, list[str]]:
+        """For an English question: each word → the Dutch words of the glossary phrases it is
+        part of ("hand over" → overdracht for both "hand" and "over"), longest phrase first."""
+        if self.glossary is None or not self.glossary.entries or detect_language(question) != "en":
+            return {}
+        toks = words(question.replace("-", " "))
+        keys = _stems(" ".join(toks))
+        if len(keys) != len(toks):
+            return {}
+        longest = max(len(k) for k in self.glossary.entries)
+        used = [False] * len(toks)
+        out: dict[str, list[str]] = {}
+        for n in range(min(longest, len(toks)), 0, -1):
+            for i in range(len(toks) - n + 1):
+                if any(used[i : i + n]):
+                    continue
+                nl = self.glossary.entries.get(keys[i : i + n])
+                if nl is None:
+                    continue
+                used[i : i + n] = [True] * n
+                for t in toks[i : i + n]:
+                    out.setdefault(t, []).extend(nl)
         return out
 
     def score(

@@ -114,7 +114,7 @@ class _Runtime:
             passage_share=self.index.lexical.passage_share,
         )
         self.units = UnitCache(self.index, settings.unit_cache_size)
-        self.selector = Selector(analyzer)
+        self.selector = Selector(analyzer, self.index.glossary)
 
 
 @dataclass
@@ -445,8 +445,10 @@ class Assistant:
 
         text, abstained = draft.text, draft.abstained
         if is_start_question(asked) and rt.plan.phases:
-            # "Waar moet ik beginnen?" gets the step plan itself, whatever the documents say.
-            text = rt.plan.overview(ctx.lang) + ("" if ctx.abstain else "\n\n" + text)
+            # "Waar moet ik beginnen?" gets the step plan, whatever the documents say: the
+            # detected phase and its first steps, the other phases on one line.
+            overview = rt.plan.overview(ctx.lang, ctx.phase)
+            text = overview + ("" if ctx.abstain else "\n\n" + text)
             abstained = False
         if people_first and (ctx.people or not off_topic):
             label = rt.obstacles.label(

@@ -40,13 +40,14 @@ GATE: dict[str, tuple[str, float]] = {
     **_BASE_GATE,
     "abstention_f1": ("min", 0.80),
     "people_hit@3": ("min", 0.85),
-    # At the merged answer path of 2 December 2026: 0.603, nl 0.612, en 0.524.
-    "nugget_recall": ("min", 0.60),
+    # After the reading fixes of session 5 (docs/evaluation.md): 0.617, nl 0.615, en 0.637,
+    # ratio 1.350, citation precision 0.763 (before: 0.601 / 0.610 / 0.524 / 1.314 / 0.753).
+    "nugget_recall": ("min", 0.61),
     "by_language.nl.nugget_recall": ("min", 0.61),
-    "by_language.en.nugget_recall": ("min", 0.52),
-    "nugget_ratio": ("min", 1.22),
+    "by_language.en.nugget_recall": ("min", 0.63),
+    "nugget_ratio": ("min", 1.34),
     "answers_with_defects": ("max", 0),
-    "citation_precision": ("min", 0.72),
+    "citation_precision": ("min", 0.76),
     "false_abstention_rate": ("max", 0.03),
 }
 

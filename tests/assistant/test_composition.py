@@ -219,3 +219,62 @@ def test_hard_wrapped_list_items_stay_whole() -> None:
         "Test met architecten. Nodig vijf bureaus uit die vaak aanvragen indienen.",
     ]
     assert after.text == "Daarna volgt een gewone alinea." and not after.items
+
+
+def test_a_quotation_from_an_unintroduced_speaker_is_not_the_lead() -> None:
+    parts = [
+        (
+            "Blog",
+            "‘Toen ik begon, verwachtte ik technische problemen,’ zegt Rossi. ‘Die waren er.’",
+        ),
+        ("Blog", "Pilots stranden zelden op techniek, maar op cultuur en capaciteit in de lijn."),
+    ]
+    ev = [_evidence("blogs/stall", "blog", parts)]
+    text = ExtractiveAnswerer().answer("Waarom stranden pilots?", "nl", ev).text
+    assert text.startswith("Pilots stranden zelden op techniek")
+    # With nothing else to lead with, the quotation still answers.
+    only = [_evidence("blogs/stall", "blog", parts[:1])]
+    assert "zegt Rossi" in ExtractiveAnswerer().answer("Waarom stranden pilots?", "nl", only).text
+
+
+def _with_units(ev: Evidence, scored: list[tuple[float, float]]) -> Evidence:
+    """``ev`` with its units' (score, coverage) set by hand, in unit order."""
+    ev.units = [
+        ScoredUnit(su.unit, score, cov) for su, (score, cov) in zip(ev.units, scored, strict=True)
+    ]
+    return ev
+
+
+def test_the_steps_of_the_cited_source_need_no_words_of_the_question() -> None:
+    lesson = [
+        ("Les > Het inzicht", "Structureel budget regel je door de pilot vroeg in de begrotingscyclus te zetten."),
+        ("Les > Doe dit morgen", "- Zoek de datum op waarop wensen binnen moeten zijn.\n- Laat de eigenaar het voorstel indienen."),
+    ]  # fmt: skip
+    q = "Hoe krijg ik de wethouder zover dat er structureel geld komt?"
+    ev = _with_units(_evidence("lessons/budget", "lesson", lesson), [(1.5, 0.4), (1.1, 0.0)])
+    text = ExtractiveAnswerer().answer(q, "nl", [ev]).text
+    assert "Wat je kunt doen:\n- Zoek de datum op" in text
+    assert defects(text) == {}
+    # The same steps from a source the answer does not cite still need the question's words.
+    other = _with_units(
+        _evidence("lessons/budget", "lesson", lesson, n=2), [(0.2, 0.0), (1.1, 0.0)]
+    )
+    lead = _with_units(_evidence("guides/geld", "guide", lesson[:1]), [(1.5, 0.4)])
+    assert "Wat je kunt doen" not in ExtractiveAnswerer().answer(q, "nl", [lead, other]).text
+
+
+def test_an_english_question_covers_dutch_units_through_the_glossary() -> None:
+    from assistant.glossary import default_glossary
+
+    parts = [("Gids", "Regel de overdracht aan de lijnorganisatie vóór de einddatum.")]
+    units = build_units("g", _chunks("g", parts), "guide")
+    analyzer = Analyzer(Analyzer.count_vocab(t for _, t in parts))
+    q = "How do I hand over a pilot to the line organisation?"
+    plain = Selector(analyzer).score(q, units, language="nl", doc_rel=1.0)[0]
+    expanded = Selector(analyzer, default_glossary()).score(q, units, language="nl", doc_rel=1.0)
+    assert plain.coverage == 0.0 and expanded[0].coverage > 0.5
+    # A Dutch question is not expanded.
+    nl = Selector(analyzer, default_glossary())
+    assert nl.query_words("Hoe draag ik de pilot over?") == Selector(analyzer).query_words(
+        "Hoe draag ik de pilot over?"
+    )

@@ -93,12 +93,47 @@ def test_next_steps_are_two_to_four_steps_of_the_phase_in_plan_order() -> None:
     assert p.next_steps(None, "x", []) == [] and p.next_steps("bestaat-niet", "x", []) == []
 
 
-def test_overview_is_the_step_plan_itself() -> None:
+def test_overview_shows_the_detected_phase_and_names_the_others() -> None:
+    p = plan()
+    second = PHASES[1]
+    text = p.overview("nl", second["key"])
+    assert text.startswith(f"Je vraag lijkt in fase 2 van {len(PHASES)} ")
+    assert second["name"] in text.splitlines()[0]
+    # Only this phase's steps, in the plan's order, as list lines.
+    shown = [line[2:] for line in text.splitlines() if line.startswith("- ")]
+    assert shown == second["steps"][: StepPlan.OVERVIEW_STEPS]
+    for other in PHASES[:1] + PHASES[2:]:
+        assert not any(step in text for step in other["steps"])
+    # The other phases stay findable on one line, with their numbers.
+    last = text.splitlines()[-1]
+    assert last.startswith("De andere fasen van het stappenplan:")
+    assert f"{PHASES[0]['name']} (1)" in last and second["name"] not in last
+    assert "1." not in last  # numbered names on one line would read as a flattened list
+    assert p.overview("en", second["key"]).startswith("Your question seems to sit in phase 2")
+
+
+def test_a_start_question_that_names_a_phase_starts_there() -> None:
+    p = plan()
+    assert p.detect("Waar moet ik beginnen?", []) == "idee"
+    # "Starten met de uitrol" is the start of the roll-out, not of the whole plan.
+    assert is_start_question("Waar start ik met de uitrol naar andere gemeenten?")
+    assert p.detect("Waar start ik met de uitrol naar andere gemeenten?", []) == "uitrol"
+
+
+def test_a_pilot_that_succeeded_is_no_cue_for_the_pilot_phase() -> None:
+    p = plan()
+    assert "proef" in p.cue_hits("Hoe richten we de pilot in?")
+    for q in ("Onze geslaagde pilot moet naar de regio", "The successful pilot goes to the regio"):
+        assert "proef" not in p.cue_hits(q), q
+        assert p.detect(q, []) == "uitrol"
+
+
+def test_overview_without_a_phase_lists_the_phases_without_steps() -> None:
     text = plan().overview("nl")
     assert text.startswith("Het stappenplan voor opschalen heeft deze fasen:")
     for i, ph in enumerate(PHASES, start=1):
         assert f"{i}. {ph['name']}" in text
-        assert ph["steps"][0] in text
+        assert not any(step in text for step in ph["steps"])
     assert plan().overview("en").startswith("The scaling step plan has these phases")
 
 
@@ -110,9 +145,10 @@ def people_assistant(tmp_path_factory):
 def test_waar_moet_ik_beginnen_gets_the_step_plan(people_assistant) -> None:
     _, assistant = people_assistant
     a = assistant.ask("Waar moet ik beginnen?")
-    assert a.answer.startswith("Het stappenplan voor opschalen heeft deze fasen:")
+    assert a.answer.startswith("Je vraag lijkt in fase 1 ")
     assert not a.abstained
     assert a.phase == "idee"
+    assert PHASES[0]["steps"][0] in a.answer and PHASES[1]["steps"][0] not in a.answer
     assert 2 <= len(a.next_steps) <= 4 and set(a.next_steps) <= set(PHASES[0]["steps"])
 
 

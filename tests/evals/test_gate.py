@@ -33,12 +33,12 @@ def test_bundled_eval_meets_the_gate(bundled_assistant) -> None:
     # The answer figures are measured on enough questions to mean something.
     assert m["n"]["nuggets"] >= 120 and m["by_language"]["en"]["n"]["nuggets"] >= 10
     # English as a first-class language (issue 14), at the figures reached: English R@5
-    # 1.000, MRR@10 0.969 against Dutch 0.941, phase accuracy 0.833 (English 4/4; 0.875 before
-    # the guide on the five kinds of scaling joined the corpus: nl-107 now gets 'verkennen').
+    # 1.000, MRR@10 0.969 against Dutch 0.941, phase accuracy 0.917 (English 4/4; nl-107 is
+    # 'borgen' again since a start question that names a phase starts in that phase).
     en, nl = m["by_language"]["en"], m["by_language"]["nl"]
     assert en["R@5"] >= 0.95, en["R@5"]
     assert en["MRR@10"] >= nl["MRR@10"] - 0.05, (en["MRR@10"], nl["MRR@10"])
-    assert m["phase_accuracy"] >= 0.83 and en["phase_accuracy"] >= 0.8, m["phase_accuracy"]
+    assert m["phase_accuracy"] >= 0.91 and en["phase_accuracy"] >= 0.8, m["phase_accuracy"]
     # Dutch retrieval did not drop with the cross-lingual changes (before: R@5 0.968).
     assert nl["R@5"] >= 0.96 and nl["MRR@10"] >= 0.93, nl
 
