@@ -64,7 +64,7 @@ def test_a_real_model_drafts_or_falls_back_section_by_section(plan_world, local_
         else:
             # A draft that failed its checks leaves the template, and says why.
             assert d["fallback_reason"], d
-            assert p["answerer"] == "template" and cited <= numbers, p
+            assert p["answerer"].startswith("template") and cited <= numbers, p
     # Drafting again without a change reuses what is stored: no new generation.
     retried = [s for s in SECTIONS if stored[s]["fallback_reason"] in RETRY]
     svc.draft(pid, "web:alice")
