@@ -562,7 +562,7 @@ class Assistant:
         out = {"id": doc_id, "title": red(meta.title or doc_id, lang)}
         # As the manifest stores them (a date as YYYY-MM-DD), so the page and the API show
         # what they always showed.
-        stored = meta.model_dump(mode="json", include=set(keys))
+        stored = meta.as_json(keys)
         out.update({k: stored[k] for k in keys})
         out["summary"] = red(meta.summary, lang) if meta.summary else None
         out["sections"] = sections

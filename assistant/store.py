@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,12 @@ class LangchainEmbeddings:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed([text], kind="query")[0].tolist()
+
+
+#: Chroma keeps one client system per folder or server for the whole process; two threads that
+#: create the first one at the same moment tear each other's down (a server's warm-up thread and
+#: its first requests do exactly that). Opening is rare, so one lock for the process.
+_OPENING = threading.Lock()
 
 
 def _client(index_dir: Path, chroma_url: str | None):
@@ -160,16 +167,18 @@ class ChromaStore:
         if self._vs is None:
             from langchain_chroma import Chroma
 
-            self._client = _client(self.index_dir, self.chroma_url)
-            self._vs = {
-                v: Chroma(
-                    collection_name=f"{self.collection_name}-{v}",
-                    embedding_function=LangchainEmbeddings(self.embedder),
-                    client=self._client,
-                    collection_metadata={"hnsw:space": "cosine"},
-                )
-                for v in VISIBILITIES
-            }
+            with _OPENING:
+                if self._vs is None:
+                    self._client = _client(self.index_dir, self.chroma_url)
+                    self._vs = {
+                        v: Chroma(
+                            collection_name=f"{self.collection_name}-{v}",
+                            embedding_function=LangchainEmbeddings(self.embedder),
+                            client=self._client,
+                            collection_metadata={"hnsw:space": "cosine"},
+                        )
+                        for v in VISIBILITIES
+                    }
         return self._vs
 
     def _collection(self, visibility: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +169,45 @@ def test_embedded_chroma_persists_under_the_index(tmp_path) -> None:
     assert (tmp_path / "index" / "chroma" / "chroma.sqlite3").exists()
     assert ChromaStore(emb, tmp_path / "index").ids() == set(TEXTS)
     assert ChromaStore(emb, tmp_path / "other").ids() == set()
+
+
+def fresh_process() -> None:
+    """Forget the Chroma clients this process opened, as a server starting up has none."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+def test_threads_that_first_use_a_store_at_once_all_get_answers(tmp_path) -> None:
+    """A server warms its runtime in the background while the first requests arrive: every
+    thread that opens the store at the same moment gets the same working client (two threads
+    opening Chroma together used to tear each other's client down, and the ask became a 500)."""
+    emb = HashingEmbedder()
+    fill(ChromaStore(emb, tmp_path / "index"))
+    for _ in range(3):
+        fresh_process()
+        # One store shared by the threads, and one per thread (a runtime built while another
+        # is still warming): both open the same folder at once.
+        shared = ChromaStore(emb, tmp_path / "index")
+        stores = [shared] * 4 + [ChromaStore(emb, tmp_path / "index") for _ in range(4)]
+        start = threading.Barrier(len(stores))
+        results: list = []
+
+        def first_search(store: ChromaStore, start=start, results=results) -> None:
+            start.wait()
+            try:
+                results.append(store.search(qvec("budget voor beheer"), 3, None))
+            except Exception as exc:  # the failure this test is about, reported below
+                results.append(exc)
+
+        threads = [threading.Thread(target=first_search, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        failures = [r for r in results if isinstance(r, Exception)]
+        assert not failures, failures[0]
+        assert {hits[0][0] for hits in results} == {"c#1-0000"}
 
 
 def test_an_index_from_before_the_split_is_read_then_moved_without_embedding(tmp_path) -> None:
