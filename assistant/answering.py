@@ -9,6 +9,9 @@ The default, :class:`ExtractiveAnswerer`, needs no model. It composes from the e
    "Wat je kunt doen" (steps from guides and lessons), "Zo deden anderen het" (cases, one line
    each, from the document's summary), "Let op" (pitfalls, never offered as advice).
 
+For a start question ("Waar begin ik?") the lead, the paragraphs and the steps come from guides
+and lessons only, never from a case or an example (see ``ADVICE_TYPES``, ``STORY_KINDS``).
+
 Each ``[n]`` sits on the unit it came from, and only documents that contribute text are cited.
 A generative answerer implements the same Protocol, gets the same units, writes the same
 sections, and falls back to this one.
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from .crosslingual import sources_line
+from .guidance import is_start_question
 from .knowledge import IndexedDoc
 from .messages import message
 from .models import Citation, Turn
@@ -46,6 +50,14 @@ BODY_MAX_WORDS = 220
 MAX_ITEMS = 6
 MAX_PITFALLS = 4
 MAX_CASES = 2
+
+#: Document types whose text is general advice. A case is one organisation's story, and a unit
+#: of kind ``example`` or ``result`` tells one in any document ("Bij Waterschap X testte …").
+ADVICE_TYPES = ("guide", "lesson")
+STORY_KINDS = ("example", "result")
+#: A start question's lead is advice scoring at least this share of the best unit; without such a
+#: unit the answer opens with its steps (or, with no steps either, as any other question).
+ADVICE_LEAD_SHARE = 0.5
 
 
 @dataclass
@@ -360,6 +372,20 @@ class ExtractiveAnswerer:
 
     # -- composition ---------------------------------------------------------------------------
     def answer(self, question: str, language: str, evidence: list[Evidence]) -> Draft:
+        # "Waar begin ik?" asks for advice to act on: the lead, the paragraphs and the steps
+        # come from guides and lessons, not from one organisation's story (a case, an example).
+        if is_start_question(question):
+            draft = self._compose(question, language, evidence, advice=True)
+            if draft is not None:
+                return draft
+        draft = self._compose(question, language, evidence, advice=False)
+        assert draft is not None
+        return draft
+
+    def _compose(
+        self, question: str, language: str, evidence: list[Evidence], advice: bool
+    ) -> Draft | None:
+        """The answer; ``None`` when ``advice`` leaves nothing to say."""
         lang = "en" if language == "en" else "nl"
         focus = question_focus(question)
         c = _Composer(lang, evidence)
@@ -381,7 +407,7 @@ class ExtractiveAnswerer:
             used_terms.append(terms(su, ev))
 
         # 1. lead ------------------------------------------------------------------------------
-        lead_ev, lead_su = self._lead_unit(pool, focus)
+        lead_ev, lead_su = self._lead_unit(pool, focus, advice=advice)
         paragraphs: list[str] = []
         sources: list[str] = []  # the document of each paragraph
         best = pool[0][1].score
@@ -403,6 +429,8 @@ class ExtractiveAnswerer:
                 continue
             if ev.type == "case" and ev.doc_id not in c.numbers:
                 continue  # a case joins the text only when it leads; otherwise one line below
+            if advice and not _is_advice(ev, su):
+                continue
             if not self._usable(su) or redundant(terms(su, ev)):
                 continue
             piece = self._list(c, ev, su) if u.is_list else self._prose(c, ev, su, 70)
@@ -428,8 +456,9 @@ class ExtractiveAnswerer:
             ("steps", "lessons"),
             0.55 * best,
             0.2,
-            types=("guide", "lesson", "blog"),
+            types=ADVICE_TYPES if advice else ("guide", "lesson", "blog"),
             cited=set(c.numbers),
+            strict=advice,
         )
         if steps is not None and not steps[1].unit.is_list and steps[0].type == "blog":
             steps = None  # a blogger's paragraph is an opinion, not a step
@@ -460,6 +489,8 @@ class ExtractiveAnswerer:
             sections.append(f"{labels['pitfalls']}:\n" + self._items(c, ev, su, MAX_PITFALLS))
             take(ev, su)
 
+        if advice and not paragraphs and steps is None:
+            return None  # no advice to open with or to act on
         if not paragraphs and sections:
             # Only sections apply (a pure checklist question): a one-line lead names the source.
             ev = self.by_number(c, 1)
@@ -487,11 +518,18 @@ class ExtractiveAnswerer:
             return False  # one paragraph of a quotation that runs over several
         return bool(u.text or u.items)
 
-    def _lead_unit(self, pool, focus: set[str]):
-        """The best prose unit; a pitfall only when the question asks what goes wrong."""
+    def _lead_unit(self, pool, focus: set[str], advice: bool = False):
+        """The best prose unit; a pitfall only when the question asks what goes wrong. With
+        ``advice``, only a guide's or lesson's own statement that shares the question's words
+        and scores at least ``ADVICE_LEAD_SHARE`` of the best unit."""
         quoted = None
+        best = pool[0][1].score if pool else 0.0
         for ev, su in pool:
             u = su.unit
+            if advice and (
+                not _is_advice(ev, su) or su.score < ADVICE_LEAD_SHARE * best or su.coverage < 0.25
+            ):
+                continue
             if u.is_list and not u.text:
                 continue
             if (u.kind == "pitfalls" and "pitfalls" not in focus) or not self._usable(su):
@@ -547,7 +585,9 @@ class ExtractiveAnswerer:
             out.append(f"{bullet} {_end(item)}" + (f" {marker}" if i == len(items) else ""))
         return "\n".join(out)
 
-    def _pick(self, pool, used, kinds, floor, min_coverage, types=None, cited=frozenset()):
+    def _pick(
+        self, pool, used, kinds, floor, min_coverage, types=None, cited=frozenset(), strict=False
+    ):
         """The best unit of ``kinds`` that clears the bars; a list wins over a paragraph that
         scores at most 15 % better, because steps and pitfalls read best as a list."""
 
@@ -557,7 +597,9 @@ class ExtractiveAnswerer:
                 u = su.unit
                 if u.kind not in kinds or (ev.doc_id, u.ordinal) in used:
                     continue
-                if types is not None and ev.type not in types and u.kind != "lessons":
+                if types is not None and ev.type not in types and (strict or u.kind != "lessons"):
+                    # A case's "Lessen" may answer how; advice (``strict``) never comes from what
+                    # one organisation learnt.
                     continue
                 uncovered = su.coverage < min_coverage and ev.doc_id not in waive
                 if su.score < floor or uncovered or not self._usable(su):
@@ -595,6 +637,11 @@ class ExtractiveAnswerer:
         return f"- {short}{org}: {_end(line)} {c.mark(ev, source)}"
 
 
+def _is_advice(ev: Evidence, su: ScoredUnit) -> bool:
+    """A unit of a guide or lesson that states advice, not an example or a result."""
+    return ev.type in ADVICE_TYPES and su.unit.kind not in STORY_KINDS
+
+
 def abstention_text(language: str, nearby: list[Evidence]) -> tuple[str, list[Citation]]:
     text = message("no_answer", language)
     cites = []
@@ -608,6 +655,7 @@ def abstention_text(language: str, nearby: list[Evidence]) -> tuple[str, list[Ci
 
 
 __all__ = [
+    "ADVICE_TYPES",
     "SECTIONS",
     "Answerer",
     "Draft",

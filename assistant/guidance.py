@@ -363,10 +363,7 @@ class StepPlan:
                 + (f": {purpose}." if purpose else ".")
             )
             intro = "Stappen in deze fase:"
-        steps = [
-            f"- {self._step_text(p.key, j, language)}"
-            for j in range(min(self.OVERVIEW_STEPS, len(p.steps)))
-        ]
+        steps = [f"- {step}" for step in self.overview_steps(language, p.key)]
         # Names with their number after them: "2. Experimenteren, 3. …" on one line reads as
         # a list flattened into prose.
         rest = [f"{n} ({i})" for i, n in enumerate(names, start=1) if i != at]
@@ -378,6 +375,16 @@ class StepPlan:
             else f"De andere fasen van het stappenplan: {others}."
         )
         return "\n".join([head, intro, *steps, tail])
+
+    def overview_steps(self, language: str = "nl", phase: str | None = None) -> list[str]:
+        """The steps :meth:`overview` lists for ``phase`` (none without a phase)."""
+        p = self.get(phase)
+        if p is None:
+            return []
+        return [
+            self._step_text(p.key, j, language)
+            for j in range(min(self.OVERVIEW_STEPS, len(p.steps)))
+        ]
 
     @staticmethod
     def _purpose(p: Phase, language: str) -> str:

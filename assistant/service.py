@@ -450,6 +450,10 @@ class Assistant:
             overview = rt.plan.overview(ctx.lang, ctx.phase)
             text = overview + ("" if ctx.abstain else "\n\n" + text)
             abstained = False
+            # Next steps the overview already lists would say the same twice: only the others
+            # stay (none left: the channel shows no next steps).
+            shown = set(rt.plan.overview_steps(ctx.lang, ctx.phase))
+            ctx.next_steps = [s for s in ctx.next_steps if s not in shown]
         if people_first and (ctx.people or not off_topic):
             label = rt.obstacles.label(
                 ctx.obstacle_keys[0] if ctx.obstacle_keys else None, ctx.lang

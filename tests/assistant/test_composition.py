@@ -278,3 +278,64 @@ def test_an_english_question_covers_dutch_units_through_the_glossary() -> None:
     assert nl.query_words("Hoe draag ik de pilot over?") == Selector(analyzer).query_words(
         "Hoe draag ik de pilot over?"
     )
+
+
+# -- a start question ("waar begin ik?") gets advice to act on ---------------------------------
+START_CASE = [
+    ("Chatbot > Wat er gebeurde", "Haverdam zette in 2024 een chatbot in voor belastingvragen en stopte na acht maanden."),
+    ("Chatbot > Lessen", "- Betrek het klantcontactcentrum vanaf het begin.\n- Spreek vooraf doelen af."),
+]  # fmt: skip
+START_LESSON = [
+    ("Les > Voorbeelden", "De meldingenapp in Straatsein. Het team van Straatsein testte in 2023 een app met twintig inwoners."),
+    ("Les > Het inzicht", "Begin bij opschaling met de vraag wie de innovatie straks in de lijn draagt en betaalt."),
+    ("Les > Wat je anders doet", "- Wijs een eigenaar in de lijn aan.\n- Maak een implementatieplan met uren per rol."),
+]  # fmt: skip
+START_Q = "Waar begin ik als ik een pilot wil opschalen?"
+
+
+def _start_evidence() -> list[Evidence]:
+    # The case scores best on every unit, as a story about the same words does.
+    case = _with_units(_evidence("cases/chatbot", "case", START_CASE), [(2.0, 0.6), (1.8, 0.5)])
+    lesson = _with_units(
+        _evidence("lessons/eigenaar", "lesson", START_LESSON, n=2),
+        [(1.9, 0.6), (1.2, 0.5), (1.3, 0.4)],
+    )
+    return [case, lesson]
+
+
+def test_a_start_question_leads_with_advice_and_takes_steps_from_a_lesson() -> None:
+    draft = ExtractiveAnswerer().answer(START_Q, "nl", _start_evidence())
+    text = draft.text
+    blocks = parse(text)
+    # The lead is the lesson's own statement, not the case's story or the lesson's example.
+    assert blocks[0].kind == "paragraph" and blocks[0].text.startswith("Begin bij opschaling")
+    assert "Straatsein" not in text.split("Wat je kunt doen:")[0]
+    # The steps are the lesson's, not what one organisation learnt from its stopped chatbot.
+    steps = text.split("Wat je kunt doen:\n")[1].split("\n\n")[0]
+    assert "Wijs een eigenaar in de lijn aan" in steps
+    assert "klantcontactcentrum" not in steps
+    assert defects(text) == {}
+
+
+def test_another_question_with_the_same_evidence_still_leads_with_the_case() -> None:
+    # Only a start question asks for advice: "wat gebeurde er" is answered by the story.
+    text = (
+        ExtractiveAnswerer()
+        .answer("Wat gebeurde er met de chatbot in Haverdam?", "nl", _start_evidence())
+        .text
+    )
+    assert text.startswith("Haverdam zette in 2024 een chatbot in")
+
+
+def test_a_start_question_without_advice_prose_opens_with_its_steps_or_as_before() -> None:
+    case, lesson = _start_evidence()
+    # Only the lesson's steps are advice: a one-line lead names them, then the steps.
+    steps_only = _with_units(
+        _evidence("lessons/eigenaar", "lesson", START_LESSON[2:], n=2), [(1.3, 0.4)]
+    )
+    text = ExtractiveAnswerer().answer(START_Q, "nl", [case, steps_only]).text
+    assert text.startswith("De bron die het best past is ‘Lessons/Eigenaar’.")
+    assert "Wat je kunt doen:\n- Wijs een eigenaar" in text
+    # Nothing but a case: the answer is composed as for any question, never empty.
+    only_case = ExtractiveAnswerer().answer(START_Q, "nl", [case]).text
+    assert only_case.startswith("Haverdam zette in 2024 een chatbot in")

@@ -143,3 +143,18 @@ def test_history_carries_the_topic_of_a_follow_up(fake_assistant) -> None:
     ]
     a = fake_assistant.ask("En wie kan me daarbij helpen?", history=history)
     assert "lessons/dpia-op-tijd" in a.retrieved[:2]
+
+
+def test_a_start_questions_next_steps_never_repeat_the_overview(fake_assistant) -> None:
+    # "Waar begin ik met de uitrol?" shows the phase Uitrol with all its steps in the overview;
+    # the next steps are what the overview does not already say, so here there are none.
+    a = fake_assistant.ask("Waar begin ik met de uitrol in golven?")
+    assert a.phase == "uitrol"
+    assert a.answer.startswith("Je vraag lijkt in fase 2 van 2")
+    shown = ["Maak afspraken over beheer.", "Rol uit in golven.", "Deel de resultaten."]
+    assert all(f"- {s}" in a.answer for s in shown)
+    assert not set(a.next_steps) & set(shown)
+    # The plan on its own does offer them: the answer drops them because the overview has them.
+    plan = fake_assistant.runtime.plan
+    offered = plan.next_steps(a.phase, a.question, a.obstacles, "nl")
+    assert "Rol uit in golven." in offered
