@@ -32,7 +32,7 @@ from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
 from .selection import ScoredUnit, Selector, question_focus
 from .text import Analyzer, split_sentences, words
-from .units import UnitCache, build_units, opens_with_reference
+from .units import UnitCache, build_units, points_back
 
 #: Section labels, per language. A label is a line of its own ending in ":"; channels render it
 #: as a heading (see assistant/markup.py).
@@ -40,6 +40,9 @@ SECTIONS = {
     "nl": {"steps": "Wat je kunt doen", "cases": "Zo deden anderen het", "pitfalls": "Let op"},
     "en": {"steps": "What you can do", "cases": "How others did it", "pitfalls": "Watch out"},
 }
+
+#: "1. " opening a paragraph that is one of a numbered series in its source.
+_SERIES_NUMBER = re.compile(r"^\d{1,2}\.\s+(?=[^\W\d])")
 
 #: Characters that open a quotation.
 _QUOTES = frozenset("\"'‘“„«")
@@ -282,7 +285,7 @@ def _window(
     start = 0
     if facts_at is not None and facts_at >= max_sentences:
         start = facts_at
-        while start > 0 and opens_with_reference(sentences[start]):
+        while start > 0 and points_back(sentences[start]):
             start -= 1
     out: list[str] = []
     for s in sentences[start:]:
@@ -433,7 +436,13 @@ class ExtractiveAnswerer:
                 continue
             if not self._usable(su) or redundant(terms(su, ev)):
                 continue
-            piece = self._list(c, ev, su) if u.is_list else self._prose(c, ev, su, 70)
+            if _leans_on_a_chain(su) and (ev.doc_id, su.antecedent.ordinal) not in used:
+                continue  # "She also followed …" only right after the paragraph that says who
+            piece = (
+                self._list(c, ev, su)
+                if u.is_list and not _lone_item(u)
+                else self._prose(c, ev, su, 70)
+            )
             if body_words + _words(piece) > BODY_MAX_WORDS:
                 continue
             # Paragraphs of one source stay together, in the order the answer first cites them.
@@ -534,6 +543,8 @@ class ExtractiveAnswerer:
                 continue
             if (u.kind == "pitfalls" and "pitfalls" not in focus) or not self._usable(su):
                 continue
+            if _leans_on_a_chain(su):
+                continue
             if len(u.text.split()) < 6:
                 continue
             if u.text.lstrip()[:1] in _QUOTES:
@@ -546,7 +557,7 @@ class ExtractiveAnswerer:
 
     def _prose(self, c: _Composer, ev: Evidence, su: ScoredUnit, max_words: int) -> str:
         u = su.unit
-        sents = u.sentences()
+        sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
         facts_at = None
         if su.facts:
             from .selection import states_fact
@@ -556,11 +567,12 @@ class ExtractiveAnswerer:
                     facts_at = i
                     break
         chosen = _window(sents, facts_at, 3, max_words)
-        text = " ".join(chosen)
+        # "**1. Kies minder en beter.** …" is one numbered paragraph of a series: alone in the
+        # answer the number would read as a list of one item.
+        text = _SERIES_NUMBER.sub("", " ".join(chosen), count=1)
         if u.refers_back and su.antecedent is not None and chosen and chosen[0] == sents[0]:
-            before = split_sentences(su.antecedent.text)[-1:]
-            text = " ".join(before + [text])
-        if u.is_list:
+            text = " ".join(split_sentences(su.antecedent.text)[-1:] + [text])
+        if u.is_list and not _lone_item(u):
             return self._list(c, ev, su)
         return f"{_end(text)} {c.mark(ev, text)}"
 
@@ -635,6 +647,22 @@ class ExtractiveAnswerer:
         org = ev.organisation
         org = f" ({org})" if org and org not in short and org not in line else ""
         return f"- {short}{org}: {_end(line)} {c.mark(ev, source)}"
+
+
+def _lone_item(unit) -> bool:
+    """One numbered paragraph of a series in its source ("1. Kies minder en beter. …"), with no
+    lead-in: as a list it would read as a list of one item, so it is composed as a paragraph."""
+    return unit.is_list and not unit.text and len(unit.items) == 1
+
+
+def _leans_on_a_chain(su: ScoredUnit) -> bool:
+    """A unit whose antecedent's last sentence points back too: the one sentence put in front of
+    it ("She also followed 22 pilots …") would need another, unless the answer already shows the
+    antecedent just before (never so for the lead)."""
+    if not su.unit.refers_back or su.antecedent is None:
+        return False
+    last = split_sentences(su.antecedent.text)[-1:]
+    return bool(last) and points_back(last[0])
 
 
 def _is_advice(ev: Evidence, su: ScoredUnit) -> bool:

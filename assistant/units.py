@@ -214,13 +214,107 @@ class Unit:
 
     @property
     def refers_back(self) -> bool:
-        return opens_with_reference(self.text or (self.items[0] if self.items else ""))
+        first = self.text or (self.items[0] if self.items else "")
+        return opens_with_reference(first) or names_what_came_before(self.text)
 
 
 def opens_with_reference(text: str) -> bool:
     """True when the first word points back at something before it ("Dat bedrag…", "This…")."""
     m = re.match(r"\W*([\w']+)", fold(text or ""))
     return bool(m) and m.group(1) in BACK_REFERENCES
+
+
+#: Prepositions before a pointing word that opens a sentence ("Of those 22 pilots, …").
+_PREPOSITIONS = frozenset(
+    [
+        "of",
+        "in",
+        "from",
+        "for",
+        "with",
+        "at",
+        "by",
+        "among",
+        "after",
+        "before",
+        "about",
+        "van",
+        "in",
+        "bij",
+        "met",
+        "na",
+        "voor",
+        "uit",
+        "onder",
+        "op",
+        "aan",
+        "over",
+        "tussen",
+    ]
+)
+_POINTERS = frozenset(
+    ["those", "these", "that", "this", "such", "die", "deze", "dat", "dit", "zulke"]
+)
+#: What follows a pointing word in set phrases that point at a whole clause ("In dat geval").
+_CLAUSE_NOUNS = frozenset(
+    [
+        "geval",
+        "gevallen",
+        "manier",
+        "zin",
+        "moment",
+        "tijd",
+        "reden",
+        "basis",
+        "opzicht",
+        "kader",
+        "case",
+        "cases",
+        "way",
+        "sense",
+        "moment",
+        "time",
+        "reason",
+        "basis",
+        "point",
+        "end",
+        "regard",
+    ]
+)
+
+
+def points_back(sentence: str) -> bool:
+    """True when a sentence leans on the one before it: its first word points back, or a
+    preposition and a pointing word open it ("Of those 22 pilots", "Van die gemeenten")."""
+    if opens_with_reference(sentence):
+        return True
+    toks = re.findall(r"[\w']+", fold(sentence))[:3]
+    return len(toks) == 3 and toks[0] in _PREPOSITIONS and toks[1] in _POINTERS
+
+
+def names_what_came_before(text: str, sentences: int = 3) -> bool:
+    """True when one of a paragraph's first sentences names, with a pointing word, something the
+    paragraph has not introduced: "The headline result is sobering. Of those 22 pilots, …" leans
+    on the paragraph before it, which said who followed 22 pilots."""
+    sents = split_sentences(text or "")[:sentences]
+    for i in range(1, len(sents)):
+        toks = re.findall(r"[\w']+", fold(sents[i]))[:5]
+        after_preposition = bool(toks) and toks[0] in _PREPOSITIONS
+        if after_preposition:
+            toks = toks[1:]
+        if len(toks) < 2 or toks[0] not in _POINTERS:
+            continue
+        # "Of those pilots" or "Those 22 pilots" name something; a pointing word that opens a
+        # sentence on its own ("Dit is …", "Die aanpak …") may well mean the sentence before.
+        if not (after_preposition or toks[1].isdigit()):
+            continue
+        noun = next((t for t in toks[1:] if not t.isdigit()), "")
+        if len(noun) < 4 or noun in _CLAUSE_NOUNS:
+            continue
+        seen = re.findall(r"[\w']+", fold(" ".join(sents[:i])))
+        if not any(w[:5] == noun[:5] for w in seen if len(w) >= 4):
+            return True
+    return False
 
 
 def kind_of(heading: str, doc_type: str | None = None) -> str:
@@ -362,6 +456,17 @@ def _split_list(block: _Block) -> list[tuple[str | None, list[str], bool]]:
     return groups
 
 
+def below_title(heading: str, title: str | None) -> str:
+    """A heading path without its first part when that part is the document's title ("Van pilot
+    naar praktijk > Context" → "Context"): a title says what the whole document is about, and its
+    "praktijk" must not make every paragraph an example. What the title says about the kind of
+    the whole document (a checklist) goes through ``doc_kind``."""
+    parts = [p.strip() for p in (heading or "").split(">")]
+    if title and len(parts) > 0 and parts[0] and fold(title).startswith(fold(parts[0])):
+        return " > ".join(parts[1:])
+    return heading
+
+
 def build_units(
     doc_id: str,
     chunks: list,
@@ -384,7 +489,8 @@ def build_units(
 
     units: list[Unit] = []
     for heading, page, text, chunk_ids in sections:
-        _section_units(units, doc_id, doc_type, doc_kind, heading, page, text, chunk_ids)
+        own = below_title(heading, title)
+        _section_units(units, doc_id, doc_type, doc_kind, heading, page, text, chunk_ids, own)
     _locate(units, {c.id: clean_inline(c.text) for c in chunks})
     return units
 
@@ -398,8 +504,11 @@ def _section_units(
     page: int | None,
     text: str,
     chunk_ids: list[str],
+    own_heading: str | None = None,
 ) -> None:
-    """Append the units of one section (its chunks glued together) to ``units``."""
+    """Append the units of one section (its chunks glued together) to ``units``.
+
+    ``own_heading`` is ``heading`` without the document's title, which decides no kind."""
     sub_heading: str | None = None
     section_start = len(units)
     pending_lead: str | None = None
@@ -413,7 +522,8 @@ def _section_units(
         _page: int | None = page,
         _chunks: tuple[str, ...] = tuple(chunk_ids),
     ) -> None:
-        kind = kind_of(heading_, doc_type)
+        own = heading_ if own_heading is None else heading_.replace(heading, own_heading, 1)
+        kind = kind_of(own, doc_type)
         if kind == "text" and items:
             kind = doc_kind
         prev = units[-1] if len(units) > section_start else None

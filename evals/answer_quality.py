@@ -301,6 +301,26 @@ def _opens_with_backref(sentence: str) -> bool:
     return word in _BACKREF
 
 
+# "Of those 22 pilots" later in a paragraph names something only an earlier paragraph introduced.
+_NAMED_BACK = re.compile(
+    r"^(?:of|from|among|van|onder|uit|bij)\s+(?:those|these|die|deze)\s+(?:\d+\s+)?([^\W\d]{4,})",
+    re.I,
+)
+
+
+def _names_the_unseen(block: str) -> list[str]:
+    """Sentences after the first of a paragraph that name, with a pointing word, what the
+    paragraph has not mentioned before them."""
+    out = []
+    earlier = ""
+    for i, (sentence, _) in enumerate(sentences(block)):
+        m = _NAMED_BACK.match(_LEADING_PUNCT.sub("", sentence))
+        if i and m and m.group(1)[:5].lower() not in earlier.lower():
+            out.append(sentence)
+        earlier += " " + sentence
+    return out
+
+
 def defects(text: str) -> dict[str, list[str]]:
     """Readability defects of one answer text: kind → offending excerpts (empty: clean)."""
     found: dict[str, list[str]] = {k: [] for k in DEFECT_KINDS}
@@ -338,6 +358,9 @@ def defects(text: str) -> dict[str, list[str]]:
         # both come from the same source (they share a citation number).
         if kind == "list":
             previous_cites = None
+        else:
+            for sentence in _names_the_unseen(body):
+                note("dangling_reference", sentence)
         for first, cites in units(body):
             unresolved = previous_cites is None or (
                 bool(cites) and bool(previous_cites) and not cites & previous_cites

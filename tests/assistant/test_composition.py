@@ -7,7 +7,13 @@ from assistant.index import ChunkRecord
 from assistant.markup import parse
 from assistant.selection import ScoredUnit, Selector, question_focus
 from assistant.text import Analyzer
-from assistant.units import build_units, kind_of, opens_with_reference
+from assistant.units import (
+    below_title,
+    build_units,
+    kind_of,
+    opens_with_reference,
+    points_back,
+)
 from evals.answer_quality import defects
 
 
@@ -84,6 +90,38 @@ def test_a_unit_that_points_back_knows_its_antecedent() -> None:
     )
 
 
+def test_a_later_sentence_naming_what_the_paragraph_never_introduced_points_back() -> None:
+    text = (
+        "She also followed 22 pilots for eighteen months after they ended.  \n"
+        "The headline result is sobering. Of those 22 pilots, only six were in structural use."
+    )
+    first, second = build_units("b", _chunks("b", [("A familiar story", text)]))
+    assert second.refers_back and second.antecedent == first.ordinal
+    # Named in the paragraph itself, or a set phrase about a whole clause: no reference back.
+    (own,) = build_units(
+        "b", _chunks("b", [("", "Rossi followed 22 pilots. Of those pilots, six lasted.")])
+    )
+    (phrase,) = build_units(
+        "b", _chunks("b", [("", "Het budget was op. In dat geval stopt een pilot.")])
+    )
+    (plain,) = build_units(
+        "b", _chunks("b", [("", "Het budget was op. Dit is vaak zo bij pilots.")])
+    )
+    assert not own.refers_back and not phrase.refers_back and not plain.refers_back
+    assert points_back("Of those 22 pilots, six lasted.") and not points_back("Of course not.")
+
+
+def test_a_paragraph_that_names_those_pilots_is_not_the_lead_without_its_antecedent() -> None:
+    parts = [
+        ("Why pilots stall", "The headline result is sobering. Of those 22 pilots, only six were in structural use eighteen months later."),
+        ("Why pilots stall", "Pilots stall on culture and capacity in the line organisation, rarely on technology."),
+    ]  # fmt: skip
+    ev = [_evidence("blogs/stall", "blog", parts)]
+    ev[0].language = "en"
+    text = ExtractiveAnswerer().answer("Why do pilots stall?", "en", ev).text
+    assert text.startswith("Pilots stall on culture") and "Of those 22 pilots" not in text
+
+
 def test_kind_follows_the_innermost_heading() -> None:
     assert kind_of("Overdracht > Valkuilen") == "pitfalls"
     assert kind_of("Valkuilen > Bij de inkoop") == "pitfalls"
@@ -91,6 +129,26 @@ def test_kind_follows_the_innermost_heading() -> None:
     assert kind_of("Voorbeeld: Brinkhorst") == "example"
     assert kind_of("Doe dit morgen") == "steps"
     assert kind_of("Context") == "text"
+
+
+def test_the_documents_title_decides_no_paragraphs_kind_but_may_make_it_a_checklist() -> None:
+    parts = [
+        ("Van pilot naar praktijk > Context", "Een pilot eindigt met een presentatie en dan begint het echte werk."),
+        ("Van pilot naar praktijk > Voorbeeld: Brinkhorst", "In Brinkhorst liep het anders."),
+    ]  # fmt: skip
+    title = "Van pilot naar praktijk: vijf beslismomenten"
+    context, example = build_units("b", _chunks("b", parts), "blog", title)
+    assert context.kind == "text" and example.kind == "example"
+    assert build_units("b", _chunks("b", parts[:1]), "blog")[0].kind == "example"  # no title given
+    (check,) = build_units(
+        "l",
+        _chunks("l", [("Checklist", "- Wie betaalt?\n- Wie beheert?")]),
+        "lesson",
+        "Checklist voor het gesprek",
+    )
+    assert check.kind == "steps"
+    assert below_title("Van pilot naar praktijk > Context", title) == "Context"
+    assert below_title("Valkuilen > Bij de inkoop", title) == "Valkuilen > Bij de inkoop"
 
 
 CASE = [
@@ -197,6 +255,18 @@ def test_a_unit_that_points_back_is_never_the_lead_on_its_own() -> None:
     ev = [_evidence("blogs/x", "blog", parts)]
     text = ExtractiveAnswerer().answer("Wat zet ik in het pilotvoorstel?", "nl", ev).text
     assert not text.startswith("Dat bedrag")
+
+
+def test_a_numbered_paragraph_of_a_series_reads_as_a_paragraph() -> None:
+    q = "Hoe kies je minder vernieuwingen?"
+    for body in (
+        "1. Kies minder en beter. Maak per team zichtbaar welke vernieuwingen er lopen.",
+        "**1. Kies minder en beter.** Maak per team zichtbaar welke vernieuwingen er lopen.",
+    ):
+        ev = [_evidence("blogs/m", "blog", [("Blog > Wat helpt", body)])]
+        text = ExtractiveAnswerer().answer(q, "nl", ev).text
+        assert text.startswith("Kies minder en beter. Maak per team"), text
+        assert defects(text) == {}
 
 
 def test_markup_parses_paragraphs_labels_and_nested_lists() -> None:

@@ -69,12 +69,16 @@ def test_a_broken_glossary_entry_is_a_clear_error(tmp_path) -> None:
 
 
 # -- the note about Dutch sources ---------------------------------------------------------------
-def test_sources_line_only_when_every_source_is_in_another_language() -> None:
+def test_sources_line_names_the_other_language_for_all_or_some_sources() -> None:
     assert sources_line("en", ["nl", "nl"]) == (
         "The sources are in Dutch; quoted passages are in Dutch."
     )
     assert foreign_source_language("en", ["nl"]) == "nl"
-    assert sources_line("en", ["nl", "en"]) is None  # it can quote the English one
+    # Mixed sources: the English lead may quote the English one, the lists still quote Dutch.
+    assert sources_line("en", ["nl", "en"]) == (
+        "Some sources are in Dutch; passages from them are quoted in Dutch."
+    )
+    assert foreign_source_language("en", ["nl", "en"]) is None
     assert sources_line("nl", ["nl"]) is None
     assert sources_line("en", []) is None
     assert "Engels" in sources_line("nl", ["en"])

@@ -114,12 +114,19 @@ def test_clean_answers_have_no_defects(text: str) -> None:
         ("This means the owner must sign off [1].", "dangling_reference"),
         ("Start early [1]. They said it saved months [2].", "dangling_reference"),
         ("‘Die aanpak werkte,’ zegt Peters [1].", "dangling_reference"),
+        ("The result is sobering. Of those 22 pilots, only six lasted [1].", "dangling_reference"),
+        ("Het budget was op. Van die gemeenten tekenden er elf [1].", "dangling_reference"),
     ],
 )
 def test_defects_are_found(text: str, kind: str) -> None:
     found = defects(text)
     assert kind in found, found
     assert all(found[kind])  # each defect carries an excerpt for the report
+
+
+def test_a_pointing_word_for_what_the_paragraph_introduced_is_no_defect() -> None:
+    assert defects("Rossi followed 22 pilots. Of those 22 pilots, six lasted [1].") == {}
+    assert defects("Vijftien gemeenten deden mee. Van die gemeenten tekenden er elf [1].") == {}
 
 
 def test_one_defect_kind_does_not_spill_into_others() -> None:
