@@ -405,9 +405,13 @@ class ExtractiveAnswerer:
         def redundant(t: set[str]) -> bool:
             return any(len(t & u) / max(1, len(t | u)) > 0.5 for u in used_terms)
 
+        advised: set[str] = set()  # documents quoted for what they advise, not for a story
+
         def take(ev: Evidence, su: ScoredUnit) -> None:
             used.add((ev.doc_id, su.unit.ordinal))
             used_terms.append(terms(su, ev))
+            if ev.type != "case" and su.unit.kind not in STORY_KINDS:
+                advised.add(ev.doc_id)
 
         # 1. lead ------------------------------------------------------------------------------
         lead_ev, lead_su = self._lead_unit(pool, focus, advice=advice)
@@ -420,6 +424,7 @@ class ExtractiveAnswerer:
             take(lead_ev, lead_su)
         body_words = _words(" ".join(paragraphs))
         # 2. what adds to it: up to two units, lists kept whole ---------------------------------
+        asks_story = bool(focus & {"example", "result"})
         for ev, su in pool:
             if len(paragraphs) >= 3 or body_words >= 160:
                 break
@@ -428,10 +433,15 @@ class ExtractiveAnswerer:
                 continue
             # A unit from a source already cited adds facts without adding a source.
             floor = 0.4 if ev.doc_id in c.numbers else 0.7
-            if su.score < floor * best or su.coverage < 0.25:
+            # A source the answer already quotes is known to be on topic: its next paragraph
+            # need not repeat the question's words ("En toen kwam het geld …" in the case).
+            min_cover = 0.0 if ev.doc_id in c.numbers else 0.25
+            if su.score < floor * best or su.coverage < min_cover:
                 continue
             if ev.type == "case" and ev.doc_id not in c.numbers:
                 continue  # a case joins the text only when it leads; otherwise one line below
+            if u.kind in STORY_KINDS and ev.doc_id not in c.numbers and not asks_story:
+                continue  # so does another source's example, unless the question asks for one
             if advice and not _is_advice(ev, su):
                 continue
             if not self._usable(su) or redundant(terms(su, ev)):
@@ -468,9 +478,10 @@ class ExtractiveAnswerer:
             types=ADVICE_TYPES if advice else ("guide", "lesson", "blog"),
             cited=set(c.numbers),
             strict=advice,
+            prefer=frozenset(advised),
         )
-        if steps is not None and not steps[1].unit.is_list and steps[0].type == "blog":
-            steps = None  # a blogger's paragraph is an opinion, not a step
+        if steps is not None and not steps[1].unit.is_list and steps[0].type in ("blog", "case"):
+            steps = None  # a blogger's paragraph is an opinion, a case's paragraph its story
         if steps is not None:
             ev, su = steps
             sections.append(f"{labels['steps']}:\n" + self._items(c, ev, su, MAX_ITEMS))
@@ -598,7 +609,16 @@ class ExtractiveAnswerer:
         return "\n".join(out)
 
     def _pick(
-        self, pool, used, kinds, floor, min_coverage, types=None, cited=frozenset(), strict=False
+        self,
+        pool,
+        used,
+        kinds,
+        floor,
+        min_coverage,
+        types=None,
+        cited=frozenset(),
+        strict=False,
+        prefer=frozenset(),
     ):
         """The best unit of ``kinds`` that clears the bars; a list wins over a paragraph that
         scores at most 15 % better, because steps and pitfalls read best as a list."""
@@ -624,6 +644,12 @@ class ExtractiveAnswerer:
         found = candidates(frozenset()) or (candidates(cited) if cited else [])
         if not found:
             return None
+        near = 0.85 * found[0][1].score
+        # Steps from a source whose advice the answer already quotes (``prefer``) follow on from
+        # it; another source's checklist that scores a little higher would change the subject.
+        own = [x for x in found if x[0].doc_id in prefer and x[1].score >= near]
+        if own:
+            found = own
         best = found[0]
         if not best[1].unit.is_list:
             lists = [x for x in found if x[1].unit.is_list and x[1].score >= 0.85 * best[1].score]

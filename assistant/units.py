@@ -215,7 +215,7 @@ class Unit:
     @property
     def refers_back(self) -> bool:
         first = self.text or (self.items[0] if self.items else "")
-        return opens_with_reference(first) or names_what_came_before(self.text)
+        return points_back(first) or names_what_came_before(self.text)
 
 
 def opens_with_reference(text: str) -> bool:
@@ -239,7 +239,6 @@ _PREPOSITIONS = frozenset(
         "before",
         "about",
         "van",
-        "in",
         "bij",
         "met",
         "na",
@@ -255,7 +254,30 @@ _PREPOSITIONS = frozenset(
 _POINTERS = frozenset(
     ["those", "these", "that", "this", "such", "die", "deze", "dat", "dit", "zulke"]
 )
-#: What follows a pointing word in set phrases that point at a whole clause ("In dat geval").
+_NUMBER_WORDS = frozenset(
+    [
+        "twee",
+        "drie",
+        "vier",
+        "vijf",
+        "zes",
+        "zeven",
+        "acht",
+        "negen",
+        "tien",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+    ]
+)
+#: What follows a pointing word in set phrases that point at a whole clause ("In dat geval"), or
+#: at the document itself ("In deze handreiking"): no reference to an earlier paragraph.
 _CLAUSE_NOUNS = frozenset(
     [
         "geval",
@@ -268,48 +290,65 @@ _CLAUSE_NOUNS = frozenset(
         "basis",
         "opzicht",
         "kader",
+        "artikel",
+        "handreiking",
+        "blog",
+        "gids",
+        "les",
+        "casus",
+        "document",
+        "hoofdstuk",
         "case",
         "cases",
         "way",
         "sense",
-        "moment",
         "time",
         "reason",
-        "basis",
         "point",
         "end",
         "regard",
+        "article",
+        "guide",
+        "post",
+        "section",
+        "chapter",
     ]
 )
 
 
+def pointer_noun(sentence: str) -> str | None:
+    """The noun of a pointing phrase that opens a sentence, or None: "Of those 22 pilots" and
+    "Those 22 pilots" → ``pilots``, "Geen van deze vijf momenten" → ``momenten``. A pointing
+    word alone ("Dit is …", "Die aanpak …") is ``opens_with_reference``'s business."""
+    toks = re.findall(r"[\w']+", fold(sentence or ""))[:7]
+    for start in (0, 1):  # a quantifier may come first: "geen van", "each of", "twee van"
+        t = toks[start:]
+        if len(t) >= 3 and t[0] in _PREPOSITIONS and t[1] in _POINTERS:
+            rest = t[2:]
+        elif start == 0 and len(t) >= 3 and t[0] in _POINTERS and t[1].isdigit():
+            rest = t[1:]
+        else:
+            continue
+        noun = next((w for w in rest if not w.isdigit() and w not in _NUMBER_WORDS), "")
+        if len(noun) >= 4 and noun not in _CLAUSE_NOUNS:
+            return noun
+    return None
+
+
 def points_back(sentence: str) -> bool:
-    """True when a sentence leans on the one before it: its first word points back, or a
-    preposition and a pointing word open it ("Of those 22 pilots", "Van die gemeenten")."""
-    if opens_with_reference(sentence):
-        return True
-    toks = re.findall(r"[\w']+", fold(sentence))[:3]
-    return len(toks) == 3 and toks[0] in _PREPOSITIONS and toks[1] in _POINTERS
+    """True when a sentence leans on what came before it: its first word points back, or it
+    opens with a pointing phrase ("Of those 22 pilots", "Geen van deze vijf momenten")."""
+    return opens_with_reference(sentence) or pointer_noun(sentence) is not None
 
 
 def names_what_came_before(text: str, sentences: int = 3) -> bool:
-    """True when one of a paragraph's first sentences names, with a pointing word, something the
-    paragraph has not introduced: "The headline result is sobering. Of those 22 pilots, …" leans
-    on the paragraph before it, which said who followed 22 pilots."""
+    """True when one of a paragraph's first sentences names, with a pointing phrase, something
+    the paragraph has not introduced: "The headline result is sobering. Of those 22 pilots, …"
+    leans on the paragraph before it, which said who followed 22 pilots."""
     sents = split_sentences(text or "")[:sentences]
     for i in range(1, len(sents)):
-        toks = re.findall(r"[\w']+", fold(sents[i]))[:5]
-        after_preposition = bool(toks) and toks[0] in _PREPOSITIONS
-        if after_preposition:
-            toks = toks[1:]
-        if len(toks) < 2 or toks[0] not in _POINTERS:
-            continue
-        # "Of those pilots" or "Those 22 pilots" name something; a pointing word that opens a
-        # sentence on its own ("Dit is …", "Die aanpak …") may well mean the sentence before.
-        if not (after_preposition or toks[1].isdigit()):
-            continue
-        noun = next((t for t in toks[1:] if not t.isdigit()), "")
-        if len(noun) < 4 or noun in _CLAUSE_NOUNS:
+        noun = pointer_noun(sents[i])
+        if noun is None:
             continue
         seen = re.findall(r"[\w']+", fold(" ".join(sents[:i])))
         if not any(w[:5] == noun[:5] for w in seen if len(w) >= 4):

@@ -291,9 +291,17 @@ def units(text: str) -> list[tuple[str, frozenset[int]]]:
     return out
 
 
+# "Geen van deze vijf momenten", "Each of these steps": a quantifier over what came before.
+_OF_THESE = re.compile(
+    r"^(?:[^\W\d]+\s+)?(?:van|of|onder|among)\s+(?:deze|die|these|those)\s", re.I
+)
+
+
 def _opens_with_backref(sentence: str) -> bool:
     if sentence.rstrip().rstrip("[]0-9, ").endswith(":"):
         return False  # "Dit zegt de kennisbank erover:" points forward, at what follows
+    if _OF_THESE.match(_LEADING_PUNCT.sub("", sentence)):
+        return True
     first = _LEADING_PUNCT.sub("", sentence).split(maxsplit=1)
     if not first:
         return False

@@ -109,6 +109,11 @@ def test_a_later_sentence_naming_what_the_paragraph_never_introduced_points_back
     )
     assert not own.refers_back and not phrase.refers_back and not plain.refers_back
     assert points_back("Of those 22 pilots, six lasted.") and not points_back("Of course not.")
+    # A quantifier over what came before, as the paragraph's first words.
+    (five,) = build_units("b", _chunks("b", [("", "Geen van deze vijf momenten is ingewikkeld.")]))
+    assert five.refers_back
+    assert not points_back("In deze handreiking lees je hoe het werkt.")  # the document itself
+    assert not points_back("Bij opschaling is dit extra belangrijk.")
 
 
 def test_a_paragraph_that_names_those_pilots_is_not_the_lead_without_its_antecedent() -> None:
@@ -331,6 +336,52 @@ def test_the_steps_of_the_cited_source_need_no_words_of_the_question() -> None:
     )
     lead = _with_units(_evidence("guides/geld", "guide", lesson[:1]), [(1.5, 0.4)])
     assert "Wat je kunt doen" not in ExtractiveAnswerer().answer(q, "nl", [lead, other]).text
+
+
+SUPPLIER = [
+    ("Les > Het inzicht", "Een kleine leverancier groeit mee wanneer opdrachtgevers hun vraag bundelen en op tijd betalen."),
+    ("Les > Doe dit morgen", "- Bundel de eisen met andere overheden.\n- Betaal binnen dertig dagen."),
+]  # fmt: skip
+CHECKLIST = [
+    ("Checklist > Vragen", "- Onder welke afspraak liep de pilot?\n- Wat kost de opschaling?")
+]
+STORY = [
+    (
+        "Voorbeeld: Brinkhorst",
+        "In Brinkhorst liep een pilot met een parkeerapp van een start-up vast.",
+    )
+]
+
+
+def test_steps_come_from_the_source_whose_advice_the_answer_quotes() -> None:
+    q = "Wat doen we als onze kleine leverancier de vraag niet aankan?"
+    lesson = _with_units(
+        _evidence("lessons/leverancier", "lesson", SUPPLIER), [(1.6, 0.5), (1.4, 0.4)]
+    )
+    checklist = _with_units(_evidence("lessons/checklist", "lesson", CHECKLIST, n=2), [(1.5, 0.5)])
+    text = ExtractiveAnswerer().answer(q, "nl", [lesson, checklist]).text
+    assert "Wat je kunt doen:\n- Bundel de eisen" in text and "Onder welke afspraak" not in text
+    # Well below the other source's steps (under 0.85 of them), the quoted source's steps give way.
+    weak = _with_units(
+        _evidence("lessons/leverancier", "lesson", SUPPLIER), [(1.6, 0.5), (1.0, 0.4)]
+    )
+    text = ExtractiveAnswerer().answer(q, "nl", [weak, checklist]).text
+    assert "Wat je kunt doen:\n- Onder welke afspraak" in text
+
+
+def test_another_sources_example_joins_the_text_only_when_the_question_asks_for_one() -> None:
+    lesson = _with_units(_evidence("lessons/leverancier", "lesson", SUPPLIER[:1]), [(1.6, 0.5)])
+    story = _with_units(_evidence("guides/inkoop", "guide", STORY, n=2), [(1.5, 0.5)])
+    plain = ExtractiveAnswerer().answer(
+        "Hoe groeit een kleine leverancier mee?", "nl", [lesson, story]
+    )
+    assert "Brinkhorst" not in plain.text and [c.doc_id for c in plain.citations] == [
+        "lessons/leverancier"
+    ]
+    asked = ExtractiveAnswerer().answer(
+        "Is er een voorbeeld van een leverancier die vastliep?", "nl", [lesson, story]
+    )
+    assert "In Brinkhorst liep een pilot" in asked.text
 
 
 def test_an_english_question_covers_dutch_units_through_the_glossary() -> None:

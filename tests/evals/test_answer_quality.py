@@ -116,6 +116,8 @@ def test_clean_answers_have_no_defects(text: str) -> None:
         ("‘Die aanpak werkte,’ zegt Peters [1].", "dangling_reference"),
         ("The result is sobering. Of those 22 pilots, only six lasted [1].", "dangling_reference"),
         ("Het budget was op. Van die gemeenten tekenden er elf [1].", "dangling_reference"),
+        ("Geen van deze vijf momenten is ingewikkeld [1].", "dangling_reference"),
+        ("Start early [1]. Each of these steps takes a week [2].", "dangling_reference"),
     ],
 )
 def test_defects_are_found(text: str, kind: str) -> None:
