@@ -448,10 +448,13 @@ class ExtractiveAnswerer:
                 continue
             if _leans_on_a_chain(su) and (ev.doc_id, su.antecedent.ordinal) not in used:
                 continue  # "She also followed …" only right after the paragraph that says who
+            # The lead may already end with the sentence this paragraph leans on.
+            last = split_sentences(su.antecedent.text)[-1:] if su.antecedent is not None else []
+            shown = bool(last) and any(last[0] in p for p in paragraphs)
             piece = (
                 self._list(c, ev, su)
                 if u.is_list and not _lone_item(u)
-                else self._prose(c, ev, su, 70)
+                else self._prose(c, ev, su, 70, antecedent_shown=shown)
             )
             if body_words + _words(piece) > BODY_MAX_WORDS:
                 continue
@@ -566,7 +569,14 @@ class ExtractiveAnswerer:
             return ev, su
         return quoted or (None, None)
 
-    def _prose(self, c: _Composer, ev: Evidence, su: ScoredUnit, max_words: int) -> str:
+    def _prose(
+        self,
+        c: _Composer,
+        ev: Evidence,
+        su: ScoredUnit,
+        max_words: int,
+        antecedent_shown: bool = False,
+    ) -> str:
         u = su.unit
         sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
         facts_at = None
@@ -581,7 +591,14 @@ class ExtractiveAnswerer:
         # "**1. Kies minder en beter.** …" is one numbered paragraph of a series: alone in the
         # answer the number would read as a list of one item.
         text = _SERIES_NUMBER.sub("", " ".join(chosen), count=1)
-        if u.refers_back and su.antecedent is not None and chosen and chosen[0] == sents[0]:
+        if (
+            u.refers_back
+            and su.antecedent is not None
+            and not antecedent_shown
+            and chosen
+            and chosen[0] == sents[0]
+        ):
+            # The antecedent's last sentence goes in front, unless the answer shows it already.
             text = " ".join(split_sentences(su.antecedent.text)[-1:] + [text])
         if u.is_list and not _lone_item(u):
             return self._list(c, ev, su)

@@ -101,10 +101,27 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
         "impact",
     ),
 }
-_KIND_RES = {
-    kind: re.compile(r"\b(?:" + "|".join(re.escape(w) for w in ws) + r")", re.I)
-    for kind, ws in KIND_WORDS.items()
-}
+
+
+def _kind_re(words_: tuple[str, ...]) -> re.Pattern[str]:
+    """A heading word names a kind when it is the kind word with at most a short ending
+    ("valkuilen", "aanbevelingen"), or, for words of six letters or more, when it ends in it: a
+    Dutch compound names what its last part names ("rekenvoorbeeld" is an example, but
+    "afsprakenplanner" is a planner, not "afspraken"). Phrases match where a word starts."""
+    phrases = [re.escape(w) for w in words_ if " " in w]
+    short = [re.escape(w) for w in words_ if " " not in w and len(w) < 6]
+    long_ = [re.escape(w) for w in words_ if " " not in w and len(w) >= 6]
+    parts = []
+    if phrases:
+        parts.append(r"\b(?:" + "|".join(phrases) + ")")
+    if short:
+        parts.append(r"\b(?:" + "|".join(short) + r")[a-z']{0,3}\b")
+    if long_:
+        parts.append(r"(?:" + "|".join(long_) + r")[a-z']{0,3}\b")
+    return re.compile("|".join(parts), re.I)
+
+
+_KIND_RES = {kind: _kind_re(ws) for kind, ws in KIND_WORDS.items()}
 
 #: Words that make a paragraph lean on the one before it when they open it.
 BACK_REFERENCES = frozenset(

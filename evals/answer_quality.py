@@ -316,11 +316,12 @@ _NAMED_BACK = re.compile(
 )
 
 
-def _names_the_unseen(block: str) -> list[str]:
+def _names_the_unseen(block: str, before: str = "") -> list[str]:
     """Sentences after the first of a paragraph that name, with a pointing word, what the
-    paragraph has not mentioned before them."""
+    paragraph has not mentioned before them. ``before``: the paragraph just above when it
+    quotes the same source, which may have introduced it (the rule for opening words too)."""
     out = []
-    earlier = ""
+    earlier = before
     for i, (sentence, _) in enumerate(sentences(block)):
         m = _NAMED_BACK.match(_LEADING_PUNCT.sub("", sentence))
         if i and m and m.group(1)[:5].lower() not in earlier.lower():
@@ -344,6 +345,7 @@ def defects(text: str) -> dict[str, list[str]]:
         note("raw_markdown", text[m.start() : m.end() + 40])
 
     previous_cites: frozenset[int] | None = None
+    previous_block: tuple[str, frozenset[int]] = ("", frozenset())
     for kind, body in _blocks(text):
         # A short line without punctuation reads as a heading, and may itself be a glued one.
         low = body.lower()
@@ -353,7 +355,7 @@ def defects(text: str) -> dict[str, list[str]]:
         for m in _GLUED.finditer(body):
             note("glued_heading", body[max(0, m.start() - 30) : m.end() + 30])
         if kind == "heading":
-            previous_cites = None
+            previous_cites, previous_block = None, ("", frozenset())
             continue
         for m in _FLAT_BULLET.finditer(body):
             note("flattened_list", body[max(0, m.start() - 40) : m.end() + 40])
@@ -365,10 +367,13 @@ def defects(text: str) -> dict[str, list[str]]:
         # A list item stands alone. In prose a passage may lean on the one before it only when
         # both come from the same source (they share a citation number).
         if kind == "list":
-            previous_cites = None
+            previous_cites, previous_block = None, ("", frozenset())
         else:
-            for sentence in _names_the_unseen(body):
+            own = _cited(body)
+            same_source = bool(own) and bool(previous_block[1] & own)
+            for sentence in _names_the_unseen(body, previous_block[0] if same_source else ""):
                 note("dangling_reference", sentence)
+            previous_block = (body, own)
         for first, cites in units(body):
             unresolved = previous_cites is None or (
                 bool(cites) and bool(previous_cites) and not cites & previous_cites

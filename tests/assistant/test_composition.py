@@ -127,6 +127,29 @@ def test_a_paragraph_that_names_those_pilots_is_not_the_lead_without_its_anteced
     assert text.startswith("Pilots stall on culture") and "Of those 22 pilots" not in text
 
 
+def test_a_dutch_compound_heading_names_the_kind_of_its_last_part() -> None:
+    assert kind_of("Rekenvoorbeeld: afsprakenplanner in Gemeente Lindewaard") == "example"
+    assert kind_of("Praktijkvoorbeeld") == "example"
+    assert kind_of("Afsprakenlijst") == "text"  # a list, not "afspraken" to make
+    assert kind_of("Aanbevelingen") == "steps" and kind_of("Valkuilen") == "pitfalls"
+    assert kind_of("Alles op een rij") == "text"  # "les" only where a word starts
+
+
+def test_a_paragraph_right_after_its_antecedent_does_not_repeat_its_last_sentence() -> None:
+    parts = [
+        ("Blog > Onderzoek", "Rossi volgde twee jaar lang 22 pilots in veertien organisaties bij gemeenten en provincies."),
+        ("Blog > Onderzoek", "Het resultaat is ontnuchterend. Van die 22 pilots draaiden er na anderhalf jaar nog zes structureel."),
+    ]  # fmt: skip
+    ev = [_evidence("blogs/stall", "blog", parts)]
+    first, second = ev[0].units
+    assert second.unit.refers_back
+    second.antecedent = first.unit  # what selection links for a unit that points back
+    q = "Hoeveel pilots volgde Rossi in organisaties?"
+    text = ExtractiveAnswerer().answer(q, "nl", ev).text
+    assert text.count("Rossi volgde twee jaar lang") == 1, text
+    assert "Van die 22 pilots" in text and defects(text) == {}
+
+
 def test_kind_follows_the_innermost_heading() -> None:
     assert kind_of("Overdracht > Valkuilen") == "pitfalls"
     assert kind_of("Valkuilen > Bij de inkoop") == "pitfalls"

@@ -129,6 +129,10 @@ def test_defects_are_found(text: str, kind: str) -> None:
 def test_a_pointing_word_for_what_the_paragraph_introduced_is_no_defect() -> None:
     assert defects("Rossi followed 22 pilots. Of those 22 pilots, six lasted [1].") == {}
     assert defects("Vijftien gemeenten deden mee. Van die gemeenten tekenden er elf [1].") == {}
+    # Introduced in the paragraph just above, from the same source; not so from another source.
+    above = "Rossi followed 22 pilots for a year [1].\n\nThe result is sobering. Of those 22 pilots, six lasted [1]."
+    assert defects(above) == {}
+    assert "dangling_reference" in defects(above.replace("lasted [1]", "lasted [2]"))
 
 
 def test_one_defect_kind_does_not_spill_into_others() -> None:
