@@ -151,7 +151,13 @@ def serve(code: Path, index: Path, questions: list[str], workers: int, asks: int
 
 
 def measure(
-    code: Path, label: str, size: int, asks: int, cache: Path = CACHE, serve_too: bool = True
+    code: Path,
+    label: str,
+    size: int,
+    asks: int,
+    cache: Path = CACHE,
+    serve_too: bool = True,
+    reuse: bool = False,
 ) -> dict:
     from bench.synth import scale_corpus
 
@@ -161,19 +167,26 @@ def measure(
         log(f"writing a {size}-chunk corpus (30 % internal)")
         scale_corpus(ROOT / "corpus", corpus, size, internal_share=0.3)
         (corpus / ".done").write_text("1")
-    if base.exists():
-        subprocess.run(["rm", "-rf", str(base)], check=True)
-    log(f"{label}: ingest {size}")
-    ing = subprocess.run(
-        [sys.executable, "-c", INGEST, str(corpus), str(base / "index")],
-        capture_output=True,
-        text=True,
-        env=env_for(code),
-        cwd=code,
-    )
-    if ing.returncode:
-        raise RuntimeError(ing.stderr[-2000:])
-    row = json.loads(ing.stdout.strip().splitlines()[-1])
+    ingested = base / "ingest.json"
+    if reuse and ingested.exists():
+        # Serving figures again on a quiet machine without paying for the ingest twice.
+        log(f"{label}: reusing the {size}-chunk index from {ingested.stat().st_mtime:.0f}")
+        row = json.loads(ingested.read_text())
+    else:
+        if base.exists():
+            subprocess.run(["rm", "-rf", str(base)], check=True)
+        log(f"{label}: ingest {size}")
+        ing = subprocess.run(
+            [sys.executable, "-c", INGEST, str(corpus), str(base / "index")],
+            capture_output=True,
+            text=True,
+            env=env_for(code),
+            cwd=code,
+        )
+        if ing.returncode:
+            raise RuntimeError(ing.stderr[-2000:])
+        row = json.loads(ing.stdout.strip().splitlines()[-1])
+        ingested.write_text(json.dumps(row))
     if not serve_too:
         return row
     questions = questions_for(corpus)
@@ -220,6 +233,9 @@ def chart(rows: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+NOTES = "## Notes"
+
+
 def report(rows: dict, meta: dict, path: Path) -> None:
     keys = [
         "ingest_s",
@@ -252,7 +268,11 @@ def report(rows: dict, meta: dict, path: Path) -> None:
             b, v = r.get("base", {}).get(k), r.get("new", {}).get(k)
             ratio = f"{v / b:.2f}" if b and v is not None else "–"
             lines.append(f"| {n} | {k} | {b if b is not None else '–'} | {v} | {ratio} |")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Notes written by hand under the table (what ran beside it, what the figures mean) survive
+    # a new run; the table above them is the run's own.
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = old[old.index(NOTES) :] if NOTES in old else ""
+    path.write_text("\n".join(lines) + "\n" + ("\n" + notes if notes else ""), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ingest-only", action="store_true", help="ingest figures only (e.g. for 500k chunks)"
     )
+    parser.add_argument(
+        "--reuse-index",
+        action="store_true",
+        help="serve an index an earlier run left in --cache instead of ingesting again",
+    )
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     meta = {"load": os.getloadavg(), "cpus": os.cpu_count(), "python": platform.python_version()}
@@ -292,7 +317,13 @@ def main(argv: list[str] | None = None) -> int:
             if label not in wanted:
                 continue
             row[label] = measure(
-                code.resolve(), label, size, args.asks, args.cache, not args.ingest_only
+                code.resolve(),
+                label,
+                size,
+                args.asks,
+                args.cache,
+                not args.ingest_only,
+                args.reuse_index,
             )
             log(f"{label} {size}: {row[label]}")
             out.write_text(json.dumps(results, indent=1))
