@@ -12,7 +12,10 @@ For each size and for two code trees (this one and a baseline checkout, e.g.
 - private memory (USS) and PSS per worker, and their total, with four workers alive at once.
 
 Figures are merged into bench/results.json under ``scale``; the curve goes to
-bench/scale.png and bench/scale.md. Run: ``make bench-scale`` (``SIZES=10000`` to shorten).
+bench/scale.png and bench/scale.md (notes written under its table by hand are kept). Run:
+``make bench-scale`` (``SIZES=10000`` to shorten). ``--reuse-index`` serves the indexes an
+earlier run left in ``--cache``, so the serving figures of both trees can be taken again on a
+quiet machine without ingesting twice.
 """
 
 from __future__ import annotations
