@@ -277,19 +277,30 @@ def _end(s: str) -> str:
 
 
 def _window(
-    sentences: list[str], facts_at: int | None, max_sentences: int, max_words: int
+    sentences: list[str], facts_at: int | None, max_sentences: int | None, max_words: int
 ) -> list[str]:
-    """Up to ``max_sentences`` consecutive sentences: from the start of the paragraph, or, when
-    the asked-for fact comes later, from the sentence that states it (or the one before, when it
-    leans on it). Never starting on a sentence that points back."""
+    """Up to ``max_sentences`` consecutive sentences (``None``: as many as ``max_words`` allow):
+    from the start of the paragraph, or, when the asked-for fact comes later, from the sentence
+    that states it (or the one before, when it leans on it). Never starting on a sentence that
+    points back."""
+    limit = len(sentences) if max_sentences is None else max_sentences
+    reach = limit
+    if max_sentences is None:
+        # How far a window from the start reaches within the word budget.
+        reach, total = 0, 0
+        for s in sentences:
+            total += _words(s)
+            if reach and total > max_words:
+                break
+            reach += 1
     start = 0
-    if facts_at is not None and facts_at >= max_sentences:
+    if facts_at is not None and facts_at >= reach:
         start = facts_at
         while start > 0 and points_back(sentences[start]):
             start -= 1
     out: list[str] = []
     for s in sentences[start:]:
-        if out and (len(out) >= max_sentences or _words(" ".join(out + [s])) > max_words):
+        if out and (len(out) >= limit or _words(" ".join(out + [s])) > max_words):
             break
         out.append(s)
     while len(out) > 1 and not _balanced(" ".join(out)):
@@ -454,7 +465,7 @@ class ExtractiveAnswerer:
             piece = (
                 self._list(c, ev, su)
                 if u.is_list and not _lone_item(u)
-                else self._prose(c, ev, su, 70, antecedent_shown=shown)
+                else self._prose(c, ev, su, 70, antecedent_shown=shown, max_sentences=None)
             )
             if body_words + _words(piece) > BODY_MAX_WORDS:
                 continue
@@ -576,6 +587,7 @@ class ExtractiveAnswerer:
         su: ScoredUnit,
         max_words: int,
         antecedent_shown: bool = False,
+        max_sentences: int | None = 3,
     ) -> str:
         u = su.unit
         sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
@@ -587,7 +599,7 @@ class ExtractiveAnswerer:
                 if any(states_fact(s, f) for f in su.facts if f != "counted"):
                     facts_at = i
                     break
-        chosen = _window(sents, facts_at, 3, max_words)
+        chosen = _window(sents, facts_at, max_sentences, max_words)
         # "**1. Kies minder en beter.** …" is one numbered paragraph of a series: alone in the
         # answer the number would read as a list of one item.
         text = _SERIES_NUMBER.sub("", " ".join(chosen), count=1)

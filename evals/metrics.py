@@ -42,12 +42,13 @@ GATE: dict[str, tuple[str, float]] = {
     "people_hit@3": ("min", 0.85),
     # After the reading fixes of session 5 (docs/evaluation.md): 0.617, nl 0.615, en 0.637,
     # ratio 1.350, citation precision 0.763 (before: 0.601 / 0.610 / 0.524 / 1.314 / 0.753).
-    # Session 7 (references, one story per answer, steps and paragraphs of the quoted source):
-    # 0.647 / 0.648 / 0.637, ratio 1.414, citation precision 0.787.
-    "nugget_recall": ("min", 0.64),
-    "by_language.nl.nugget_recall": ("min", 0.64),
+    # Session 7 (references, one story per answer, steps and paragraphs of the quoted source,
+    # body paragraphs bounded by words): 0.662 / 0.665 / 0.637, ratio 1.448, citation
+    # precision 0.787.
+    "nugget_recall": ("min", 0.65),
+    "by_language.nl.nugget_recall": ("min", 0.65),
     "by_language.en.nugget_recall": ("min", 0.63),
-    "nugget_ratio": ("min", 1.40),
+    "nugget_ratio": ("min", 1.43),
     "answers_with_defects": ("max", 0),
     "citation_precision": ("min", 0.78),
     "false_abstention_rate": ("max", 0.03),
@@ -57,9 +58,9 @@ GATE: dict[str, tuple[str, float]] = {
 #: measures; nothing in the answer path is tuned on this corpus.
 TRANSFER_GATE: dict[str, tuple[str, float]] = {
     **_BASE_GATE,
-    # Session 7: 0.630 → 0.661 and ratio 0.871 → 0.914 (nothing chosen on this corpus).
-    "nugget_recall": ("min", 0.65),
-    "nugget_ratio": ("min", 0.90),
+    # Session 7: 0.630 → 0.669 and ratio 0.871 → 0.924 (nothing chosen on this corpus).
+    "nugget_recall": ("min", 0.66),
+    "nugget_ratio": ("min", 0.91),
     "answers_with_defects": ("max", 0),
     "citation_precision": ("min", 0.94),  # 0.941 reached
     # Abstention calibrated per index (assistant/abstention.py): false abstention 8.6 % → 2.9 %

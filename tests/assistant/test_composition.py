@@ -297,6 +297,19 @@ def test_a_numbered_paragraph_of_a_series_reads_as_a_paragraph() -> None:
         assert defects(text) == {}
 
 
+def test_a_window_without_a_sentence_limit_is_bounded_by_words_and_starts_at_the_fact() -> None:
+    from assistant.answering import _window
+
+    sents = ["Een twee drie.", "Vier vijf zes.", "Zeven acht negen.", "Tien elf twaalf."]
+    assert _window(sents, None, None, 9) == sents[:3]
+    assert _window(sents, None, 3, 100) == sents[:3]
+    assert _window(sents, None, None, 100) == sents
+    # The fact beyond what fits from the start: the window starts at it; within reach, at 0.
+    assert _window(sents, 3, None, 6) == sents[3:]
+    assert _window(sents, 1, None, 6) == sents[:2]
+    assert _window(["Een twee.", "Daarom drie vier."], 1, None, 2) == ["Een twee."]
+
+
 def test_markup_parses_paragraphs_labels_and_nested_lists() -> None:
     text = "Lead zin [1].\n\nWat je kunt doen:\n1. Eerste\n   - sub\n2. Tweede [1]\n\nLet op:\n- Valkuil [2]"
     blocks = parse(text)
