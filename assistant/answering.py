@@ -53,6 +53,9 @@ BODY_MAX_WORDS = 220
 MAX_ITEMS = 6
 MAX_PITFALLS = 4
 MAX_CASES = 2
+#: A unit that scores at least this share of the best one may be preferred to it: a list over a
+#: paragraph, the steps of the source the answer quotes over another's.
+NEAR = 0.85
 
 #: Document types whose text is general advice. A case is one organisation's story, and a unit
 #: of kind ``example`` or ``result`` tells one in any document ("Bij Waterschap X testte …").
@@ -284,25 +287,23 @@ def _window(
     that states it (or the one before, when it leans on it). Never starting on a sentence that
     points back."""
     limit = len(sentences) if max_sentences is None else max_sentences
-    reach = limit
-    if max_sentences is None:
-        # How far a window from the start reaches within the word budget.
-        reach, total = 0, 0
-        for s in sentences:
-            total += _words(s)
-            if reach and total > max_words:
+
+    def run(start: int) -> list[str]:
+        out: list[str] = []
+        for s in sentences[start:]:
+            if out and (len(out) >= limit or _words(" ".join(out + [s])) > max_words):
                 break
-            reach += 1
-    start = 0
+            out.append(s)
+        return out
+
+    out = run(0)
+    # Without a sentence limit the window reaches as far as the words allow from the start.
+    reach = len(out) if max_sentences is None else max_sentences
     if facts_at is not None and facts_at >= reach:
         start = facts_at
         while start > 0 and points_back(sentences[start]):
             start -= 1
-    out: list[str] = []
-    for s in sentences[start:]:
-        if out and (len(out) >= limit or _words(" ".join(out + [s])) > max_words):
-            break
-        out.append(s)
+        out = run(start)
     while len(out) > 1 and not _balanced(" ".join(out)):
         out.pop()  # never stop inside a quotation
     return out
@@ -460,13 +461,9 @@ class ExtractiveAnswerer:
             if _leans_on_a_chain(su) and (ev.doc_id, su.antecedent.ordinal) not in used:
                 continue  # "She also followed …" only right after the paragraph that says who
             # The lead may already end with the sentence this paragraph leans on.
-            last = split_sentences(su.antecedent.text)[-1:] if su.antecedent is not None else []
-            shown = bool(last) and any(last[0] in p for p in paragraphs)
-            piece = (
-                self._list(c, ev, su)
-                if u.is_list and not _lone_item(u)
-                else self._prose(c, ev, su, 70, antecedent_shown=shown, max_sentences=None)
-            )
+            last = su.antecedent.last_sentence if su.antecedent is not None else ""
+            shown = bool(last) and any(last in p for p in paragraphs)
+            piece = self._prose(c, ev, su, 70, antecedent_shown=shown, max_sentences=None)
             if body_words + _words(piece) > BODY_MAX_WORDS:
                 continue
             # Paragraphs of one source stay together, in the order the answer first cites them.
@@ -590,6 +587,8 @@ class ExtractiveAnswerer:
         max_sentences: int | None = 3,
     ) -> str:
         u = su.unit
+        if u.is_list and not _lone_item(u):
+            return self._list(c, ev, su)
         sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
         facts_at = None
         if su.facts:
@@ -611,9 +610,7 @@ class ExtractiveAnswerer:
             and chosen[0] == sents[0]
         ):
             # The antecedent's last sentence goes in front, unless the answer shows it already.
-            text = " ".join(split_sentences(su.antecedent.text)[-1:] + [text])
-        if u.is_list and not _lone_item(u):
-            return self._list(c, ev, su)
+            text = " ".join(x for x in (su.antecedent.last_sentence, text) if x)
         return f"{_end(text)} {c.mark(ev, text)}"
 
     def _list(self, c: _Composer, ev: Evidence, su: ScoredUnit) -> str:
@@ -673,15 +670,14 @@ class ExtractiveAnswerer:
         found = candidates(frozenset()) or (candidates(cited) if cited else [])
         if not found:
             return None
-        near = 0.85 * found[0][1].score
         # Steps from a source whose advice the answer already quotes (``prefer``) follow on from
         # it; another source's checklist that scores a little higher would change the subject.
-        own = [x for x in found if x[0].doc_id in prefer and x[1].score >= near]
+        own = [x for x in found if x[0].doc_id in prefer and x[1].score >= NEAR * found[0][1].score]
         if own:
             found = own
         best = found[0]
         if not best[1].unit.is_list:
-            lists = [x for x in found if x[1].unit.is_list and x[1].score >= 0.85 * best[1].score]
+            lists = [x for x in found if x[1].unit.is_list and x[1].score >= NEAR * best[1].score]
             if lists:
                 return lists[0]
         return best
@@ -716,8 +712,8 @@ def _leans_on_a_chain(su: ScoredUnit) -> bool:
     antecedent just before (never so for the lead)."""
     if not su.unit.refers_back or su.antecedent is None:
         return False
-    last = split_sentences(su.antecedent.text)[-1:]
-    return bool(last) and points_back(last[0])
+    last = su.antecedent.last_sentence
+    return bool(last) and points_back(last)
 
 
 def _is_advice(ev: Evidence, su: ScoredUnit) -> bool:

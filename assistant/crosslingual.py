@@ -2,7 +2,8 @@
 
 An English question over a Dutch corpus gets an English answer whose quoted evidence is Dutch.
 The composer places one short English line in the lead saying so; this module decides when
-that line is due and words it (also when only some sources are in the other language), so every answerer and channel says it the same way.
+that line is due (also when only some sources are in the other language) and words it, so every
+answerer and channel says it the same way.
 """
 
 from __future__ import annotations
@@ -42,14 +43,12 @@ def sources_line(answer_language: str, source_languages: Iterable[str]) -> str |
     ``[ev.language for ev in evidence]``). When only some of them are in another language the
     line says so ("Some sources are in Dutch; …"): an English answer that quotes a Dutch
     checklist under an English lead should not leave the reader wondering why."""
-    langs = [lang or "nl" for lang in source_languages]
-    other = foreign_source_language(answer_language, langs)
-    templates = SOURCES_LINE
-    if other is None:
-        others = {lang for lang in langs if lang != answer_language}
-        if len(others) != 1:
-            return None
-        other, templates = next(iter(others)), SOME_SOURCES_LINE
+    langs = {lang or "nl" for lang in source_languages}
+    others = langs - {answer_language}
+    if len(others) != 1:
+        return None
+    (other,) = others
+    templates = SOURCES_LINE if langs == others else SOME_SOURCES_LINE
     names = LANGUAGE_NAMES.get(answer_language, LANGUAGE_NAMES["en"])
     template = templates.get(answer_language, templates["en"])
     return template.format(language=names.get(other, other))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .text import fold, split_sentences
 
@@ -229,10 +230,17 @@ class Unit:
     def sentences(self) -> list[str]:
         return split_sentences(self.text)
 
-    @property
+    # Both are read for every candidate unit of every question; a unit's text never changes
+    # (``dataclasses.replace`` makes a new one), so they are worked out once.
+    @cached_property
     def refers_back(self) -> bool:
         first = self.text or (self.items[0] if self.items else "")
         return points_back(first) or names_what_came_before(self.text)
+
+    @cached_property
+    def last_sentence(self) -> str:
+        """The sentence a unit that leans on this one is put behind ("" without text)."""
+        return (split_sentences(self.text)[-1:] or [""])[0]
 
 
 def opens_with_reference(text: str) -> bool:
@@ -371,6 +379,17 @@ def names_what_came_before(text: str, sentences: int = 3) -> bool:
         if not any(w[:5] == noun[:5] for w in seen if len(w) >= 4):
             return True
     return False
+
+
+def below_title(heading: str, title: str | None) -> str:
+    """A heading path without its first part when that part is the document's title ("Van pilot
+    naar praktijk > Context" → "Context"): a title says what the whole document is about, and its
+    "praktijk" must not make every paragraph an example. What the title says about the kind of
+    the whole document (a checklist) goes through ``doc_kind``."""
+    first, _, rest = (heading or "").partition(">")
+    if title and first.strip() and fold(title).startswith(fold(first.strip())):
+        return rest.strip()
+    return heading or ""
 
 
 def kind_of(heading: str, doc_type: str | None = None) -> str:
@@ -512,17 +531,6 @@ def _split_list(block: _Block) -> list[tuple[str | None, list[str], bool]]:
     return groups
 
 
-def below_title(heading: str, title: str | None) -> str:
-    """A heading path without its first part when that part is the document's title ("Van pilot
-    naar praktijk > Context" → "Context"): a title says what the whole document is about, and its
-    "praktijk" must not make every paragraph an example. What the title says about the kind of
-    the whole document (a checklist) goes through ``doc_kind``."""
-    parts = [p.strip() for p in (heading or "").split(">")]
-    if title and len(parts) > 0 and parts[0] and fold(title).startswith(fold(parts[0])):
-        return " > ".join(parts[1:])
-    return heading
-
-
 def build_units(
     doc_id: str,
     chunks: list,
@@ -545,8 +553,7 @@ def build_units(
 
     units: list[Unit] = []
     for heading, page, text, chunk_ids in sections:
-        own = below_title(heading, title)
-        _section_units(units, doc_id, doc_type, doc_kind, heading, page, text, chunk_ids, own)
+        _section_units(units, doc_id, doc_type, doc_kind, heading, page, text, chunk_ids, title)
     _locate(units, {c.id: clean_inline(c.text) for c in chunks})
     return units
 
@@ -560,11 +567,10 @@ def _section_units(
     page: int | None,
     text: str,
     chunk_ids: list[str],
-    own_heading: str | None = None,
+    title: str | None = None,
 ) -> None:
-    """Append the units of one section (its chunks glued together) to ``units``.
-
-    ``own_heading`` is ``heading`` without the document's title, which decides no kind."""
+    """Append the units of one section (its chunks glued together) to ``units``."""
+    own = below_title(heading, title)  # the document's title decides no unit's kind
     sub_heading: str | None = None
     section_start = len(units)
     pending_lead: str | None = None
@@ -578,8 +584,7 @@ def _section_units(
         _page: int | None = page,
         _chunks: tuple[str, ...] = tuple(chunk_ids),
     ) -> None:
-        own = heading_ if own_heading is None else heading_.replace(heading, own_heading, 1)
-        kind = kind_of(own, doc_type)
+        kind = kind_of(path(own), doc_type)
         if kind == "text" and items:
             kind = doc_kind
         prev = units[-1] if len(units) > section_start else None
@@ -598,8 +603,8 @@ def _section_units(
             unit.antecedent = prev.ordinal
         units.append(unit)
 
-    def path() -> str:
-        return f"{heading} > {sub_heading}" if heading and sub_heading else (sub_heading or heading)
+    def path(head: str = heading) -> str:
+        return f"{head} > {sub_heading}" if head and sub_heading else (sub_heading or head)
 
     blocks = _blocks(text)
     for bi, block in enumerate(blocks):

@@ -324,9 +324,9 @@ def main(argv: list[str] | None = None) -> int:
                 label,
                 size,
                 args.asks,
-                args.cache,
-                not args.ingest_only,
-                args.reuse_index,
+                cache=args.cache,
+                serve_too=not args.ingest_only,
+                reuse=args.reuse_index,
             )
             log(f"{label} {size}: {row[label]}")
             out.write_text(json.dumps(results, indent=1))

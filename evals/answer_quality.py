@@ -300,9 +300,10 @@ _OF_THESE = re.compile(
 def _opens_with_backref(sentence: str) -> bool:
     if sentence.rstrip().rstrip("[]0-9, ").endswith(":"):
         return False  # "Dit zegt de kennisbank erover:" points forward, at what follows
-    if _OF_THESE.match(_LEADING_PUNCT.sub("", sentence)):
+    bare = _LEADING_PUNCT.sub("", sentence)
+    if _OF_THESE.match(bare):
         return True
-    first = _LEADING_PUNCT.sub("", sentence).split(maxsplit=1)
+    first = bare.split(maxsplit=1)
     if not first:
         return False
     word = first[0].rstrip(",;:").lower().replace("’", "'")
