@@ -19,6 +19,16 @@ _REFERRING = re.compile(
 )
 
 
+# A capitalised word that does not open a sentence: a case, an organisation, a product.
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w-]*[A-Za-z]\w*")
+
+
+def names_in(text: str) -> list[str]:
+    """The proper names in ``text`` ("Brievenhulp", "ULR", "Havendam"): what a follow-up that
+    changes the subject still refers to ("En de privacy?" after a question about Brievenhulp)."""
+    return [m.group(0) for m in _NAME.finditer(text.strip())]
+
+
 def user_turns(history: list[Turn] | None) -> list[str]:
     return [t.content for t in (history or []) if t.role == "user"]
 

@@ -25,7 +25,7 @@ from .answering import (
 )
 from .config import Settings, get_settings
 from .consent import Redactor
-from .conversation import condense, is_follow_up, user_turns
+from .conversation import condense, is_follow_up, names_in, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
@@ -136,9 +136,12 @@ class AskContext:
     # retrieve
     query: str = ""
     standalone: bool = False
+    shifted: bool = False
     qvec: np.ndarray | None = None
     retrieval: Retrieval | None = None
     # select
+    #: What the passages must answer: the retrieval query, except after a change of subject.
+    focus: str = ""
     evidence: list[Evidence] = field(default_factory=list)
     abstain: bool = False
     # compose
@@ -344,7 +347,8 @@ class Assistant:
         lang = language or detect_language(
             question, default=detect_language(prev_users[-1]) if prev_users else "nl"
         )
-        if self._shifts_topic(asked, turns, rt):
+        shifted = self._shifts_topic(asked, turns, rt)
+        if shifted:
             # A follow-up on a new obstacle: its sources, people and steps follow the new
             # obstacle. The earlier turns keep what they were about otherwise (a case, an
             # organisation), without the obstacle words that would pull everything back.
@@ -367,11 +371,19 @@ class Assistant:
             asker=asker,
             k=k or self.settings.top_k,
             t0=t0,
+            shifted=shifted,
         )
 
     def _retrieve(self, ctx: AskContext) -> None:
         t = time.perf_counter()
         ctx.query, ctx.standalone = self._condense(ctx.asked, ctx.turns, ctx.lang)
+        ctx.focus = ctx.query
+        if ctx.shifted and not ctx.standalone:
+            # Retrieval still borrows the earlier turn, so the case it was about stays among the
+            # sources; but the passages must answer the new subject, in that case if it named
+            # one ("En de privacy?" after a question about Brievenhulp).
+            previous = user_turns(ctx.turns)[-1]
+            ctx.focus = " ".join([ctx.asked, *names_in(previous)])
         ctx.qvec = self.embedder.embed([ctx.query], kind="query")[0]
         ctx.retrieval = ctx.rt.retriever.search(
             ctx.query,
@@ -387,7 +399,7 @@ class Assistant:
         t = time.perf_counter()
         rt = ctx.rt
         units = select_evidence(
-            rt.index, rt.units, rt.selector, ctx.retrieval, ctx.query, ctx.lang, max_docs=ctx.k
+            rt.index, rt.units, rt.selector, ctx.retrieval, ctx.focus, ctx.lang, max_docs=ctx.k
         )
         # Redacted before any answerer sees it, so a model cannot even paraphrase a hidden name.
         ctx.evidence = rt.redact.evidence(units)

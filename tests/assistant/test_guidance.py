@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from assistant.conversation import names_in
 from assistant.guidance import StepPlan, is_start_question
 from assistant.knowledge import IndexedDoc, Knowledge
 from assistant.obstacles import ObstacleDetector
@@ -229,3 +230,27 @@ def test_people_and_steps_move_with_the_topic_of_a_follow_up(bundled_assistant) 
         history=[{"role": "user", "content": case}, {"role": "assistant", "content": a3.answer}],
     )
     assert a4.retrieved[0] == "cases/brievenhulp-ulr" and "privacy" in a4.obstacles
+
+
+def test_the_names_a_follow_up_still_refers_to() -> None:
+    assert names_in("Hoe ging de ULR om met de juridische zorgen bij Brievenhulp?") == [
+        "ULR",
+        "Brievenhulp",
+    ]
+    # Words that are capitalised only because they open a sentence are no names.
+    assert names_in("We willen een chatbot overnemen. Waar moeten we op letten?") == []
+
+
+@pytest.mark.slow
+def test_the_text_of_a_follow_up_on_another_subject_answers_the_new_subject(
+    bundled_assistant,
+) -> None:
+    first = "We willen een chatbot van een andere gemeente overnemen. Waar moeten we op letten?"
+    a1 = bundled_assistant.ask(first)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a1.answer}]
+    a2 = bundled_assistant.ask("En wie moet er dan eigenaar worden?", history=history)
+    body = a2.answer.split("\n\n", 1)[1]  # below the line that points at the people
+    lead = next(p for p in body.split("\n\n")[1:] if p.strip())
+    # The passages answer who should own it; the earlier question only keeps its sources near.
+    assert "eigena" in lead.lower(), lead
+    assert "chatbot" not in lead.lower(), lead
