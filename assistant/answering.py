@@ -50,6 +50,8 @@ _QUOTES = frozenset("\"'‘“„«")
 #: Word budget before the sections.
 LEAD_MAX_WORDS = 90
 BODY_MAX_WORDS = 220
+#: The lead and up to three paragraphs that add to it, within BODY_MAX_WORDS.
+MAX_PARAGRAPHS = 4
 MAX_ITEMS = 6
 MAX_PITFALLS = 4
 MAX_CASES = 2
@@ -296,16 +298,23 @@ def _window(
             out.append(s)
         return out
 
-    out = run(0)
+    def closed(out: list[str]) -> list[str]:
+        while len(out) > 1 and not _balanced(" ".join(out)):
+            out.pop()  # never stop inside a quotation
+        return out
+
+    out = closed(run(0))
     # Without a sentence limit the window reaches as far as the words allow from the start.
     reach = len(out) if max_sentences is None else max_sentences
     if facts_at is not None and facts_at >= reach:
         start = facts_at
         while start > 0 and points_back(sentences[start]):
             start -= 1
-        out = run(start)
-    while len(out) > 1 and not _balanced(" ".join(out)):
-        out.pop()  # never stop inside a quotation
+        later = closed(run(start))
+        # A window that opens inside a quotation would show its closing mark without the
+        # opening one, and the words without the speaker: the start is kept then.
+        if _balanced(" ".join(later)):
+            out = later
     return out
 
 
@@ -435,10 +444,10 @@ class ExtractiveAnswerer:
             sources.append(lead_ev.doc_id)
             take(lead_ev, lead_su)
         body_words = _words(" ".join(paragraphs))
-        # 2. what adds to it: up to two units, lists kept whole ---------------------------------
+        # 2. what adds to it: up to three units, lists kept whole -------------------------------
         asks_story = bool(focus & {"example", "result"})
         for ev, su in pool:
-            if len(paragraphs) >= 3 or body_words >= 160:
+            if len(paragraphs) >= MAX_PARAGRAPHS or body_words >= 160:
                 break
             u = su.unit
             if (ev.doc_id, u.ordinal) in used or u.kind in ("pitfalls", "steps", "lessons"):
@@ -598,7 +607,12 @@ class ExtractiveAnswerer:
                 if any(states_fact(s, f) for f in su.facts if f != "counted"):
                     facts_at = i
                     break
-        chosen = _window(sents, facts_at, max_sentences, max_words)
+        limit = max_sentences
+        if u.run_in and limit is not None:
+            limit += 1  # its run-in title is a label, not one of the sentences
+        chosen = _window(sents, facts_at, limit, max_words)
+        if limit != max_sentences and chosen and chosen[0] != sents[0]:
+            chosen = _window(sents, facts_at, max_sentences, max_words)  # the title is not shown
         # "**1. Kies minder en beter.** …" is one numbered paragraph of a series: alone in the
         # answer the number would read as a list of one item.
         text = _SERIES_NUMBER.sub("", " ".join(chosen), count=1)

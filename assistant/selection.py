@@ -46,6 +46,14 @@ _MONTHS = re.compile(
     r"\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
     r"december|january|february|march|june|july|august|october)\b"
 )
+# "Wanneer moet ik beginnen?" is answered by a moment in the work ("al in de verkenning"), not
+# by the year of somebody's pilot; a year answers a question about the past or about the year.
+_MOMENTS = re.compile(
+    r"\b(?:voorjaar|najaar|zomer|winter|spring|autumn|summer|zo vroeg|vroeg in|"
+    r"al tijdens|aan het begin|bij de start|vanaf de|uiterlijk|halverwege|early|at the start|"
+    r"from the start|at the latest|halfway|in de verkenning|in de eerste weken?|"
+    r"during (?:the )?exploration|in the first weeks?)\b"
+)
 _ACTORS = re.compile(
     r"\b(?:gemeente|provincie|ministerie|waterschap|afdeling|team|leverancier|inkoper|"
     r"adviseur|manager|eigenaar|bestuurder|wethouder|cio|functionaris|officer|directeur|"
@@ -59,9 +67,19 @@ _FOCUS = {
         r"hoe groot|hoe hoog|what share|welk percentage)\b"
     ),
     "duration": re.compile(r"\b(?:hoe lang|how long|doorlooptijd|duurt|duurde|took|take)\b"),
-    "when": re.compile(r"\b(?:wanneer|when|in welk jaar|what year|hoe vroeg|how early)\b"),
+    # "wanneer" and "when" ask only where they open the question or a clause of it; elsewhere
+    # they join two clauses ("Who owns the data when a supplier installs the sensors?").
+    "when": re.compile(
+        r"(?:^|[.?!,;:]\s+|\b(?:en|and|maar|but)\s+)(?:wanneer|when)\b|"
+        r"\b(?:in welk jaar|what year|hoe vroeg|how early|op welk moment|"
+        r"at what (?:point|stage|moment))\b"
+    ),
     "who": re.compile(
         r"\b(?:wie|who|welke (?:partij|partijen|organisatie|rol)|which (?:party|organisation|role))\b"
+    ),
+    "year": re.compile(
+        r"\b(?:in welk jaar|what year|when (?:did|was|were)|wanneer (?:begon|startte|ging|kwam|"
+        r"was|werd|waren|werden|stopte|besloot))\b"
     ),
     "how": re.compile(
         r"\b(?:hoe|how|stappen|steps|aanpak|approach|wat moet ik|what should|wat kan ik|what can i)\b"
@@ -91,7 +109,9 @@ def question_focus(question: str) -> set[str]:
     """The kinds of fact a question asks for (``number``, ``duration``, ``how``…)."""
     q = fold(question)
     found = {name for name, rx in _FOCUS.items() if rx.search(q)}
-    if found & {"number", "duration", "when"}:
+    if "year" in found:
+        found.discard("when")
+    if found & {"number", "duration", "when", "year"}:
         # "hoe lang", "hoeveel": the "hoe" is not a request for steps.
         found.discard("how")
     return found
@@ -118,6 +138,8 @@ def states_fact(text: str, focus: str) -> bool:
             bool(_DIGIT.search(t)) or bool(toks & _NUMBER_WORDS)
         )
     if focus == "when":
+        return bool(_MOMENTS.search(t))
+    if focus == "year":
         return bool(_YEAR.search(t) or _MONTHS.search(t))
     if focus == "who":
         return bool(_ACTORS.search(t))
@@ -269,7 +291,7 @@ class Selector:
             in_section = sum(w for stems, w in qwords if stems & section_terms[u.heading]) / total
             best_chunk = max((chunk_scores.get(c, 0.0) for c in u.chunk_ids), default=0.0)
             chunk_part = best_chunk / top_chunk if top_chunk > 0 else 0.0
-            facts = {f for f in focus if f in ("number", "duration", "when", "who")}
+            facts = {f for f in focus if f in ("number", "duration", "when", "year", "who")}
             facts = {f for f in facts if states_fact(u.plain(), f)}
             s = (
                 self.W_COVERAGE * covered

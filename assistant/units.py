@@ -181,6 +181,7 @@ BACK_REFERENCES = frozenset(
 _ITEM = re.compile(r"^\s*(?:([-*•+])|(\d{1,2})[.)])\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[[ xX]\]\s*")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_RUN_IN = re.compile(r"^(\*\*|__)[^*_\n]{2,80}?[.:!?]\1\s+\S")
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 _SOURCE_MARKER = re.compile(r"\[(\d+)\]")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -207,6 +208,9 @@ class Unit:
     antecedent: int | None = None
     #: Ids of the chunks its text came from, for the retriever's chunk scores.
     chunk_ids: tuple[str, ...] = ()
+    #: The paragraph opens with a bold run-in title ("**Een papieren prototype in
+    #: Oosterbroek.** Een team …"): a label of the paragraph, not one of its sentences.
+    run_in: bool = False
 
     @property
     def is_list(self) -> bool:
@@ -581,8 +585,7 @@ def _section_units(
         ordered: bool,
         heading_: str,
         *,
-        _page: int | None = page,
-        _chunks: tuple[str, ...] = tuple(chunk_ids),
+        run_in: bool = False,
     ) -> None:
         kind = kind_of(path(own), doc_type)
         if kind == "text" and items:
@@ -598,6 +601,7 @@ def _section_units(
             ordered=ordered,
             page=page,
             chunk_ids=tuple(chunk_ids),
+            run_in=run_in,
         )
         if prev is not None and unit.refers_back:
             unit.antecedent = prev.ordinal
@@ -624,7 +628,7 @@ def _section_units(
             if para.rstrip().endswith(":") and nxt is not None and nxt.kind == "list":
                 pending_lead = para  # the list it introduces follows
                 continue
-            add(clean_inline(para), [], False, path())
+            add(clean_inline(para), [], False, path(), run_in=bool(_RUN_IN.match(para.strip())))
             continue
         # a list
         for group_heading, items, ordered in _split_list(block):

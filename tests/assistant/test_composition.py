@@ -496,3 +496,53 @@ def test_a_start_question_without_advice_prose_opens_with_its_steps_or_as_before
     # Nothing but a case: the answer is composed as for any question, never empty.
     only_case = ExtractiveAnswerer().answer(START_Q, "nl", [case]).text
     assert only_case.startswith("Haverdam zette in 2024 een chatbot in")
+
+
+def test_a_run_in_title_is_a_label_not_one_of_the_leads_three_sentences() -> None:
+    body = (
+        "**Een papieren prototype in Oosterbroek.** Een team wilde een app bouwen voor ouders. "
+        "Het team legde eerst papieren schetsen voor aan achttien ouders. "
+        "Twaalf van hen wilden liever een korte belafspraak dan een app. "
+        "Daarom kwam er een eenvoudige afsprakenplanner van veertienduizend euro."
+    )
+    units = build_units("l", _chunks("l", [("Les > Voorbeeld", body)]), "lesson")
+    assert units[0].run_in and units[0].text.startswith("Een papieren prototype in Oosterbroek.")
+    plain = build_units("l", _chunks("l", [("Les > Voorbeeld", "Een team wilde een app.")]), "lesson")
+    assert not plain[0].run_in
+    ev = [_evidence("lessons/l", "lesson", [("Les > Voorbeeld", body)])]
+    q = "Heeft het zin om een app eerst met papieren schetsen te testen?"
+    text = ExtractiveAnswerer().answer(q, "nl", ev).text
+    # The title and three sentences; the fourth still waits.
+    assert text.startswith("Een papieren prototype in Oosterbroek. Een team wilde"), text
+    assert "Twaalf van hen" in text and "afsprakenplanner" not in text, text
+
+
+def test_when_asks_for_a_moment_and_only_a_question_about_the_past_for_a_year() -> None:
+    from assistant.selection import states_fact
+
+    assert question_focus("Wanneer moet ik met de DPIA beginnen?") == {"when"}
+    assert question_focus("Op welk moment haal ik de inkoper erbij?") == {"when"}
+    assert question_focus("Wat is het en wanneer heb je het nodig?") == {"when"}
+    assert question_focus("Wanneer startte Havendam de pilot?") == {"year"}
+    # "when" joining two clauses asks for nothing.
+    q = "Who should own the raw measurements when a supplier installs sensors for us?"
+    assert "when" not in question_focus(q)
+    moment = "Als ik al in de verkenning word betrokken, kan ik meedenken."
+    assert not states_fact("De kosten stonden toen al in de begroting.", "when")
+    story = "Femke Dekker adviseert sinds 2021 uitvoeringsorganisaties."
+    assert states_fact(moment, "when") and not states_fact(story, "when")
+    assert states_fact(story, "year") and not states_fact(moment, "year")
+
+
+def test_a_window_never_opens_inside_a_quotation() -> None:
+    from assistant.answering import _window
+
+    sents = [
+        '"Het begon klein.',
+        "We vroegen te veel gegevens op.",
+        'Toen we in het voorjaar startten, bleek dat al te laat."',
+        "Het ging daarna snel.",
+    ]
+    # The fact is in the third sentence, inside the quotation: the window keeps the start.
+    assert _window(sents, 2, 1, 100) == sents[:1]
+    assert _window(sents, 3, 1, 100) == sents[3:]
