@@ -507,7 +507,9 @@ def test_a_run_in_title_is_a_label_not_one_of_the_leads_three_sentences() -> Non
     )
     units = build_units("l", _chunks("l", [("Les > Voorbeeld", body)]), "lesson")
     assert units[0].run_in and units[0].text.startswith("Een papieren prototype in Oosterbroek.")
-    plain = build_units("l", _chunks("l", [("Les > Voorbeeld", "Een team wilde een app.")]), "lesson")
+    plain = build_units(
+        "l", _chunks("l", [("Les > Voorbeeld", "Een team wilde een app.")]), "lesson"
+    )
     assert not plain[0].run_in
     ev = [_evidence("lessons/l", "lesson", [("Les > Voorbeeld", body)])]
     q = "Heeft het zin om een app eerst met papieren schetsen te testen?"
