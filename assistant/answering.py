@@ -281,6 +281,17 @@ def _end(s: str) -> str:
     return s if bare.endswith((".", "!", "?", ":", ";")) else s + "."
 
 
+_CONNECTIVE = re.compile(r"^[\"'‘“„«]?(?:en|maar|ook|toch|and|but|also|yet)\b", re.I)
+
+
+def _continues(sentence: str) -> bool:
+    """A sentence that carries on from the one before: it opens with "En", "Maar", "And" …, or
+    with a quotation mark, the speaker going on ("Dan heb je betaald," zegt Vos. "En …").
+    It may end a window, never start one."""
+    s = sentence.lstrip()
+    return bool(_CONNECTIVE.match(s)) or s[:1] in _QUOTES
+
+
 def _window(
     sentences: list[str], facts_at: int | None, max_sentences: int | None, max_words: int
 ) -> list[str]:
@@ -308,7 +319,7 @@ def _window(
     reach = len(out) if max_sentences is None else max_sentences
     if facts_at is not None and facts_at >= reach:
         start = facts_at
-        while start > 0 and points_back(sentences[start]):
+        while start > 0 and (points_back(sentences[start]) or _continues(sentences[start])):
             start -= 1
         later = closed(run(start))
         # A window that opens inside a quotation would show its closing mark without the
@@ -686,7 +697,7 @@ class ExtractiveAnswerer:
             return None
         # Steps from a source whose advice the answer already quotes (``prefer``) follow on from
         # it; another source's checklist that scores a little higher would change the subject.
-        own = [x for x in found if x[0].doc_id in prefer and x[1].score >= NEAR * found[0][1].score]
+        own = [x for x in found if x[0].doc_id in prefer]
         if own:
             found = own
         best = found[0]

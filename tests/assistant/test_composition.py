@@ -397,9 +397,16 @@ def test_steps_come_from_the_source_whose_advice_the_answer_quotes() -> None:
     checklist = _with_units(_evidence("lessons/checklist", "lesson", CHECKLIST, n=2), [(1.5, 0.5)])
     text = ExtractiveAnswerer().answer(q, "nl", [lesson, checklist]).text
     assert "Wat je kunt doen:\n- Bundel de eisen" in text and "Onder welke afspraak" not in text
-    # Well below the other source's steps (under 0.85 of them), the quoted source's steps give way.
-    weak = _with_units(
+    # Also when the other source's steps score clearly higher (1.0 against 1.5), as long as the
+    # quoted source's steps clear the bar for steps at all (0.55 of the best unit).
+    lower = _with_units(
         _evidence("lessons/leverancier", "lesson", SUPPLIER), [(1.6, 0.5), (1.0, 0.4)]
+    )
+    text = ExtractiveAnswerer().answer(q, "nl", [lower, checklist]).text
+    assert "Wat je kunt doen:\n- Bundel de eisen" in text and "Onder welke afspraak" not in text
+    # Below that bar they give way.
+    weak = _with_units(
+        _evidence("lessons/leverancier", "lesson", SUPPLIER), [(1.6, 0.5), (0.8, 0.4)]
     )
     text = ExtractiveAnswerer().answer(q, "nl", [weak, checklist]).text
     assert "Wat je kunt doen:\n- Onder welke afspraak" in text
@@ -548,3 +555,17 @@ def test_a_window_never_opens_inside_a_quotation() -> None:
     # The fact is in the third sentence, inside the quotation: the window keeps the start.
     assert _window(sents, 2, 1, 100) == sents[:1]
     assert _window(sents, 3, 1, 100) == sents[3:]
+
+
+def test_a_window_never_opens_on_a_sentence_that_carries_on_from_the_one_before() -> None:
+    from assistant.answering import _window
+
+    sents = [
+        "Een aparte ontwikkelopdracht had een nadeel.",
+        '"Dan heb je betaald voor de ontwikkeling," zegt Vos.',
+        '"En voor een kleine leverancier is dat risico te groot."',
+    ]
+    # The asked fact is in the last sentence; the speaker and the subject come with it.
+    assert _window(sents, 2, 1, 100) == sents[:1]
+    assert _window(sents, 2, None, 30) == sents
+    assert _window(["Een.", "Twee.", "Maar drie vier."], 2, 1, 100) == ["Twee."]
