@@ -355,8 +355,12 @@ def _balanced(text: str) -> bool:
 class _Composer:
     """Builds one answer; numbers sources in order of first use."""
 
-    def __init__(self, language: str, evidence: list[Evidence]) -> None:
+    def __init__(
+        self, language: str, evidence: list[Evidence], asked: frozenset[str] = frozenset()
+    ) -> None:
         self.language = language
+        #: The question's stems: which item of a list answers it.
+        self.asked = asked
         self.numbers: dict[str, int] = {}
         self.snippets: dict[str, str] = {}
         self.by_doc = {ev.doc_id: ev for ev in evidence}
@@ -423,7 +427,7 @@ class ExtractiveAnswerer:
         """The answer; ``None`` when ``advice`` leaves nothing to say."""
         lang = "en" if language == "en" else "nl"
         focus = question_focus(question)
-        c = _Composer(lang, evidence)
+        c = _Composer(lang, evidence, frozenset(self.analyzer.query_terms(question)))
         pool = [(ev, su) for ev in evidence for su in ev.units]
         pool.sort(key=lambda x: -x[1].score)
         if not pool:
@@ -650,7 +654,10 @@ class ExtractiveAnswerer:
         if not u.items:
             # Prose stays prose: a paragraph under the label, never cut into fake list items.
             return self._prose(c, ev, su, 70)
-        items = [_item(i) for i in u.items if i.strip()][:limit]
+        raw = [i for i in u.items if i.strip()][:limit]
+        answering = self._answering_item(c, raw, ev.language)
+        # The item that answers the question keeps the words that say how; the others stay short.
+        items = [_item(x, 70 if k == answering else 32) for k, x in enumerate(raw)]
         # The marker closes the list, like it closes a paragraph: it supports the whole unit.
         marker = c.mark(ev, u.plain())
         out = []
@@ -658,6 +665,16 @@ class ExtractiveAnswerer:
             bullet = f"{i}." if u.ordered else "-"
             out.append(f"{bullet} {_end(item)}" + (f" {marker}" if i == len(items) else ""))
         return "\n".join(out)
+
+    def _answering_item(self, c: _Composer, items: list[str], language: str) -> int | None:
+        """The one item that shares clearly most of the question's words ("Location data. …"
+        for "How did they deal with the location data?"), or None."""
+        if not c.asked or len(items) < 2:
+            return None
+        shared = [len(c.asked & set(self.analyzer.terms(x, language))) for x in items]
+        ranked = sorted(shared, reverse=True)
+        best = shared.index(ranked[0])
+        return best if ranked[0] >= 2 and ranked[0] > ranked[1] else None
 
     def _pick(
         self,

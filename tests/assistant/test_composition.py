@@ -569,3 +569,28 @@ def test_a_window_never_opens_on_a_sentence_that_carries_on_from_the_one_before(
     assert _window(sents, 2, 1, 100) == sents[:1]
     assert _window(sents, 2, None, 30) == sents
     assert _window(["Een.", "Twee.", "Maar drie vier."], 2, 1, 100) == ["Twee."]
+
+
+def test_the_list_item_that_answers_the_question_keeps_its_words() -> None:
+    items = (
+        "Drie dingen vertraagden de uitrol van de fietsapp in de stad:\n\n"
+        "- **Locatiegegevens.** De app stuurt elke seconde een precieze positie. De privacy officer "
+        "vroeg waarom de stad die nodig had. Het antwoord was om alleen een anoniem bericht bij de "
+        "verkeerslichten te bewaren en de posities na de rit op de telefoon te wissen.\n"
+        "- **Eén leverancier.** De software van de regelaars kwam van één leverancier, en elke "
+        "wijziging van een regel vroeg om een betaald verzoek. Nu koopt de stad alleen regelaars "
+        "met een open koppelvlak, zodat een ander later de logica kan leveren.\n"
+        "- **Eigenaar.** Het beleidsteam draaide de pilot, maar de afdeling beheer onderhoudt de "
+        "verkeerslichten. Maandenlang wilde niemand verantwoordelijk zijn voor de regels in de app."
+    )
+    parts = [("Casus > Wat de uitrol vertraagde", items)]
+    ev = [_evidence("cases/fiets", "case", parts)]
+    q = "Hoe ging de stad om met de locatiegegevens en posities uit de app?"
+    text = ExtractiveAnswerer().answer(q, "nl", ev).text
+    # The answering item is whole; the others keep their first sentences within 32 words.
+    assert "posities na de rit op de telefoon te wissen" in text, text
+    assert "zodat een ander later de logica kan leveren" not in text, text
+    assert text.count("\n- ") + text.startswith("- ") == 3 and defects(text) == {}
+    # Without a clear winner every item stays short.
+    text = ExtractiveAnswerer().answer("Wat vertraagde de uitrol?", "nl", ev).text
+    assert "posities na de rit" not in text, text
