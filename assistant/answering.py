@@ -281,6 +281,10 @@ def _end(s: str) -> str:
     return s if bare.endswith((".", "!", "?", ":", ";")) else s + "."
 
 
+# A sentence that announces what comes next in its source.
+_POINTS_AHEAD = re.compile(
+    r"\b(?:hieronder|hierna|als volgt|de volgende|below|as follows|the following)\b|:\s*$", re.I
+)
 _CONNECTIVE = re.compile(r"^[\"'‘“„«]?(?:en|maar|ook|toch|and|but|also|yet)\b", re.I)
 
 
@@ -497,6 +501,16 @@ class ExtractiveAnswerer:
             sources.insert(at, ev.doc_id)
             body_words += _words(piece)
             take(ev, su)
+        # The lead keeps to three sentences; where room is left, the rest of its paragraph
+        # follows it, in the source's order ("… Die kostte €14.000 in plaats van een app.").
+        rest = self._rest_of(c, lead_ev, lead_su, paragraphs[0]) if lead_su is not None else None
+        if (
+            rest is not None
+            and len(paragraphs) < MAX_PARAGRAPHS
+            and body_words + _words(rest) <= BODY_MAX_WORDS
+        ):
+            paragraphs.insert(1, rest)
+            sources.insert(1, lead_ev.doc_id)
 
         sections: list[str] = []
         labels = SECTIONS[lang]
@@ -641,6 +655,24 @@ class ExtractiveAnswerer:
             # The antecedent's last sentence goes in front, unless the answer shows it already.
             text = " ".join(x for x in (su.antecedent.last_sentence, text) if x)
         return f"{_end(text)} {c.mark(ev, text)}"
+
+    def _rest_of(self, c: _Composer, ev: Evidence, su: ScoredUnit, shown: str) -> str | None:
+        """The sentences of a prose unit after those ``shown`` from its start, up to 70 words;
+        None when it was shown whole or from a later sentence."""
+        u = su.unit
+        if u.is_list and not _lone_item(u):
+            return None
+        sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
+        k = 0
+        while k < len(sents) and sents[k].rstrip(".!?") in shown:
+            k += 1
+        if k == 0 or k >= len(sents):
+            return None
+        rest = _window(sents[k:], None, None, 70)
+        while rest and _POINTS_AHEAD.search(rest[-1]):
+            rest.pop()  # "… set up the approach below": what it announces is not shown
+        text = " ".join(rest)
+        return f"{_end(text)} {c.mark(ev, text)}" if text else None
 
     def _list(self, c: _Composer, ev: Evidence, su: ScoredUnit) -> str:
         u = su.unit

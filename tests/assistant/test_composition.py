@@ -521,9 +521,24 @@ def test_a_run_in_title_is_a_label_not_one_of_the_leads_three_sentences() -> Non
     ev = [_evidence("lessons/l", "lesson", [("Les > Voorbeeld", body)])]
     q = "Heeft het zin om een app eerst met papieren schetsen te testen?"
     text = ExtractiveAnswerer().answer(q, "nl", ev).text
-    # The title and three sentences; the fourth still waits.
-    assert text.startswith("Een papieren prototype in Oosterbroek. Een team wilde"), text
-    assert "Twaalf van hen" in text and "afsprakenplanner" not in text, text
+    # The title and three sentences; the fourth follows as the next paragraph, where the text
+    # has room for it.
+    lead, rest = text.split("\n\n")[:2]
+    assert lead.startswith("Een papieren prototype in Oosterbroek. Een team wilde"), text
+    assert "Twaalf van hen" in lead and "afsprakenplanner" not in lead, text
+    assert rest.startswith("Daarom kwam er een eenvoudige afsprakenplanner"), text
+    assert lead.endswith("[1]") and rest.endswith("[1]") and defects(text) == {}
+
+
+def test_the_rest_of_the_lead_never_ends_on_what_it_announces() -> None:
+    body = (
+        "Veel overheden publiceren open data één keer en vergeten die dan. Na twee jaar is de "
+        "helft verouderd. De provincie had 240 datasets online. Een data officer ruimde op en "
+        "zette de aanpak hieronder op."
+    )
+    ev = [_evidence("guides/open", "guide", [("Gids > Waarom", body)])]
+    text = ExtractiveAnswerer().answer("Hoe houd je open data actueel?", "nl", ev).text
+    assert "240 datasets" in text and "hieronder" not in text, text
 
 
 def test_when_asks_for_a_moment_and_only_a_question_about_the_past_for_a_year() -> None:
