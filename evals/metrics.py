@@ -45,10 +45,13 @@ GATE: dict[str, tuple[str, float]] = {
     # Session 7 (references, one story per answer, steps and paragraphs of the quoted source,
     # body paragraphs bounded by words): 0.662 / 0.665 / 0.637, ratio 1.448, citation
     # precision 0.787.
-    "nugget_recall": ("min", 0.65),
-    "by_language.nl.nugget_recall": ("min", 0.65),
-    "by_language.en.nugget_recall": ("min", 0.63),
-    "nugget_ratio": ("min", 1.43),
+    # Session 8 (run-in titles, moments for "wanneer", steps of the quoted source, the item that
+    # answers, the rest of the lead's paragraph): 0.715 / 0.722 / 0.655, ratio 1.564, citation
+    # precision 0.791. The ratio gate is the target, 1.5.
+    "nugget_recall": ("min", 0.70),
+    "by_language.nl.nugget_recall": ("min", 0.70),
+    "by_language.en.nugget_recall": ("min", 0.64),
+    "nugget_ratio": ("min", 1.50),
     "answers_with_defects": ("max", 0),
     "citation_precision": ("min", 0.78),
     "false_abstention_rate": ("max", 0.03),
@@ -59,8 +62,11 @@ GATE: dict[str, tuple[str, float]] = {
 TRANSFER_GATE: dict[str, tuple[str, float]] = {
     **_BASE_GATE,
     # Session 7: 0.630 → 0.669 and ratio 0.871 → 0.924 (nothing chosen on this corpus).
-    "nugget_recall": ("min", 0.66),
-    "nugget_ratio": ("min", 0.91),
+    # Session 8: 0.794, English 0.444 → 0.778, ratio 1.097 (docs/evaluation.md says which
+    # session-8 decision this corpus informed).
+    "nugget_recall": ("min", 0.78),
+    "by_language.en.nugget_recall": ("min", 0.75),
+    "nugget_ratio": ("min", 1.08),
     "answers_with_defects": ("max", 0),
     "citation_precision": ("min", 0.94),  # 0.941 reached
     # Abstention calibrated per index (assistant/abstention.py): false abstention 8.6 % → 2.9 %
