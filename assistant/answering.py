@@ -745,7 +745,7 @@ class ExtractiveAnswerer:
         if not found:
             return None
         # Steps from a source whose advice the answer already quotes (``prefer``) follow on from
-        # it; another source's checklist that scores a little higher would change the subject.
+        # it; another source's checklist, even one that scores higher, would change the subject.
         own = [x for x in found if x[0].doc_id in prefer]
         if own:
             found = own
