@@ -40,7 +40,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason_lived_shared": "{did} {kind} “{title}” en liep daar tegen hetzelfde obstakel aan: {obstacle}.",
         "reason_lived": "{did} {kind} “{title}”, die over {obstacle} ging.",
         "reason_obstacle_shared": "Heeft praktijkervaring met hetzelfde obstakel: {obstacle}.",
-        "reason_obstacle": "Heeft praktijkervaring met {obstacle}.",
+        "reason_obstacle": "Heeft praktijkervaring met het obstakel ‘{obstacle}’.",
         "reason_document": "{did} {kind} “{title}”, die aansluit op je vraag.",
         "reason_none": "Heeft ervaring die aansluit op je vraag.",
         # people: the opening of a people-first answer (it names nobody: the cards do)
@@ -48,7 +48,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "aantoonbare ervaring hiermee. Dit zegt de kennisbank erover:",
         "people_first_one": "Eén persoon heeft",
         "people_first_many": "{count} mensen hebben",
-        "people_first_topic": "ervaring met {topic}",
+        # The label is quoted as a name: "ervaring met geen eigenaar" would not read.
+        "people_first_topic": "ervaring met het obstakel ‘{topic}’",
         "people_first_any": "relevante ervaring",
         "people_first": "{who} {about}: je vindt ze hieronder, met waarom ze passen. Vraag om een "
         "introductie voor een conceptbericht.\n\nDit zegt de kennisbank erover:",
@@ -104,14 +105,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason_lived_shared": "{did} {kind} “{title}” and ran into the same obstacle there: {obstacle}.",
         "reason_lived": "{did} {kind} “{title}”, which dealt with {obstacle}.",
         "reason_obstacle_shared": "Has hands-on experience with the same obstacle, {obstacle}.",
-        "reason_obstacle": "Has hands-on experience with {obstacle}.",
+        "reason_obstacle": "Has hands-on experience with the obstacle ‘{obstacle}’.",
         "reason_document": "{did} {kind} “{title}”, which matches your question.",
         "reason_none": "Has experience that matches your question.",
         "people_first_none": "I found nobody in the directory of people who agreed to be contacted "
         "with proven experience in this. What the knowledge base says:",
         "people_first_one": "One person has",
         "people_first_many": "{count} people have",
-        "people_first_topic": "experience with {topic}",
+        "people_first_topic": "experience with the obstacle ‘{topic}’",
         "people_first_any": "relevant experience",
         "people_first": "{who} {about}: see the people below, with why each is a good match. Ask for "
         "an introduction to get a draft message.\n\nWhat the knowledge base says:",

@@ -18,11 +18,12 @@ def test_every_message_exists_in_both_languages_with_the_same_placeholders():
 
 
 def test_a_message_is_filled_in_and_dutch_is_the_default():
-    assert message("reason_obstacle", None, obstacle="privacy") == (
-        "Heeft praktijkervaring met privacy."
+    # An obstacle's label is quoted as a name, so a corpus may label it any way it likes.
+    assert message("reason_obstacle", None, obstacle="geen eigenaar") == (
+        "Heeft praktijkervaring met het obstakel ‘geen eigenaar’."
     )
-    assert message("reason_obstacle", "en", obstacle="privacy") == (
-        "Has hands-on experience with privacy."
+    assert message("reason_obstacle", "en", obstacle="locked in to one supplier") == (
+        "Has hands-on experience with the obstacle ‘locked in to one supplier’."
     )
     # A value with braces is text, not a placeholder.
     assert "{x}" in message("intro_question", "nl", question="{x}")

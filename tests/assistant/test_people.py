@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from assistant.knowledge import IndexedDoc, Knowledge
-from assistant.people import PeopleDirectory, is_people_question, reason_for
+from assistant.models import PersonCard
+from assistant.people import PeopleDirectory, is_people_question, people_first_text, reason_for
 from tests.assistant.people_support import (
     HIDDEN,
     build_people_assistant,
@@ -209,7 +210,10 @@ def test_people_first_answer_opens_with_people_and_reasons(people_assistant) -> 
         "Wie kan ik spreken over het samen aanbesteden van een app met buurgemeenten?"
     )
     # Issue 14: the text points at the cards and names nobody; people appear only as cards.
-    assert re.match(r"(Eén persoon heeft|\w+ mensen hebben) ervaring met inkoop:", a.answer)
+    # The obstacle's label is quoted as a name, so any label reads ("geen eigenaar").
+    assert re.match(
+        r"(Eén persoon heeft|\w+ mensen hebben) ervaring met het obstakel ‘inkoop’:", a.answer
+    )
     assert a.people and not any(p.name in a.answer for p in a.people)
     assert a.people[0].id == "noa-vermeulen"
     card = a.people[0]
@@ -354,4 +358,14 @@ def test_cli_intro_command(people_assistant) -> None:
         assert "Henk" not in r.stderr and "Schipper" not in r.stderr
     assert refused[0].stderr.replace("henk-schipper", "<id>") == refused[1].stderr.replace(
         "onbekend-iemand", "<id>"
+    )
+
+
+def test_the_people_line_reads_for_any_obstacle_label() -> None:
+    cards = [PersonCard(id=f"p{i}", name=f"P {i}", reason="r") for i in range(3)]
+    assert people_first_text(cards, "Geen eigenaar", "nl").startswith(
+        "Drie mensen hebben ervaring met het obstakel ‘geen eigenaar’: je vindt ze hieronder"
+    )
+    assert people_first_text(cards[:2], "Locked in to one supplier", "en").startswith(
+        "Two people have experience with the obstacle ‘locked in to one supplier’: see"
     )
