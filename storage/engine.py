@@ -8,6 +8,8 @@ with more than one instance.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -65,7 +67,7 @@ def make_engine(url: str | URL, *, timeout: float = 30, synchronous: str = "NORM
         engine = sa.create_engine(
             u, connect_args={"timeout": timeout, "check_same_thread": False}, **options
         )
-        _sqlite_transactions(engine, synchronous)
+        _sqlite_transactions(engine, synchronous, timeout)
         return engine
     if u.get_backend_name() == "postgresql":
         ms = int(timeout * 1000)
@@ -84,14 +86,31 @@ def make_engine(url: str | URL, *, timeout: float = 30, synchronous: str = "NORM
     )
 
 
-def _sqlite_transactions(engine: Engine, synchronous: str) -> None:
+def _wal(cur: sqlite3.Cursor, timeout: float) -> None:
+    """Switch to WAL mode. On a new file that takes a lock SQLite does not wait for (its busy
+    timeout does not cover it): workers that open a new database together would fail with
+    "database is locked", so they retry within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
+def _sqlite_transactions(engine: Engine, synchronous: str, timeout: float) -> None:
     # pysqlite's own transaction handling begins late and never IMMEDIATE; take it over, as
     # SQLAlchemy's documentation describes for SQLite.
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _wal(cur, timeout)
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
