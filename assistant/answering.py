@@ -30,7 +30,7 @@ from .knowledge import IndexedDoc
 from .messages import message
 from .models import Citation, Turn
 from .retrieval import LoadedIndex, Retrieval
-from .selection import ScoredUnit, Selector, question_focus
+from .selection import ScoredUnit, Selector, question_focus, states_fact
 from .text import Analyzer, split_sentences, words
 from .units import UnitCache, build_units, points_back
 
@@ -49,6 +49,7 @@ _QUOTES = frozenset("\"'‘“„«")
 
 #: Word budget before the sections.
 LEAD_MAX_WORDS = 90
+LEAD_MAX_SENTENCES = 3
 BODY_MAX_WORDS = 220
 #: The lead and up to three paragraphs that add to it, within BODY_MAX_WORDS.
 MAX_PARAGRAPHS = 4
@@ -297,18 +298,27 @@ def _continues(sentence: str) -> bool:
 
 
 def _window(
-    sentences: list[str], facts_at: int | None, max_sentences: int | None, max_words: int
+    sentences: list[str],
+    facts_at: int | None,
+    max_sentences: int | None,
+    max_words: int,
+    titled: bool = False,
 ) -> list[str]:
     """Up to ``max_sentences`` consecutive sentences (``None``: as many as ``max_words`` allow):
     from the start of the paragraph, or, when the asked-for fact comes later, from the sentence
     that states it (or the one before, when it leans on it). Never starting on a sentence that
-    points back."""
-    limit = len(sentences) if max_sentences is None else max_sentences
+    points back. With ``titled`` the first sentence is a run-in title: a label that does not
+    count as one of the sentences when the window shows it."""
+
+    def limit(start: int) -> int:
+        if max_sentences is None:
+            return len(sentences)
+        return max_sentences + (titled and start == 0)  # the title shows only from the start
 
     def run(start: int) -> list[str]:
         out: list[str] = []
         for s in sentences[start:]:
-            if out and (len(out) >= limit or _words(" ".join(out + [s])) > max_words):
+            if out and (len(out) >= limit(start) or _words(" ".join(out + [s])) > max_words):
                 break
             out.append(s)
         return out
@@ -320,7 +330,7 @@ def _window(
 
     out = closed(run(0))
     # Without a sentence limit the window reaches as far as the words allow from the start.
-    reach = len(out) if max_sentences is None else max_sentences
+    reach = len(out) if max_sentences is None else limit(0)
     if facts_at is not None and facts_at >= reach:
         start = facts_at
         while start > 0 and (points_back(sentences[start]) or _continues(sentences[start])):
@@ -363,7 +373,7 @@ class _Composer:
         self, language: str, evidence: list[Evidence], asked: frozenset[str] = frozenset()
     ) -> None:
         self.language = language
-        #: The question's stems: which item of a list answers it.
+        #: The question's stems: which item of a list, which sentence of a case answers it.
         self.asked = asked
         self.numbers: dict[str, int] = {}
         self.snippets: dict[str, str] = {}
@@ -503,7 +513,7 @@ class ExtractiveAnswerer:
             take(ev, su)
         # The lead keeps to three sentences; where room is left, the rest of its paragraph
         # follows it, in the source's order ("… Die kostte €14.000 in plaats van een app.").
-        rest = self._rest_of(c, lead_ev, lead_su, paragraphs[0]) if lead_su is not None else None
+        rest = self._rest_of(c, lead_ev, lead_su) if lead_su is not None else None
         if (
             rest is not None
             and len(paragraphs) < MAX_PARAGRAPHS
@@ -545,7 +555,7 @@ class ExtractiveAnswerer:
             top = ev.units[0]
             if ev.rel < 0.5 or top.coverage < 0.3 or top.score < 0.55 * best:
                 continue
-            line = self._case_line(c, ev, question)
+            line = self._case_line(c, ev)
             if line:
                 lines.append(line)
         if lines:
@@ -622,26 +632,12 @@ class ExtractiveAnswerer:
         su: ScoredUnit,
         max_words: int,
         antecedent_shown: bool = False,
-        max_sentences: int | None = 3,
+        max_sentences: int | None = LEAD_MAX_SENTENCES,
     ) -> str:
         u = su.unit
         if u.is_list and not _lone_item(u):
             return self._list(c, ev, su)
-        sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
-        facts_at = None
-        if su.facts:
-            from .selection import states_fact
-
-            for i, s in enumerate(sents):
-                if any(states_fact(s, f) for f in su.facts if f != "counted"):
-                    facts_at = i
-                    break
-        limit = max_sentences
-        if u.run_in and limit is not None:
-            limit += 1  # its run-in title is a label, not one of the sentences
-        chosen = _window(sents, facts_at, limit, max_words)
-        if limit != max_sentences and chosen and chosen[0] != sents[0]:
-            chosen = _window(sents, facts_at, max_sentences, max_words)  # the title is not shown
+        sents, chosen = _shown(su, max_sentences, max_words)
         # "**1. Kies minder en beter.** …" is one numbered paragraph of a series: alone in the
         # answer the number would read as a list of one item.
         text = _SERIES_NUMBER.sub("", " ".join(chosen), count=1)
@@ -656,17 +652,14 @@ class ExtractiveAnswerer:
             text = " ".join(x for x in (su.antecedent.last_sentence, text) if x)
         return f"{_end(text)} {c.mark(ev, text)}"
 
-    def _rest_of(self, c: _Composer, ev: Evidence, su: ScoredUnit, shown: str) -> str | None:
-        """The sentences of a prose unit after those ``shown`` from its start, up to 70 words;
-        None when it was shown whole or from a later sentence."""
-        u = su.unit
-        if u.is_list and not _lone_item(u):
+    def _rest_of(self, c: _Composer, ev: Evidence, su: ScoredUnit) -> str | None:
+        """The sentences of the lead's unit after those the lead shows from its start, up to 70
+        words; None when it was shown whole or from a later sentence."""
+        if su.unit.is_list and not _lone_item(su.unit):
             return None
-        sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
-        k = 0
-        while k < len(sents) and sents[k].rstrip(".!?") in shown:
-            k += 1
-        if k == 0 or k >= len(sents):
+        sents, chosen = _shown(su, LEAD_MAX_SENTENCES, LEAD_MAX_WORDS)
+        k = len(chosen)
+        if not chosen or chosen[0] != sents[0] or k >= len(sents):
             return None
         rest = _window(sents[k:], None, None, 70)
         while rest and _POINTS_AHEAD.search(rest[-1]):
@@ -756,7 +749,7 @@ class ExtractiveAnswerer:
                 return lists[0]
         return best
 
-    def _case_line(self, c: _Composer, ev: Evidence, question: str = "") -> str | None:
+    def _case_line(self, c: _Composer, ev: Evidence) -> str | None:
         """One line for a case: its short title and the sentence of its summary that says most
         about the question (on a tie the later one, which tends to tell how it ended)."""
         short = re.split(r":\s", ev.title, maxsplit=1)[0].strip()
@@ -764,10 +757,9 @@ class ExtractiveAnswerer:
         sents = [s for s in split_sentences(source) if _words(s) <= 45] or split_sentences(source)
         if not sents:
             return None
-        q = set(self.analyzer.query_terms(question))
         line = max(
             enumerate(sents),
-            key=lambda x: (len(q & set(self.analyzer.terms(x[1], ev.language))), x[0]),
+            key=lambda x: (len(c.asked & set(self.analyzer.terms(x[1], ev.language))), x[0]),
         )[1]
         org = ev.organisation
         org = f" ({org})" if org and org not in short and org not in line else ""
@@ -778,6 +770,18 @@ def _lone_item(unit) -> bool:
     """One numbered paragraph of a series in its source ("1. Kies minder en beter. …"), with no
     lead-in: as a list it would read as a list of one item, so it is composed as a paragraph."""
     return unit.is_list and not unit.text and len(unit.items) == 1
+
+
+def _shown(
+    su: ScoredUnit, max_sentences: int | None, max_words: int
+) -> tuple[list[str], list[str]]:
+    """A prose unit's sentences, and the window of them a paragraph of the answer shows: from
+    the start, or from the asked-for fact when it comes later."""
+    u = su.unit
+    sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
+    facts = [f for f in su.facts if f != "counted"]
+    facts_at = next((i for i, s in enumerate(sents) if any(states_fact(s, f) for f in facts)), None)
+    return sents, _window(sents, facts_at, max_sentences, max_words, titled=u.run_in)
 
 
 def _leans_on_a_chain(su: ScoredUnit) -> bool:

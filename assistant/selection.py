@@ -105,13 +105,17 @@ _KIND_FOR_FOCUS = {
 }
 
 
+#: The focuses a unit answers by stating a fact (``states_fact``), not by being of a kind.
+FACT_FOCUSES = frozenset({"number", "duration", "when", "year", "who"})
+
+
 def question_focus(question: str) -> set[str]:
     """The kinds of fact a question asks for (``number``, ``duration``, ``how``…)."""
     q = fold(question)
     found = {name for name, rx in _FOCUS.items() if rx.search(q)}
     if "year" in found:
         found.discard("when")
-    if found & {"number", "duration", "when", "year"}:
+    if found & (FACT_FOCUSES - {"who"}):
         # "hoe lang", "hoeveel": the "hoe" is not a request for steps.
         found.discard("how")
     return found
@@ -275,6 +279,7 @@ class Selector:
         headline_counts = counts(headline, counted_stem, stem1) if counted_stem else set()
         top_chunk = max(chunk_scores.values(), default=0.0)
         out = []
+        asked_facts = focus & FACT_FOCUSES
         by_ordinal = {u.ordinal: u for u in units}
         # A unit's section says what it is about even when the unit itself does not repeat it
         # ("Dat hielp: elf van de vijftien gemeenten tekenden" under "kostendelingsmodel").
@@ -291,8 +296,7 @@ class Selector:
             in_section = sum(w for stems, w in qwords if stems & section_terms[u.heading]) / total
             best_chunk = max((chunk_scores.get(c, 0.0) for c in u.chunk_ids), default=0.0)
             chunk_part = best_chunk / top_chunk if top_chunk > 0 else 0.0
-            facts = {f for f in focus if f in ("number", "duration", "when", "year", "who")}
-            facts = {f for f in facts if states_fact(u.plain(), f)}
+            facts = {f for f in asked_facts if states_fact(u.plain(), f)}
             s = (
                 self.W_COVERAGE * covered
                 + self.W_SECTION * in_section

@@ -132,11 +132,12 @@ class AskContext:
     asker: str | None
     k: int
     t0: float
+    #: A follow-up that names an obstacle of its own: the passages follow it (``_retrieve``).
+    shifted: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     # retrieve
     query: str = ""
     standalone: bool = False
-    shifted: bool = False
     qvec: np.ndarray | None = None
     retrieval: Retrieval | None = None
     # select
