@@ -26,6 +26,9 @@ _START = re.compile(
     r"\b(waar\s+(moet|kan|zou)\s+(ik|je|we|jij|u)\s+(dan\s+|nu\s+|het\s+best\s+)?(mee\s+)?(beginnen|starten)|"
     r"waar\s+(begin|start)\s+(ik|je|we|u)|"
     r"hoe\s+(begin|start)\s+(ik|je|we|u)|hoe\s+(moet|kan)\s+(ik|je|we|u)\s+(beginnen|starten)|"
+    # The plural puts the whole verb first: "Hoe beginnen we?", "Waar starten wij?".
+    r"(hoe|waar)\s+(beginnen|starten)\s+(we|wij|jullie)\b|"
+    r"(hoe|waar)\s+(moeten|kunnen|zullen)\s+(we|wij|jullie)\s+(het\s+best\s+)?(mee\s+)?(beginnen|starten)|"
     r"(eerste|1e)\s+stap(pen)?|stappenplan|waar\s+te\s+beginnen|"
     r"where\s+(do|should|can|to)\s+(i|we|you)?\s*(start|begin)|how\s+(do|should|can)\s+(i|we)\s+(start|begin|get\s+started)|"
     r"first\s+steps?|step[-\s]by[-\s]step\s+plan|step\s+plan|getting\s+started)",

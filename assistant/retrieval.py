@@ -70,6 +70,40 @@ class Retrieval:
         return [d.doc_id for d in self.docs]
 
 
+def merge_retrievals(readings: list[Retrieval], k_docs: int) -> Retrieval:
+    """One ranking from several readings of the same question (a follow-up read with and
+    without the turn before it): each passage scores the mean of its fused scores, and a
+    reading that did not return it counts its own lowest score, so a passage both readings
+    find beats one that only one of them finds."""
+    if len(readings) == 1:
+        return readings[0]
+    scores: list[dict[str, float]] = []
+    for r in readings:
+        scores.append({cid: s for d in r.docs for cid, s in d.chunks})
+    floors = [min(s.values(), default=0.0) for s in scores]
+    doc_of = {cid: d.doc_id for r in readings for d in r.docs for cid, _ in d.chunks}
+    per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for cid, doc_id in doc_of.items():
+        mean = sum(s.get(cid, f) for s, f in zip(scores, floors, strict=True)) / len(scores)
+        per_doc[doc_id].append((cid, mean))
+    docs = []
+    for doc_id, chunks in per_doc.items():
+        chunks.sort(key=lambda x: (-x[1], x[0]))
+        score = chunks[0][1] + (0.1 * chunks[1][1] if len(chunks) > 1 else 0.0)
+        docs.append(DocHit(doc_id, score, chunks))
+    docs.sort(key=lambda d: (-d.score, d.doc_id))
+    timings: dict[str, float] = defaultdict(float)
+    for r in readings:
+        for k, v in r.timings_ms.items():
+            timings[k] += v
+    return Retrieval(
+        docs=docs[:k_docs],
+        dense_top=max(r.dense_top for r in readings),
+        lexical_top=max(r.lexical_top for r in readings),
+        timings_ms=dict(timings),
+    )
+
+
 class LoadedIndex:
     """Everything ingest wrote, read once. Cheap to keep in memory for corpora up to ~100k chunks."""
 

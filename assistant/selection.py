@@ -86,7 +86,8 @@ _FOCUS = {
     ),
     "pitfalls": re.compile(
         r"\b(?:valkuil\w*|fout\w*|mis|misgaan|misgegaan|misging|risico\w*|let op|pitfall\w*|"
-        r"mistake\w*|wrong|avoid|voorkom\w*|vermijd\w*)\b"
+        r"mistake\w*|wrong|avoid|voorkom\w*|vermijd\w*|op letten|aandachtspunt\w*|"
+        r"watch out|look out|careful)\b"
     ),
     "example": re.compile(
         r"\b(?:voorbeeld\w*|example\w*|andere (?:gemeenten|organisaties)|others|other "

@@ -41,7 +41,7 @@ from .people import (
     person_card,
     reason_for,
 )
-from .retrieval import LoadedIndex, Retrieval, Retriever
+from .retrieval import LoadedIndex, Retrieval, Retriever, merge_retrievals
 from .selection import Selector
 from .store import VectorStore, make_store
 from .text import detect_language, fold
@@ -379,19 +379,30 @@ class Assistant:
         t = time.perf_counter()
         ctx.query, ctx.standalone = self._condense(ctx.asked, ctx.turns, ctx.lang)
         ctx.focus = ctx.query
+        readings = [ctx.query]
         if ctx.shifted and not ctx.standalone:
-            # Retrieval still borrows the earlier turn, so the case it was about stays among the
-            # sources; but the passages must answer the new subject, in that case if it named
-            # one ("En de privacy?" after a question about Brievenhulp).
+            # The passages must answer the new subject, in the case the earlier turn named if it
+            # named one ("En de privacy?" after a question about Brievenhulp). Retrieval reads
+            # the question both ways: with the earlier turn it keeps what the conversation is
+            # about ("de slimme peilbuizen"); without it, the new subject is not drowned out by
+            # the old one ("En hoe regelen we daarna de aanbesteding?" after parkeervergunningen).
             previous = user_turns(ctx.turns)[-1]
             ctx.focus = " ".join([ctx.asked, *names_in(previous)])
-        ctx.qvec = self.embedder.embed([ctx.query], kind="query")[0]
-        ctx.retrieval = ctx.rt.retriever.search(
-            ctx.query,
-            audience=ctx.audience,
-            filters=ctx.filters,
-            k_docs=max(10, ctx.k),
-            query_vector=ctx.qvec,
+            readings.append(ctx.focus)
+        vectors = self.embedder.embed(readings, kind="query")
+        ctx.qvec = vectors[0]
+        ctx.retrieval = merge_retrievals(
+            [
+                ctx.rt.retriever.search(
+                    text,
+                    audience=ctx.audience,
+                    filters=ctx.filters,
+                    k_docs=max(10, ctx.k),
+                    query_vector=vec,
+                )
+                for text, vec in zip(readings, vectors, strict=True)
+            ],
+            max(10, ctx.k),
         )
         ctx.timings["retrieve"] = (time.perf_counter() - t) * 1000
 

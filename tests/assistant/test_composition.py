@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.answering import SECTIONS, Evidence, ExtractiveAnswerer
 from assistant.index import ChunkRecord
 from assistant.markup import parse
@@ -539,6 +541,23 @@ def test_the_rest_of_the_lead_never_ends_on_what_it_announces() -> None:
     ev = [_evidence("guides/open", "guide", [("Gids > Waarom", body)])]
     text = ExtractiveAnswerer().answer("Hoe houd je open data actueel?", "nl", ev).text
     assert "240 datasets" in text and "hieronder" not in text, text
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Welke valkuilen zijn er bij een DPIA?",
+        "Onze gemeente wil de app van een andere gemeente gebruiken. Waar moet ik op letten?",
+        "Wat zijn de aandachtspunten bij een gezamenlijke aanbesteding?",
+        "What should we watch out for when we take over a chatbot?",
+    ],
+)
+def test_questions_about_what_to_watch_out_for_ask_for_pitfalls(q) -> None:
+    assert "pitfalls" in question_focus(q)
+
+
+def test_a_question_about_letting_go_is_not_about_pitfalls() -> None:
+    assert "pitfalls" not in question_focus("Hoe laten we de pilot los?")
 
 
 def test_when_asks_for_a_moment_and_only_a_question_about_the_past_for_a_year() -> None:

@@ -35,6 +35,10 @@ def plan() -> StepPlan:
         "Waar kan ik het best beginnen met de uitrol?",
         "Where do I start?",
         "How do we get started?",
+        # The plural puts the whole verb first.
+        "Hoe beginnen we?",
+        "Waar starten wij met de uitrol?",
+        "Waar moeten we beginnen?",
     ],
 )
 def test_start_questions(q) -> None:
@@ -42,7 +46,13 @@ def test_start_questions(q) -> None:
 
 
 @pytest.mark.parametrize(
-    "q", ["Waar moet een DPIA aan voldoen?", "Wie kan ik spreken over inkoop?", "What is a DPIA?"]
+    "q",
+    [
+        "Waar moet een DPIA aan voldoen?",
+        "Wie kan ik spreken over inkoop?",
+        "What is a DPIA?",
+        "Wanneer beginnen we met de DPIA?",
+    ],
 )
 def test_not_start_questions(q) -> None:
     assert not is_start_question(q)
@@ -229,7 +239,11 @@ def test_people_and_steps_move_with_the_topic_of_a_follow_up(bundled_assistant) 
         "En de privacy?",
         history=[{"role": "user", "content": case}, {"role": "assistant", "content": a3.answer}],
     )
-    assert a4.retrieved[0] == "cases/brievenhulp-ulr" and "privacy" in a4.obstacles
+    assert "privacy" in a4.obstacles
+    # The case stays among the first sources and its passages open the answer; the guide on
+    # the new subject may come with it.
+    assert "cases/brievenhulp-ulr" in a4.retrieved[:2], a4.retrieved
+    assert a4.citations[0].doc_id == "cases/brievenhulp-ulr", a4.answer
 
 
 def test_the_names_a_follow_up_still_refers_to() -> None:
@@ -254,3 +268,19 @@ def test_the_text_of_a_follow_up_on_another_subject_answers_the_new_subject(
     # The passages answer who should own it; the earlier question only keeps its sources near.
     assert "eigena" in lead.lower(), lead
     assert "chatbot" not in lead.lower(), lead
+
+
+@pytest.mark.slow
+def test_a_follow_up_on_another_subject_is_not_drowned_out_by_the_earlier_question(
+    bundled_assistant,
+) -> None:
+    first = "Wij willen de parkeervergunningen digitaliseren met een paar buurgemeenten. Hoe beginnen we?"
+    a1 = bundled_assistant.ask(first)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a1.answer}]
+    a2 = bundled_assistant.ask("En hoe regelen we daarna samen de aanbesteding?", history=history)
+    assert "aanbesteding" in a2.obstacles
+    # Retrieval read with the earlier question alone found digitalisation stories; read both
+    # ways, the sources are about procurement.
+    assert a2.retrieved[0] != a1.retrieved[0]
+    lead = next(p for p in a2.answer.split("\n\n") if "[1]" in p)
+    assert "aanbested" in lead.lower(), lead

@@ -7,7 +7,17 @@ import pytest
 
 from assistant.index import gen_dir, read_manifest
 from assistant.models import Filters
-from assistant.retrieval import MODES, LoadedIndex, Retriever, _minmax, _rrf, _zscore
+from assistant.retrieval import (
+    MODES,
+    DocHit,
+    LoadedIndex,
+    Retrieval,
+    Retriever,
+    _minmax,
+    _rrf,
+    _zscore,
+    merge_retrievals,
+)
 from tests.conftest import build
 
 CASE = "cases/gedeelde-aanbesteding"
@@ -299,3 +309,37 @@ def test_evidence_units_are_kept_for_a_bounded_number_of_documents(mini):
     assert list(cache._units) == [docs[0], docs[2]]
     rebuilt = cache.of(docs[1])
     assert [u.text for u in rebuilt] == [u.text for u in UnitCache(index).of(docs[1])]
+
+
+def test_two_readings_of_a_question_merge_into_one_ranking() -> None:
+    # With the earlier turn the old subject leads; without it, the new one. A passage both
+    # readings find beats one that only one of them ranks high.
+    with_turn = Retrieval(
+        docs=[
+            DocHit("old-case", 2.1, [("old#0", 2.0), ("old#1", 1.0)]),
+            DocHit("shared", 1.2, [("shared#0", 1.2)]),
+            DocHit("tail", 0.1, [("tail#0", 0.1)]),
+        ],
+        dense_top=0.86,
+        lexical_top=7.0,
+        timings_ms={"dense": 2.0},
+    )
+    alone = Retrieval(
+        docs=[
+            DocHit("new-guide", 1.9, [("new#0", 1.9)]),
+            DocHit("shared", 1.5, [("shared#0", 1.5)]),
+            DocHit("tail2", -0.5, [("tail2#0", -0.5)]),
+        ],
+        dense_top=0.88,
+        lexical_top=5.0,
+        timings_ms={"dense": 3.0},
+    )
+    merged = merge_retrievals([with_turn, alone], k_docs=3)
+    assert merged.doc_ids[0] == "shared"
+    assert set(merged.doc_ids[1:]) == {"old-case", "new-guide"}
+    assert merged.dense_top == 0.88 and merged.lexical_top == 7.0
+    assert merged.timings_ms["dense"] == 5.0
+    scores = [d.score for d in merged.docs]
+    assert scores == sorted(scores, reverse=True)
+    # One reading is returned as it is.
+    assert merge_retrievals([alone], k_docs=3) is alone
