@@ -611,6 +611,11 @@ class ExtractiveAnswerer:
                 continue
             if u.is_list and not u.text:
                 continue
+            if su.coverage == 0.0:
+                # A paragraph that shares no word with the question scores only through its
+                # neighbours' passage ("Samenwerken in de helix is geen doel op zich" under
+                # the list that does answer): it cannot be the answer.
+                continue
             if (u.kind == "pitfalls" and "pitfalls" not in focus) or not self._usable(su):
                 continue
             if _leans_on_a_chain(su):

@@ -628,3 +628,22 @@ def test_the_list_item_that_answers_the_question_keeps_its_words() -> None:
     # Without a clear winner every item stays short.
     text = ExtractiveAnswerer().answer("Wat vertraagde de uitrol?", "nl", ev).text
     assert "posities na de rit" not in text, text
+
+
+def test_a_paragraph_sharing_no_word_with_the_question_never_leads() -> None:
+    parts = [
+        (
+            "Blog > Tips",
+            "- Maak bij de start afspraken over de broncode en wie het resultaat overneemt.\n"
+            "- Leg vast welke licenties gelden.",
+        ),
+        ("Blog > Tips", "Samenwerken is geen doel op zich, besluit de lector aan het slot."),
+    ]
+    ev = _with_units(_evidence("blogs/helix", "blog", parts), [(1.3, 0.7), (0.9, 0.0)])
+    text = (
+        ExtractiveAnswerer()
+        .answer("Welke afspraken maak ik met een start-up over de broncode?", "nl", [ev])
+        .text
+    )
+    assert "geen doel op zich" not in text, text
+    assert "afspraken over de broncode" in text, text
