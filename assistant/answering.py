@@ -19,6 +19,7 @@ sections, and falls back to this one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -431,9 +432,12 @@ class ExtractiveAnswerer:
             draft = self._compose(question, language, evidence, advice=True)
             if draft is not None:
                 return draft
-        draft = self._compose(question, language, evidence, advice=False)
-        assert draft is not None
-        return draft
+        # Without ``advice`` composition always has something to say (at worst "no answer").
+        return self._compose(question, language, evidence, advice=False) or Draft(
+            text=message("no_answer", "en" if language == "en" else "nl"),
+            citations=[],
+            abstained=True,
+        )
 
     def _compose(
         self, question: str, language: str, evidence: list[Evidence], advice: bool
@@ -496,12 +500,19 @@ class ExtractiveAnswerer:
                 continue
             if not self._usable(su) or redundant(terms(su, ev)):
                 continue
-            if _leans_on_a_chain(su) and (ev.doc_id, su.antecedent.ordinal) not in used:
-                continue  # "She also followed …" only right after the paragraph that says who
-            # The lead may already end with the sentence this paragraph leans on.
+            # The answer may already show the sentence this paragraph leans on (the lead's last).
             last = su.antecedent.last_sentence if su.antecedent is not None else ""
             shown = bool(last) and any(last in p for p in paragraphs)
-            piece = self._prose(c, ev, su, 70, antecedent_shown=shown, max_sentences=None)
+            if _leans_on_a_chain(su) and not shown:
+                continue  # "She also followed …" only right after the sentence that says who
+            if u.last_sentence and any(u.last_sentence in p for p in paragraphs):
+                # Its last sentence already stands in front of the paragraph that leans on it:
+                # only the sentences before it add anything.
+                piece = _unshown_start(c, ev, su, paragraphs)
+                if piece is None:
+                    continue
+            else:
+                piece = self._prose(c, ev, su, 70, antecedent_shown=shown, max_sentences=None)
             if body_words + _words(piece) > BODY_MAX_WORDS:
                 continue
             # Paragraphs of one source stay together, in the order the answer first cites them.
@@ -513,7 +524,7 @@ class ExtractiveAnswerer:
             take(ev, su)
         # The lead keeps to three sentences; where room is left, the rest of its paragraph
         # follows it, in the source's order ("… Die kostte €14.000 in plaats van een app.").
-        rest = self._rest_of(c, lead_ev, lead_su) if lead_su is not None else None
+        rest = self._rest_of(c, lead_ev, lead_su, paragraphs) if lead_su is not None else None
         if (
             rest is not None
             and len(paragraphs) < MAX_PARAGRAPHS
@@ -657,16 +668,20 @@ class ExtractiveAnswerer:
             text = " ".join(x for x in (su.antecedent.last_sentence, text) if x)
         return f"{_end(text)} {c.mark(ev, text)}"
 
-    def _rest_of(self, c: _Composer, ev: Evidence, su: ScoredUnit) -> str | None:
+    def _rest_of(
+        self, c: _Composer, ev: Evidence, su: ScoredUnit, paragraphs: list[str]
+    ) -> str | None:
         """The sentences of the lead's unit after those the lead shows from its start, up to 70
-        words; None when it was shown whole or from a later sentence."""
+        words and up to one that another paragraph already shows; None when it was shown whole
+        or from a later sentence."""
         if su.unit.is_list and not _lone_item(su.unit):
             return None
         sents, chosen = _shown(su, LEAD_MAX_SENTENCES, LEAD_MAX_WORDS)
         k = len(chosen)
         if not chosen or chosen[0] != sents[0] or k >= len(sents):
             return None
-        rest = _window(sents[k:], None, None, 70)
+        unseen = list(itertools.takewhile(lambda s: not any(s in p for p in paragraphs), sents[k:]))
+        rest = _window(unseen, None, None, 70)
         while rest and _POINTS_AHEAD.search(rest[-1]):
             rest.pop()  # "… set up the approach below": what it announces is not shown
         text = " ".join(rest)
@@ -789,14 +804,35 @@ def _shown(
     return sents, _window(sents, facts_at, max_sentences, max_words, titled=u.run_in)
 
 
+def _unshown_start(
+    c: _Composer, ev: Evidence, su: ScoredUnit, paragraphs: list[str], max_words: int = 70
+) -> str | None:
+    """The sentences of a prose unit before the first one the answer already shows, as a
+    paragraph; None when that leaves nothing that stands on its own."""
+    u = su.unit
+    if u.is_list or u.refers_back:
+        return None
+    keep: list[str] = []
+    for sent in u.sentences():
+        if any(sent in p for p in paragraphs) or _words(" ".join([*keep, sent])) > max_words:
+            break
+        keep.append(sent)
+    if not keep:
+        return None
+    text = " ".join(keep)
+    return f"{_end(text)} {c.mark(ev, text)}"
+
+
 def _leans_on_a_chain(su: ScoredUnit) -> bool:
-    """A unit whose antecedent's last sentence points back too: the one sentence put in front of
-    it ("She also followed 22 pilots …") would need another, unless the answer already shows the
-    antecedent just before (never so for the lead)."""
+    """A unit whose antecedent's last sentence points back too, carries on from the one before
+    it ("En voor een kleine leverancier …", a speaker going on) or ends a quotation it did not
+    open ('Anders was het nooit goedgekeurd."'): the one sentence put in front of it would need
+    another, unless the answer already shows the antecedent just before (never so for the
+    lead)."""
     if not su.unit.refers_back or su.antecedent is None:
         return False
     last = su.antecedent.last_sentence
-    return bool(last) and points_back(last)
+    return bool(last) and (points_back(last) or _continues(last) or not _balanced(last))
 
 
 def _is_advice(ev: Evidence, su: ScoredUnit) -> bool:

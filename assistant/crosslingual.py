@@ -27,15 +27,6 @@ SOME_SOURCES_LINE = {
 }
 
 
-def foreign_source_language(answer_language: str, source_languages: Iterable[str]) -> str | None:
-    """The sources' language when *every* source is in another language than the answer,
-    else None. Mixed sources need no note: the answer can quote the ones in its language."""
-    langs = {lang or "nl" for lang in source_languages}
-    if not langs or answer_language in langs or len(langs) != 1:
-        return None
-    return next(iter(langs))
-
-
 def sources_line(answer_language: str, source_languages: Iterable[str]) -> str | None:
     """One short line for the lead ("The sources are in Dutch; …"), or None when not needed.
 

@@ -364,10 +364,28 @@ def pointer_noun(sentence: str) -> str | None:
     return None
 
 
+#: Adverbs that make a first clause the consequence of something said before it, wherever
+#: they stand in that clause ("De regio koos daarom voor …", "The region therefore chose …").
+CONSEQUENCE_WORDS = frozenset(
+    ["daarom", "daardoor", "daarmee", "dus", "therefore", "thus", "hence"]
+)
+_CLAUSE_END = re.compile(r"[,;:]")
+
+
+def states_a_consequence(sentence: str, within: int = 5) -> bool:
+    clause = _CLAUSE_END.split(fold(sentence or ""), maxsplit=1)[0]
+    return any(w in CONSEQUENCE_WORDS for w in re.findall(r"[\w']+", clause)[1:within])
+
+
 def points_back(sentence: str) -> bool:
-    """True when a sentence leans on what came before it: its first word points back, or it
-    opens with a pointing phrase ("Of those 22 pilots", "Geen van deze vijf momenten")."""
-    return opens_with_reference(sentence) or pointer_noun(sentence) is not None
+    """True when a sentence leans on what came before it: its first word points back, it
+    opens with a pointing phrase ("Of those 22 pilots", "Geen van deze vijf momenten"), or its
+    first clause is a consequence ("De regio koos daarom …")."""
+    return (
+        opens_with_reference(sentence)
+        or pointer_noun(sentence) is not None
+        or states_a_consequence(sentence)
+    )
 
 
 def names_what_came_before(text: str, sentences: int = 3) -> bool:

@@ -80,6 +80,8 @@ DEFECT_KINDS = (
     "raw_markdown",
     "glued_heading",
     "dangling_reference",
+    "repeated_sentence",
+    "broken_quotation",
 )
 
 #: Section headings of the composed answer (issue 14); a line that is exactly one of these,
@@ -297,6 +299,12 @@ _OF_THESE = re.compile(
 )
 
 
+#: Adverbs that make the first clause a consequence of something said before, wherever they
+#: stand in it: "De regio koos daarom voor …", "The region therefore chose …".
+_EARLY_CONSEQUENCE = {"daarom", "daardoor", "daarmee", "dus", "therefore", "thus", "hence"}
+_EARLY_WORDS = 5
+
+
 def _opens_with_backref(sentence: str) -> bool:
     if sentence.rstrip().rstrip("[]0-9, ").endswith(":"):
         return False  # "Dit zegt de kennisbank erover:" points forward, at what follows
@@ -307,7 +315,10 @@ def _opens_with_backref(sentence: str) -> bool:
     if not first:
         return False
     word = first[0].rstrip(",;:").lower().replace("’", "'")
-    return word in _BACKREF
+    if word in _BACKREF:
+        return True
+    clause = re.split(r"[,;:]", bare, maxsplit=1)[0]
+    return any(w.lower() in _EARLY_CONSEQUENCE for w in clause.split()[1:_EARLY_WORDS])
 
 
 # "Of those 22 pilots" later in a paragraph names something only an earlier paragraph introduced.
@@ -331,6 +342,42 @@ def _names_the_unseen(block: str, before: str = "") -> list[str]:
     return out
 
 
+#: Sentences this short repeat by nature ("Het lukte.") and are not counted.
+_REPEAT_MIN_WORDS = 5
+
+
+def _repeated(blocks: list[tuple[str, str]]) -> list[str]:
+    """Sentences of the answer that stand in it twice (citation markers aside)."""
+    seen: set[str] = set()
+    out = []
+    for _, body in blocks:
+        for sentence, _ in sentences(_CITATION.sub("", body)):
+            key = " ".join(sentence.lower().split())
+            if len(key.split()) < _REPEAT_MIN_WORDS:
+                continue
+            if key in seen:
+                out.append(sentence)
+            seen.add(key)
+    return out
+
+
+def _opens_inside_quotation(body: str) -> bool:
+    """A passage whose first quotation mark closes a quotation it never opened: 'Anders was het
+    nooit goedgekeurd." Die keuze …' shows the end of someone's words without the start or the
+    speaker."""
+    text = _CITATION.sub("", body).strip()
+    m = re.search(r'["“”]', text)
+    if m is None:
+        return False
+    if m.group(0) != '"':
+        # ”…” also serves as a pair (Dutch typesetting); only a lone closing mark is broken.
+        return m.group(0) == "”" and text.count("”") % 2 == 1
+    # A straight mark closes when it follows a word or a sentence end and is not followed by one.
+    before = text[m.start() - 1] if m.start() else " "
+    after = text[m.end()] if m.end() < len(text) else " "
+    return not before.isspace() and before not in "(:" and not after.isalnum()
+
+
 def defects(text: str) -> dict[str, list[str]]:
     """Readability defects of one answer text: kind → offending excerpts (empty: clean)."""
     found: dict[str, list[str]] = {k: [] for k in DEFECT_KINDS}
@@ -345,9 +392,16 @@ def defects(text: str) -> dict[str, list[str]]:
     for m in _HEADING.finditer(text or ""):
         note("raw_markdown", text[m.start() : m.end() + 40])
 
+    blocks = _blocks(text)
+    for sentence in _repeated(blocks):
+        note("repeated_sentence", sentence)
+    for kind, body in blocks:
+        if kind != "heading" and _opens_inside_quotation(body):
+            note("broken_quotation", body[:80])
+
     previous_cites: frozenset[int] | None = None
     previous_block: tuple[str, frozenset[int]] = ("", frozenset())
-    for kind, body in _blocks(text):
+    for kind, body in blocks:
         # A short line without punctuation reads as a heading, and may itself be a glued one.
         low = body.lower()
         for h in SECTION_HEADINGS:

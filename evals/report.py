@@ -74,6 +74,8 @@ DEFECT_LABELS = {
     "raw_markdown": "ruwe Markdown (** of #)",
     "glued_heading": "kop vastgeplakt aan zin",
     "dangling_reference": "zin verwijst naar iets wat de lezer niet zag",
+    "repeated_sentence": "zin staat twee keer in het antwoord",
+    "broken_quotation": "alinea begint midden in een citaat",
 }
 #: Rows in the table of answers with the fewest key facts.
 WORST_NUGGETS = 15

@@ -17,6 +17,7 @@ from assistant.units import (
     points_back,
 )
 from evals.answer_quality import defects
+from evals.answer_quality import defects as evals_defects
 
 
 def _chunks(doc_id: str, parts: list[tuple[str, str]]) -> list[ChunkRecord]:
@@ -89,6 +90,29 @@ def test_a_unit_that_points_back_knows_its_antecedent() -> None:
     assert first.antecedent is None
     assert opens_with_reference("This means the budget") and not opens_with_reference(
         "Budget first"
+    )
+
+
+def test_a_paragraph_whose_first_clause_is_a_consequence_points_back() -> None:
+    text = (
+        "Een gewone aanbesteding paste niet: het product bestond nog niet.  \n"
+        "De regio koos daarom voor het innovatiepartnerschap, met afname in één procedure."
+    )
+    first, second = build_units("c", _chunks("c", [("Aanpak", text)]))
+    assert second.refers_back and second.antecedent == first.ordinal
+    assert points_back("The region therefore chose a partnership.")
+    # Later in the sentence, or after its first clause, the word points inside the sentence.
+    assert not points_back("Het budget was op, en daarom stopte de pilot na een jaar.")
+    assert not points_back("Pilots stranden zelden op techniek en daarom is een eigenaar nodig.")
+    # Shown without the paragraph before it, it would read as a conclusion from nothing.
+    ev = _evidence("cases/partnerschap", "case", [("Aanpak", text)])
+    before, after = (su.unit for su in ev.units)
+    ev.units = [ScoredUnit(after, 1.0, 0.8, set(), before), ScoredUnit(before, 0.5, 0.3)]
+    answer = ExtractiveAnswerer().answer(
+        "Waarom koos de regio een innovatiepartnerschap?", "nl", [ev]
+    )
+    assert answer.text.index("Een gewone aanbesteding") < answer.text.index("koos daarom"), (
+        answer.text
     )
 
 
@@ -647,3 +671,30 @@ def test_a_paragraph_sharing_no_word_with_the_question_never_leads() -> None:
     )
     assert "geen doel op zich" not in text, text
     assert "afspraken over de broncode" in text, text
+
+
+def test_a_sentence_put_in_front_of_the_lead_is_not_repeated_by_its_own_paragraph() -> None:
+    before = "De pilot liep van maart tot juni bij één team. De leesbaarheid ging van C1 naar B1."
+    after = "Toch ging de uitrol daarna traag. Briefschrijvers in andere teams waren sceptisch."
+    ev = _evidence("cases/brieven", "case", [("Verloop", before), ("Verloop", after)])
+    first, second = (su.unit for su in ev.units)
+    assert second.refers_back
+    ev.units = [ScoredUnit(second, 1.0, 0.8, set(), first), ScoredUnit(first, 0.9, 0.7)]
+    text = (
+        ExtractiveAnswerer().answer("Waarom ging de uitrol van de brieven traag?", "nl", [ev]).text
+    )
+    assert text.count("De leesbaarheid ging van C1 naar B1") == 1, text
+    # The rest of that paragraph still adds its facts.
+    assert "De pilot liep van maart tot juni" in text, text
+    assert evals_defects(text) == {}, text
+
+
+def test_a_paragraph_is_never_put_behind_the_end_of_a_quotation() -> None:
+    before = 'Kevin de Boer: "We bouwden het vervagen als eerste stap. Anders was het nooit goedgekeurd."'
+    after = "Die keuze woog zwaar bij de beoordeling van de privacy."
+    ev = _evidence("cases/camera", "case", [("Privacy", before), ("Privacy", after)])
+    first, second = (su.unit for su in ev.units)
+    ev.units = [ScoredUnit(second, 1.0, 0.8, set(), first)]
+    text = ExtractiveAnswerer().answer("Hoe woog de privacy bij de beoordeling?", "nl", [ev]).text
+    assert not text.startswith("Anders was het"), text
+    assert evals_defects(text).get("broken_quotation") is None, text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from assistant.crosslingual import foreign_source_language, sources_line
+from assistant.crosslingual import sources_line
 from assistant.glossary import GLOSSARY_FILE, Glossary, default_glossary
 from assistant.guidance import StepPlan
 from assistant.knowledge import Knowledge, Obstacle
@@ -73,12 +73,10 @@ def test_sources_line_names_the_other_language_for_all_or_some_sources() -> None
     assert sources_line("en", ["nl", "nl"]) == (
         "The sources are in Dutch; quoted passages are in Dutch."
     )
-    assert foreign_source_language("en", ["nl"]) == "nl"
     # Mixed sources: the English lead may quote the English one, the lists still quote Dutch.
     assert sources_line("en", ["nl", "en"]) == (
         "Some sources are in Dutch; passages from them are quoted in Dutch."
     )
-    assert foreign_source_language("en", ["nl", "en"]) is None
     assert sources_line("nl", ["nl"]) is None
     assert sources_line("en", []) is None
     assert "Engels" in sources_line("nl", ["en"])

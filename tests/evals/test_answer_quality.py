@@ -118,6 +118,16 @@ def test_clean_answers_have_no_defects(text: str) -> None:
         ("Het budget was op. Van die gemeenten tekenden er elf [1].", "dangling_reference"),
         ("Geen van deze vijf momenten is ingewikkeld [1].", "dangling_reference"),
         ("Start early [1]. Each of these steps takes a week [2].", "dangling_reference"),
+        # A consequence of what the reader never saw, wherever it stands in the first clause.
+        ("De regio koos daarom voor het innovatiepartnerschap [1].", "dangling_reference"),
+        ("The region therefore chose a partnership [1].", "dangling_reference"),
+        (
+            "De pilot liep van maart tot juni in Lindewaard [1].\n\n"
+            "Daarna kwam de uitrol. De pilot liep van maart tot juni in Lindewaard [1].",
+            "repeated_sentence",
+        ),
+        ('Anders was het nooit goedgekeurd." Die keuze woog zwaar [1].', "broken_quotation"),
+        ("En toen was het klaar.” Zo ging het [1].", "broken_quotation"),
     ],
 )
 def test_defects_are_found(text: str, kind: str) -> None:
@@ -133,6 +143,23 @@ def test_a_pointing_word_for_what_the_paragraph_introduced_is_no_defect() -> Non
     above = "Rossi followed 22 pilots for a year [1].\n\nThe result is sobering. Of those 22 pilots, six lasted [1]."
     assert defects(above) == {}
     assert "dangling_reference" in defects(above.replace("lasted [1]", "lasted [2]"))
+
+
+def test_a_consequence_word_after_the_first_clause_is_no_defect() -> None:
+    # Late in the sentence, or after the clause it opens, "daarom" points inside the sentence.
+    assert defects("Het budget was op, en daarom stopte de pilot na een jaar [1].") == {}
+    assert defects("Pilots stranden zelden op techniek en daarom is een eigenaar nodig [1].") == {}
+
+
+def test_quotations_that_open_in_the_passage_and_short_repeats_are_no_defect() -> None:
+    # The quotation opens in the passage and runs over two sentences.
+    assert (
+        defects('Kevin de Boer: "We bouwden het zo. Anders was het nooit goedgekeurd." [1]') == {}
+    )
+    assert defects('"Dan heb je betaald," zegt Vos [1].') == {}
+    assert defects("Femke noemde het ”een proef” en meer niet [1].") == {}  # ”…” as a pair
+    # Short sentences repeat by nature.
+    assert defects("Het lukte. Daarna niet meer. Het lukte [1].") == {}
 
 
 def test_one_defect_kind_does_not_spill_into_others() -> None:

@@ -257,6 +257,8 @@ def test_answer_summary_by_hand() -> None:
         "raw_markdown": 0,
         "glued_heading": 0,
         "dangling_reference": 1,
+        "repeated_sentence": 0,
+        "broken_quotation": 0,
     }
     assert m["false_abstention_rate"] == pytest.approx(1 / 3)
     assert m["n"]["nuggets"] == 3 and m["n"]["in_scope"] == 3 and m["n"]["answered"] == 3
