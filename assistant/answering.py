@@ -344,12 +344,19 @@ def _window(
     return out
 
 
+#: A list item's first sentence of at most this many words is its label, not its content.
+LABEL_WORDS = 4
+
+
 def _item(text: str, max_words: int = 32) -> str:
     """A list item kept whole when short; otherwise its first sentences up to ``max_words``."""
     sents = split_sentences(text)
     out: list[str] = []
     for s in sents:
-        if out and _words(" ".join(out + [s])) > max_words:
+        # A label of a few words ("Zoek systematisch.") says nothing alone: the sentence that
+        # says how comes with it, whatever its length.
+        labelled = len(out) == 1 and _words(out[0]) <= LABEL_WORDS
+        if out and not labelled and _words(" ".join(out + [s])) > max_words:
             break
         out.append(s)
     while len(out) > 1 and not _balanced(" ".join(out)):

@@ -698,3 +698,21 @@ def test_a_paragraph_is_never_put_behind_the_end_of_a_quotation() -> None:
     text = ExtractiveAnswerer().answer("Hoe woog de privacy bij de beoordeling?", "nl", [ev]).text
     assert not text.startswith("Anders was het"), text
     assert evals_defects(text).get("broken_quotation") is None, text
+
+
+def test_a_list_item_that_opens_with_a_label_keeps_the_sentence_that_says_how() -> None:
+    from assistant.answering import _item
+
+    long_how = (
+        "Zoek systematisch. Kijk in landelijke overzichten van open-sourcecode en API's van "
+        "overheden, in de catalogi rond Common Ground en in het NL Design System, en vraag het "
+        "na bij koepelorganisaties en collega's in je netwerk."
+    )
+    assert _item(long_how).startswith("Zoek systematisch. Kijk in landelijke overzichten")
+    # A first sentence that says something itself is cut as before.
+    plain = (
+        "Publiceer je code, ontwerpen en lessen, ook als het project mislukt en niemand erom "
+        "vraagt. Zo wordt de volgende zoektocht voor een andere gemeente een stuk korter en "
+        "hoeft niemand het wiel opnieuw uit te vinden."
+    )
+    assert _item(plain) == plain.split(". ")[0] + "."

@@ -29,6 +29,8 @@ OBSTACLES = yaml.safe_load((BUNDLED_CORPUS / "obstacles.yaml").read_text(encodin
         ("How do I get support from the board?", {"draagvlak", "bestuur"}),
         ("Do we need a DPIA under the GDPR?", {"dpia", "avg"}),
         ("Is there budget for the next phase?", {"budget", "begroting"}),
+        # The reuse question asked the other way round.
+        ("Has another municipality already built something similar?", {"hergebruik"}),
     ],
 )
 def test_english_domain_terms_expand_to_dutch(question, dutch) -> None:
@@ -171,3 +173,9 @@ def test_english_questions_find_the_dutch_documents(bundled_assistant) -> None:
         language_shrink=None,
     )
     assert plain.search(q).doc_ids[0] != "guides/inkooproutes-voor-innovatie"
+    # "Already built something similar" is the reuse question: the Dutch lesson on looking for
+    # reuse before building is among the first two (an English lesson on adapting leads).
+    reuse = rt.retriever.search(
+        "How do I find out whether another municipality already built something similar?"
+    )
+    assert "lessons/hergebruik-zoeken-voordat-je-bouwt" in reuse.doc_ids[:2], reuse.doc_ids
