@@ -806,8 +806,10 @@ def _shown(
     the start, or from the asked-for fact when it comes later."""
     u = su.unit
     sents = split_sentences(u.items[0]) if _lone_item(u) else u.sentences()
-    facts = [f for f in su.facts if f != "counted"]
+    facts = [f for f in su.facts if f not in ("counted", "definition")]
     facts_at = next((i for i, s in enumerate(sents) if any(states_fact(s, f) for f in facts)), None)
+    if facts_at is None and su.defining is not None and not u.items:
+        facts_at = su.defining  # "what is X?" starts at the sentence that says what X is
     return sents, _window(sents, facts_at, max_sentences, max_words, titled=u.run_in)
 
 

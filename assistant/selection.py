@@ -122,6 +122,56 @@ def question_focus(question: str) -> set[str]:
     return found
 
 
+# "Wat is een experimenteerbepaling?", "What is publiccode.yml?": the question asks what a
+# term means. The term is the words after the opening up to "en"/"and", a comma or the end.
+_DEFINITION = re.compile(
+    r"^\s*(?:wat\s+(?:is|zijn|betekent|betekenen)|what\s+(?:is|are|does))\s+"
+    r"(?:een\s+|de\s+|het\s+|a\s+|an\s+|the\s+)?"
+    r"(?P<term>[^\s?,]+(?:\s+[^\s?,]+){0,2}?)\s*(?:\?|,|\s+(?:en|and|mean|voor|precies)\b|$)",
+    re.I,
+)
+#: Openings that ask for something else than a meaning ("Wat is het verschil …", "Wat is er …").
+_NOT_A_TERM = frozenset(["er", "dat", "dit", "there", "verschil", "difference"])
+
+
+def defined_term(question: str) -> str | None:
+    """The term a "what is X?" question asks to explain, or None."""
+    m = _DEFINITION.match(question or "")
+    if not m:
+        return None
+    term = m.group("term").strip(" .")
+    low = term.lower()
+    if low.split()[0] in _NOT_A_TERM:
+        return None
+    return term
+
+
+def defines(sentence: str, term_stems: frozenset[str], stem) -> bool:
+    """Whether a sentence says what the term is: the term among its first words, then "is",
+    "zijn", "betekent", "houdt in", "is a", "means" …, a colon or an apposition ("Het
+    innovatiepartnerschap, een procedure uit de Aanbestedingswet …"); or a label that is the
+    term ("Innovatiepartnerschap. Een procedure …")."""
+    text = fold(sentence)
+    spans = list(re.finditer(r"[\w][\w.-]*", text))[:4]
+    at = next(
+        (
+            m
+            for m in spans
+            if stem(m.group(0).rstrip(".")) in term_stems
+            or any(stem(w) in term_stems for w in words(m.group(0)))
+        ),
+        None,
+    )
+    if at is None:
+        return False
+    word = at.group(0)
+    rest = text[at.end() - (len(word) - len(word.rstrip("."))) :]
+    return bool(
+        re.match(r"\s*(?:\w+\s+)?(?:is|zijn|betekent|houdt|staat voor|are|means|refers)\b", rest)
+        or re.match(r"\s*[,:.]\s+\S", rest)
+    )
+
+
 def _counted_word(question: str) -> str | None:
     """The noun a counting question asks about ("hoeveel gemeenten" → "gemeenten")."""
     toks = words(question)
@@ -171,6 +221,8 @@ class ScoredUnit:
     #: The facts of the question's focus this unit states.
     facts: set[str] = field(default_factory=set)
     antecedent: Unit | None = None
+    #: For "what is X?": the sentence (or list item) that says what X is.
+    defining: int | None = None
 
 
 class Selector:
@@ -184,6 +236,7 @@ class Selector:
     W_FACT = 0.35
     W_COUNTED = 0.6
     W_KIND = 0.3
+    W_DEFINES = 0.6
 
     def __init__(self, analyzer: Analyzer, glossary: Glossary | None = None) -> None:
         self.analyzer = analyzer
@@ -270,6 +323,8 @@ class Selector:
         focus = question_focus(question) if focus is None else focus
         total = sum(w for _, w in qwords) or 1.0
         counted = _counted_word(question) if "number" in focus else None
+        term = defined_term(question)
+        term_stems = frozenset(self.analyzer.terms(term, language)) if term else frozenset()
         stem = self.analyzer.terms
         counted_stem = next(iter(stem(counted, language)), None) if counted else None
         chunk_scores = chunk_scores or {}
@@ -305,6 +360,16 @@ class Selector:
                 + self.W_CHUNK * max(0.0, chunk_part)
                 + self.W_FACT * len(facts)
             )
+            defining = None
+            if term_stems:
+                # A list defines the term in one of its items; prose in one of its sentences.
+                parts = u.items if u.items else u.sentences()
+                defining = next(
+                    (i for i, x in enumerate(parts) if defines(x, term_stems, stem1)), None
+                )
+                if defining is not None:
+                    s += self.W_DEFINES
+                    facts.add("definition")
             found = counts(u.plain(), counted_stem, stem1) if counted_stem else set()
             if found:
                 s += self.W_COUNTED * (2 if found & headline_counts else 1)
@@ -315,6 +380,6 @@ class Selector:
             # many of the question's words it shares.
             s *= 1.0 - self.W_DOC + self.W_DOC * doc_rel
             ante = by_ordinal.get(u.antecedent) if u.antecedent is not None else None
-            out.append(ScoredUnit(u, round(s, 4), round(covered, 4), facts, ante))
+            out.append(ScoredUnit(u, round(s, 4), round(covered, 4), facts, ante, defining))
         out.sort(key=lambda x: -x.score)
         return out

@@ -716,3 +716,44 @@ def test_a_list_item_that_opens_with_a_label_keeps_the_sentence_that_says_how() 
         "hoeft niemand het wiel opnieuw uit te vinden."
     )
     assert _item(plain) == plain.split(". ")[0] + "."
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("Wat is een experimenteerbepaling en wanneer heb je die echt nodig?", "experimenteerbepaling"),
+        ("Wat is publiccode.yml en waarom zou ik het gebruiken?", "publiccode.yml"),
+        ("Wat is de quadruple helix en hoe werkt die in de praktijk?", "quadruple helix"),
+        ("What is a DPIA?", "DPIA"),
+        ("What does scaling deep mean?", "scaling deep"),
+        ("Wat is het verschil tussen precommercieel inkopen en een innovatiepartnerschap?", None),
+        ("Wat is er overgebleven van het datalab?", None),
+        ("Wat betekent dat voor ons als gemeentelijke klant?", None),
+        ("Hoe begin ik met een DPIA?", None),
+    ],
+)  # fmt: skip
+def test_the_term_a_what_is_question_asks_about(question, term) -> None:
+    from assistant.selection import defined_term
+
+    assert defined_term(question) == term
+
+
+def test_a_unit_that_says_what_the_term_is_wins_over_an_example_of_it() -> None:
+    parts = [
+        (
+            "Voorbeeld",
+            "Het innovatiepartnerschap in Regio Middenland. De regio gebruikte het "
+            "innovatiepartnerschap voor een platform voor jeugdhulp.",
+        ),
+        (
+            "Routes",
+            "Het innovatiepartnerschap is een procedure uit de Aanbestedingswet waarmee je "
+            "ontwikkeling en afname in één traject aanbesteedt.",
+        ),
+    ]
+    best = _scored("Wat is een innovatiepartnerschap?", parts)[0]
+    assert best.unit.text.startswith("Het innovatiepartnerschap is een procedure"), best.unit.text
+    assert "definition" in best.facts and best.defining == 0
+    # The same units for another question: no unit gets the bonus.
+    other = _scored("Hoe koos de regio voor het innovatiepartnerschap?", parts)
+    assert all(s.defining is None for s in other)
