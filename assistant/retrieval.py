@@ -72,9 +72,10 @@ class Retrieval:
 
 def merge_retrievals(readings: list[Retrieval], k_docs: int) -> Retrieval:
     """One ranking from several readings of the same question (a follow-up read with and
-    without the turn before it): each passage scores the mean of its fused scores, and a
-    reading that did not return it counts its own lowest score, so a passage both readings
-    find beats one that only one of them finds."""
+    without the turn before it): each passage keeps the best of its fused scores, so what either
+    reading ranks first stays near the top, and a reading that did not return a passage counts
+    its own lowest score. (The mean was tried first: it let the earlier turn's case fall to
+    fourth place behind general documents on the new subject.)"""
     if len(readings) == 1:
         return readings[0]
     scores: list[dict[str, float]] = []
@@ -84,8 +85,8 @@ def merge_retrievals(readings: list[Retrieval], k_docs: int) -> Retrieval:
     doc_of = {cid: d.doc_id for r in readings for d in r.docs for cid, _ in d.chunks}
     per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for cid, doc_id in doc_of.items():
-        mean = sum(s.get(cid, f) for s, f in zip(scores, floors, strict=True)) / len(scores)
-        per_doc[doc_id].append((cid, mean))
+        best = max(s.get(cid, f) for s, f in zip(scores, floors, strict=True))
+        per_doc[doc_id].append((cid, best))
     docs = []
     for doc_id, chunks in per_doc.items():
         chunks.sort(key=lambda x: (-x[1], x[0]))

@@ -25,7 +25,7 @@ from .answering import (
 )
 from .config import Settings, get_settings
 from .consent import Redactor
-from .conversation import condense, is_follow_up, names_in, user_turns
+from .conversation import condense, is_follow_up, user_turns
 from .embeddings import Embedder, ReferenceCache, make_embedder, profile_of
 from .guidance import StepPlan, is_start_question
 from .index import read_manifest
@@ -381,13 +381,11 @@ class Assistant:
         ctx.focus = ctx.query
         readings = [ctx.query]
         if ctx.shifted and not ctx.standalone:
-            # The passages must answer the new subject, in the case the earlier turn named if it
-            # named one ("En de privacy?" after a question about Brievenhulp). Retrieval reads
-            # the question both ways: with the earlier turn it keeps what the conversation is
-            # about ("de slimme peilbuizen"); without it, the new subject is not drowned out by
+            # The passages must answer the new subject. Retrieval reads the question both ways:
+            # with the earlier turns it keeps what the conversation is about (the Haverdam
+            # chatbot, "de slimme peilbuizen"); alone, the new subject is not drowned out by
             # the old one ("En hoe regelen we daarna de aanbesteding?" after parkeervergunningen).
-            previous = user_turns(ctx.turns)[-1]
-            ctx.focus = " ".join([ctx.asked, *names_in(previous)])
+            ctx.focus = ctx.asked
             readings.append(ctx.focus)
         vectors = self.embedder.embed(readings, kind="query")
         ctx.qvec = vectors[0]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from assistant.conversation import names_in
 from assistant.guidance import StepPlan, is_start_question
 from assistant.knowledge import IndexedDoc, Knowledge
+from assistant.models import Turn
 from assistant.obstacles import ObstacleDetector
 from assistant.text import Analyzer
 from tests.assistant.people_support import PEOPLE_CORPUS, build_people_assistant
@@ -246,15 +246,6 @@ def test_people_and_steps_move_with_the_topic_of_a_follow_up(bundled_assistant) 
     assert a4.citations[0].doc_id == "cases/brievenhulp-ulr", a4.answer
 
 
-def test_the_names_a_follow_up_still_refers_to() -> None:
-    assert names_in("Hoe ging de ULR om met de juridische zorgen bij Brievenhulp?") == [
-        "ULR",
-        "Brievenhulp",
-    ]
-    # Words that are capitalised only because they open a sentence are no names.
-    assert names_in("We willen een chatbot overnemen. Waar moeten we op letten?") == []
-
-
 @pytest.mark.slow
 def test_the_text_of_a_follow_up_on_another_subject_answers_the_new_subject(
     bundled_assistant,
@@ -284,3 +275,37 @@ def test_a_follow_up_on_another_subject_is_not_drowned_out_by_the_earlier_questi
     assert a2.retrieved[0] != a1.retrieved[0]
     lead = next(p for p in a2.answer.split("\n\n") if "[1]" in p)
     assert "aanbested" in lead.lower(), lead
+
+
+def test_a_chain_of_follow_ups_reaches_back_to_the_question_that_stood_alone() -> None:
+    from assistant.conversation import condense, context_of
+
+    first = "Hoe ging Haverdam om met de belastingchatbot voor lokale belastingen?"
+    history = [
+        Turn(role="user", content=first),
+        Turn(role="assistant", content="…"),
+        Turn(role="user", content="En wie werd er daarna eigenaar van?"),
+        Turn(role="assistant", content="…"),
+    ]
+    assert context_of(history) == [first, "En wie werd er daarna eigenaar van?"]
+    assert condense("En de privacy?", history).startswith(first)
+    # A question that stood on its own ends the chain.
+    fresh = "Welke inkooproute past bij een innovatie voor jeugdhulp in een regio?"
+    history += [Turn(role="user", content=fresh), Turn(role="assistant", content="…")]
+    assert context_of(history) == [fresh]
+
+
+@pytest.mark.slow
+def test_the_third_turn_of_a_conversation_still_knows_its_case(bundled_assistant) -> None:
+    turns: list[dict] = []
+    for q in (
+        "Hoe ging Haverdam om met de belastingchatbot?",
+        "En wie werd er daarna eigenaar van?",
+        "En hoe zat het met de privacy?",
+    ):
+        answer = bundled_assistant.ask(q, history=turns)
+        turns += [{"role": "user", "content": q}, {"role": "assistant", "content": answer.answer}]
+    # The case the conversation is about, and the guide on the new subject, lead the sources.
+    assert "cases/chatbot-lokale-belastingen" in answer.retrieved[:2], answer.retrieved
+    assert "guides/privacy-dpia-bij-opschaling" in answer.retrieved[:3], answer.retrieved
+    assert "privacy" in answer.obstacles
