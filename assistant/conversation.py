@@ -12,10 +12,14 @@ import re
 from .models import Turn
 from .text import ALL_STOP, words
 
-_REFERRING = re.compile(
-    r"^(en|maar|ook|dus|wat als|hoe dan|and|but|what about|how about)\b|"
-    r"\b(dat|dit|die|daar|daarvan|daarbij|hiervan|zij|hun|hem|haar|ze|het project|de pilot|"
-    r"that|this|those|they|them|it|there)\b",
+_CONNECTIVE = re.compile(
+    r"^\W*(en|maar|ook|dus|wat als|hoe dan|and|but|what about|how about)\b", re.I
+)
+# Words that point at something said before. "there" and "it" are left out: "Is there someone
+# who …", "Is it possible to …" point at nothing.
+_POINTER = re.compile(
+    r"\b(dat|dit|die|daar|daarvan|daarbij|daarmee|daarover|hiervan|hiermee|zij|hun|hem|haar|ze|"
+    r"het project|de pilot|that|this|those|they|them)\b",
     re.I,
 )
 
@@ -24,11 +28,22 @@ def user_turns(history: list[Turn] | None) -> list[str]:
     return [t.content for t in (history or []) if t.role == "user"]
 
 
+def _content(text: str) -> list[str]:
+    return [w for w in words(text) if w not in ALL_STOP and len(w) > 2]
+
+
 def is_follow_up(question: str, history: list[Turn] | None) -> bool:
+    """Whether a question leans on the turns before it: it is short, opens with "En", "Maar",
+    "What about" …, or points back before it has named anything itself ("Hoe hebben ze dat
+    opgelost?"). A pointing word after the question's own subject points inside the question:
+    "De kosten liggen bij ons maar de baten bij de gemeenten. Hoe verdelen we dat eerlijk?",
+    "Hoe zorg ik dat collega's zich eigenaar voelen?"."""
     if not user_turns(history):
         return False
-    content = [w for w in words(question) if w not in ALL_STOP and len(w) > 2]
-    return len(content) <= 4 or bool(_REFERRING.search(question))
+    if len(_content(question)) <= 4 or _CONNECTIVE.search(question):
+        return True
+    m = _POINTER.search(question)
+    return m is not None and not _content(question[: m.start()])
 
 
 #: How many earlier user turns a chain of follow-ups may reach back.

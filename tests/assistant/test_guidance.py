@@ -309,3 +309,42 @@ def test_the_third_turn_of_a_conversation_still_knows_its_case(bundled_assistant
     assert "cases/chatbot-lokale-belastingen" in answer.retrieved[:2], answer.retrieved
     assert "guides/privacy-dpia-bij-opschaling" in answer.retrieved[:3], answer.retrieved
     assert "privacy" in answer.obstacles
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "En de privacy?",
+        "Hoe hebben ze dat uiteindelijk opgelost?",
+        "Is dat ergens in de praktijk gebruikt?",
+        "Wat betekent dat voor ons als gemeentelijke klant?",
+        "What about the business case?",
+    ],
+)
+def test_questions_that_lean_on_the_turn_before_are_follow_ups(question) -> None:
+    from assistant.conversation import is_follow_up
+
+    assert is_follow_up(
+        question, [Turn(role="user", content="Hoe ging de ULR om met Brievenhulp?")]
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The pointing word follows the question's own subject: it points inside the question.
+        "De kosten liggen bij ons maar de baten bij de gemeenten. Hoe verdelen we dat eerlijk?",
+        "Hoe zorg ik dat de collega's die er straks mee werken zich eigenaar voelen?",
+        "Wie heeft ervaring met een taalmodel dat brieven herschrijft naar begrijpelijke taal?",
+        "Which procurement route fits an innovation that does not exist on the market yet?",
+        "Is there someone who researched why digital pilots fail to scale?",
+    ],
+)
+def test_a_question_with_its_own_subject_stands_alone_in_a_conversation(question) -> None:
+    from assistant.conversation import condense, is_follow_up
+
+    history = [
+        Turn(role="user", content="Hoe ging de ULR om met de juridische zorgen bij Brievenhulp?")
+    ]
+    assert not is_follow_up(question, history)
+    assert condense(question, history) == question
