@@ -274,7 +274,10 @@ class Selector:
                 stems |= frozenset(self.analyzer.query_terms(" ".join(dutch[w])))
             if not stems:
                 continue
-            count = vocab.get(w, 0)
+            # A translated word is as rare as the concept: "rollout" is rare in a Dutch corpus
+            # only because the corpus says "uitrol", and would otherwise make an English unit
+            # that happens to use it outweigh the Dutch ones on the question's real subject.
+            count = max([vocab.get(w, 0), *(vocab.get(d, 0) for d in dutch.get(w, ()))])
             out.append((stems, 1.0 / math.log(2.0 + count) if count else 0.5))
         return out
 

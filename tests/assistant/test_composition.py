@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from assistant.answering import SECTIONS, Evidence, ExtractiveAnswerer
@@ -757,3 +759,16 @@ def test_a_unit_that_says_what_the_term_is_wins_over_an_example_of_it() -> None:
     # The same units for another question: no unit gets the bonus.
     other = _scored("Hoe koos de regio voor het innovatiepartnerschap?", parts)
     assert all(s.defining is None for s in other)
+
+
+def test_an_english_word_weighs_as_rare_as_the_concept_in_a_dutch_corpus() -> None:
+    from assistant.glossary import default_glossary
+
+    vocab = {"uitrol": 30, "uitrollen": 5, "regionale": 3, "rollout": 2}
+    selector = Selector(Analyzer(vocab), default_glossary())
+    words = selector.query_words("How long did the rollout take?")
+    rollout = next(w for stems, w in words if "rollout" in stems)
+    # "rollout" occurs twice in the corpus, "uitrol" thirty times: the word weighs like "uitrol",
+    # not like a rare word, so an English unit that happens to use it does not outweigh the
+    # Dutch ones.
+    assert rollout == pytest.approx(1.0 / math.log(2.0 + 30))
