@@ -49,11 +49,12 @@ GATE: dict[str, tuple[str, float]] = {
     # answers, the rest of the lead's paragraph): 0.715 / 0.722 / 0.655, ratio 1.564, citation
     # precision 0.791. The ratio gate is the target, 1.5.
     # Session 9 (follow-ups read both ways, no repeated sentences or broken quotations, seven
-    # defect kinds, eleven near-domain questions that lower abstention F1 to 0.825): 0.718 /
-    # 0.722 / 0.679, ratio 1.569, citation precision 0.788.
+    # defect kinds, English words weighed as their translations, eleven near-domain questions
+    # that lower abstention F1 to 0.825): 0.720 / 0.722 / 0.702, ratio 1.574, citation
+    # precision 0.791.
     "nugget_recall": ("min", 0.71),
     "by_language.nl.nugget_recall": ("min", 0.71),
-    "by_language.en.nugget_recall": ("min", 0.67),
+    "by_language.en.nugget_recall": ("min", 0.70),
     "nugget_ratio": ("min", 1.50),
     "answers_with_defects": ("max", 0),
     "citation_precision": ("min", 0.78),
