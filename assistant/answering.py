@@ -440,11 +440,7 @@ class ExtractiveAnswerer:
             if draft is not None:
                 return draft
         # Without ``advice`` composition always has something to say (at worst "no answer").
-        return self._compose(question, language, evidence, advice=False) or Draft(
-            text=message("no_answer", "en" if language == "en" else "nl"),
-            citations=[],
-            abstained=True,
-        )
+        return self._compose(question, language, evidence, advice=False) or _no_answer(language)
 
     def _compose(
         self, question: str, language: str, evidence: list[Evidence], advice: bool
@@ -456,7 +452,7 @@ class ExtractiveAnswerer:
         pool = [(ev, su) for ev in evidence for su in ev.units]
         pool.sort(key=lambda x: -x[1].score)
         if not pool:
-            return Draft(text=message("no_answer", lang), citations=[], abstained=True)
+            return _no_answer(lang)
         used: set[tuple[str, int]] = set()
         used_terms: list[set[str]] = []
 
@@ -509,10 +505,10 @@ class ExtractiveAnswerer:
                 continue
             # The answer may already show the sentence this paragraph leans on (the lead's last).
             last = su.antecedent.last_sentence if su.antecedent is not None else ""
-            shown = bool(last) and any(last in p for p in paragraphs)
+            shown = bool(last) and _shown_in(paragraphs, last)
             if _leans_on_a_chain(su) and not shown:
                 continue  # "She also followed …" only right after the sentence that says who
-            if u.last_sentence and any(u.last_sentence in p for p in paragraphs):
+            if u.last_sentence and _shown_in(paragraphs, u.last_sentence):
                 # Its last sentence already stands in front of the paragraph that leans on it:
                 # only the sentences before it add anything.
                 piece = _unshown_start(c, ev, su, paragraphs)
@@ -687,8 +683,7 @@ class ExtractiveAnswerer:
         k = len(chosen)
         if not chosen or chosen[0] != sents[0] or k >= len(sents):
             return None
-        unseen = list(itertools.takewhile(lambda s: not any(s in p for p in paragraphs), sents[k:]))
-        rest = _window(unseen, None, None, 70)
+        rest = _window(_until_shown(sents[k:], paragraphs), None, None, 70)
         while rest and _POINTS_AHEAD.search(rest[-1]):
             rest.pop()  # "… set up the approach below": what it announces is not shown
         text = " ".join(rest)
@@ -813,6 +808,21 @@ def _shown(
     return sents, _window(sents, facts_at, max_sentences, max_words, titled=u.run_in)
 
 
+def _no_answer(language: str) -> Draft:
+    return Draft(
+        text=message("no_answer", "en" if language == "en" else "nl"), citations=[], abstained=True
+    )
+
+
+def _shown_in(paragraphs: list[str], sentence: str) -> bool:
+    return any(sentence in p for p in paragraphs)
+
+
+def _until_shown(sentences: list[str], paragraphs: list[str]) -> list[str]:
+    """The sentences up to the first one the answer already shows."""
+    return list(itertools.takewhile(lambda s: not _shown_in(paragraphs, s), sentences))
+
+
 def _unshown_start(
     c: _Composer, ev: Evidence, su: ScoredUnit, paragraphs: list[str], max_words: int = 70
 ) -> str | None:
@@ -821,15 +831,8 @@ def _unshown_start(
     u = su.unit
     if u.is_list or u.refers_back:
         return None
-    keep: list[str] = []
-    for sent in u.sentences():
-        if any(sent in p for p in paragraphs) or _words(" ".join([*keep, sent])) > max_words:
-            break
-        keep.append(sent)
-    if not keep:
-        return None
-    text = " ".join(keep)
-    return f"{_end(text)} {c.mark(ev, text)}"
+    text = " ".join(_window(_until_shown(u.sentences(), paragraphs), None, None, max_words))
+    return f"{_end(text)} {c.mark(ev, text)}" if text else None
 
 
 def _leans_on_a_chain(su: ScoredUnit) -> bool:

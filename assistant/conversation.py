@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .models import Turn
-from .text import ALL_STOP, words
+from .text import content_words
 
 _CONNECTIVE = re.compile(
     r"^\W*(en|maar|ook|dus|wat als|hoe dan|and|but|what about|how about)\b", re.I
@@ -28,22 +28,21 @@ def user_turns(history: list[Turn] | None) -> list[str]:
     return [t.content for t in (history or []) if t.role == "user"]
 
 
-def _content(text: str) -> list[str]:
-    return [w for w in words(text) if w not in ALL_STOP and len(w) > 2]
+def leans_back(question: str) -> bool:
+    """Whether a question leans on what was said before it: it is short, opens with "En",
+    "Maar", "What about" …, or points back before it has named anything itself ("Hoe hebben ze
+    dat opgelost?"). A pointing word after the question's own subject points inside the
+    question: "De kosten liggen bij ons maar de baten bij de gemeenten. Hoe verdelen we dat
+    eerlijk?", "Hoe zorg ik dat collega's zich eigenaar voelen?"."""
+    if len(content_words(question)) <= 4 or _CONNECTIVE.search(question):
+        return True
+    m = _POINTER.search(question)
+    return m is not None and not content_words(question[: m.start()])
 
 
 def is_follow_up(question: str, history: list[Turn] | None) -> bool:
-    """Whether a question leans on the turns before it: it is short, opens with "En", "Maar",
-    "What about" …, or points back before it has named anything itself ("Hoe hebben ze dat
-    opgelost?"). A pointing word after the question's own subject points inside the question:
-    "De kosten liggen bij ons maar de baten bij de gemeenten. Hoe verdelen we dat eerlijk?",
-    "Hoe zorg ik dat collega's zich eigenaar voelen?"."""
-    if not user_turns(history):
-        return False
-    if len(_content(question)) <= 4 or _CONNECTIVE.search(question):
-        return True
-    m = _POINTER.search(question)
-    return m is not None and not _content(question[: m.start()])
+    """A question that leans back, in a conversation that has a turn to lean on."""
+    return bool(user_turns(history)) and leans_back(question)
 
 
 #: How many earlier user turns a chain of follow-ups may reach back.
@@ -57,15 +56,10 @@ def context_of(history: list[Turn] | None) -> list[str]:
     users = user_turns(history)
     if not users:
         return []
-    out = [users[-1]]
     i = len(users) - 1
-    while i > 0 and len(out) < CHAIN_TURNS:
-        earlier = [Turn(role="user", content=u) for u in users[:i]]
-        if not is_follow_up(users[i], earlier):
-            break
+    while i > 0 and len(users) - i < CHAIN_TURNS and leans_back(users[i]):
         i -= 1
-        out.insert(0, users[i])
-    return out
+    return users[i:]
 
 
 def condense(question: str, history: list[Turn] | None) -> str:

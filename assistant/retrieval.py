@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -70,6 +70,21 @@ class Retrieval:
         return [d.doc_id for d in self.docs]
 
 
+def _rank_documents(chunk_scores: dict[str, float], doc_of: Callable[[str], str]) -> list[DocHit]:
+    """Documents best first, each with its passages best first. A second strong passage is
+    extra evidence, but one long document must not win on length alone."""
+    per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for cid, s in chunk_scores.items():
+        per_doc[doc_of(cid)].append((cid, s))
+    docs = []
+    for doc_id, chunks in per_doc.items():
+        chunks.sort(key=lambda x: (-x[1], x[0]))
+        score = chunks[0][1] + (0.1 * chunks[1][1] if len(chunks) > 1 else 0.0)
+        docs.append(DocHit(doc_id, score, chunks))
+    docs.sort(key=lambda d: (-d.score, d.doc_id))
+    return docs
+
+
 def merge_retrievals(readings: list[Retrieval], k_docs: int) -> Retrieval:
     """One ranking from several readings of the same question (a follow-up read with and
     without the turn before it): each passage keeps the best of its fused scores, so what either
@@ -78,21 +93,11 @@ def merge_retrievals(readings: list[Retrieval], k_docs: int) -> Retrieval:
     fourth place behind general documents on the new subject.)"""
     if len(readings) == 1:
         return readings[0]
-    scores: list[dict[str, float]] = []
-    for r in readings:
-        scores.append({cid: s for d in r.docs for cid, s in d.chunks})
+    scores = [{cid: s for d in r.docs for cid, s in d.chunks} for r in readings]
     floors = [min(s.values(), default=0.0) for s in scores]
     doc_of = {cid: d.doc_id for r in readings for d in r.docs for cid, _ in d.chunks}
-    per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for cid, doc_id in doc_of.items():
-        best = max(s.get(cid, f) for s, f in zip(scores, floors, strict=True))
-        per_doc[doc_id].append((cid, best))
-    docs = []
-    for doc_id, chunks in per_doc.items():
-        chunks.sort(key=lambda x: (-x[1], x[0]))
-        score = chunks[0][1] + (0.1 * chunks[1][1] if len(chunks) > 1 else 0.0)
-        docs.append(DocHit(doc_id, score, chunks))
-    docs.sort(key=lambda d: (-d.score, d.doc_id))
+    best = {cid: max(s.get(cid, f) for s, f in zip(scores, floors, strict=True)) for cid in doc_of}
+    docs = _rank_documents(best, doc_of.__getitem__)
     timings: dict[str, float] = defaultdict(float)
     for r in readings:
         for k, v in r.timings_ms.items():
@@ -421,17 +426,7 @@ class Retriever:
                     fused = self._fuse(lex_scores, lex, dense, vec, gram_scores)
             timings["fuse"] = (time.perf_counter() - t) * 1000
 
-        per_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for cid, s in fused.items():
-            per_doc[self.index.chunks.doc_id(cid)].append((cid, s))
-        docs = []
-        for doc_id, chunks in per_doc.items():
-            chunks.sort(key=lambda x: (-x[1], x[0]))
-            # A second strong passage is extra evidence, but one long document must not win
-            # on length alone.
-            score = chunks[0][1] + (0.1 * chunks[1][1] if len(chunks) > 1 else 0.0)
-            docs.append(DocHit(doc_id, score, chunks))
-        docs.sort(key=lambda d: (-d.score, d.doc_id))
+        docs = _rank_documents(fused, self.index.chunks.doc_id)
         return Retrieval(
             docs=docs[:k_docs],
             dense_top=max(dense.values(), default=0.0),

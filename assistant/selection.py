@@ -152,20 +152,12 @@ def defines(sentence: str, term_stems: frozenset[str], stem) -> bool:
     innovatiepartnerschap, een procedure uit de Aanbestedingswet …"); or a label that is the
     term ("Innovatiepartnerschap. Een procedure …")."""
     text = fold(sentence)
-    spans = list(re.finditer(r"[\w][\w.-]*", text))[:4]
-    at = next(
-        (
-            m
-            for m in spans
-            if stem(m.group(0).rstrip(".")) in term_stems
-            or any(stem(w) in term_stems for w in words(m.group(0)))
-        ),
-        None,
-    )
+    # A word ends on a letter or digit: "innovatiepartnerschap." leaves its full stop behind.
+    spans = list(re.finditer(r"\w(?:[\w.-]*\w)?", text))[:4]
+    at = next((m for m in spans if any(stem(w) in term_stems for w in words(m.group(0)))), None)
     if at is None:
         return False
-    word = at.group(0)
-    rest = text[at.end() - (len(word) - len(word.rstrip("."))) :]
+    rest = text[at.end() :]
     return bool(
         re.match(r"\s*(?:\w+\s+)?(?:is|zijn|betekent|houdt|staat voor|are|means|refers)\b", rest)
         or re.match(r"\s*[,:.]\s+\S", rest)

@@ -247,6 +247,11 @@ def _stemmer(lang: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english" if lang == "en" else "dutch")
 
 
+def content_words(text: str) -> list[str]:
+    """Folded words of three letters or more that are no stop words, unstemmed."""
+    return [w for w in words(text) if len(w) >= 3 and w not in ALL_STOP]
+
+
 class Analyzer:
     """Tokenise → split compounds → drop stop words → stem.
 
@@ -359,4 +364,4 @@ class Analyzer:
 
     def content_words(self, text: str) -> list[str]:
         """Folded non-stop words, unstemmed (for coverage checks and highlighting)."""
-        return [w for w in words(text) if len(w) >= 3 and w not in ALL_STOP]
+        return content_words(text)

@@ -223,21 +223,34 @@ def test_a_follow_up_on_another_obstacle_is_a_topic_shift() -> None:
     assert "ulr" in kept and "brievenhulp" in kept and "juridische" not in kept
 
 
+def _converse(assistant, *questions: str) -> list:
+    """Each question asked with the turns before it as history; the answers in order."""
+    turns: list[dict] = []
+    answers = []
+    for q in questions:
+        answers.append(assistant.ask(q, history=turns))
+        turns += [
+            {"role": "user", "content": q},
+            {"role": "assistant", "content": answers[-1].answer},
+        ]
+    return answers
+
+
 @pytest.mark.slow
 def test_people_and_steps_move_with_the_topic_of_a_follow_up(bundled_assistant) -> None:
-    first = "Hoe krijg ik structureel budget voor onze pilot?"
-    a1 = bundled_assistant.ask(first)
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a1.answer}]
-    a2 = bundled_assistant.ask("En hoe krijg ik de bestuurders mee?", history=history)
+    a1, a2 = _converse(
+        bundled_assistant,
+        "Hoe krijg ik structureel budget voor onze pilot?",
+        "En hoe krijg ik de bestuurders mee?",
+    )
     assert "financiering" in a1.obstacles and a2.obstacles[0] == "draagvlak"
     assert a1.next_steps != a2.next_steps
     assert {p.id for p in a1.people} != {p.id for p in a2.people}
     # A follow-up on the same case keeps the case.
-    case = "Hoe ging de ULR om met de juridische zorgen bij Brievenhulp?"
-    a3 = bundled_assistant.ask(case)
-    a4 = bundled_assistant.ask(
+    _, a4 = _converse(
+        bundled_assistant,
+        "Hoe ging de ULR om met de juridische zorgen bij Brievenhulp?",
         "En de privacy?",
-        history=[{"role": "user", "content": case}, {"role": "assistant", "content": a3.answer}],
     )
     assert "privacy" in a4.obstacles
     # The case stays among the first sources and its passages open the answer; the guide on
@@ -250,10 +263,11 @@ def test_people_and_steps_move_with_the_topic_of_a_follow_up(bundled_assistant) 
 def test_the_text_of_a_follow_up_on_another_subject_answers_the_new_subject(
     bundled_assistant,
 ) -> None:
-    first = "We willen een chatbot van een andere gemeente overnemen. Waar moeten we op letten?"
-    a1 = bundled_assistant.ask(first)
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a1.answer}]
-    a2 = bundled_assistant.ask("En wie moet er dan eigenaar worden?", history=history)
+    _, a2 = _converse(
+        bundled_assistant,
+        "We willen een chatbot van een andere gemeente overnemen. Waar moeten we op letten?",
+        "En wie moet er dan eigenaar worden?",
+    )
     body = a2.answer.split("\n\n", 1)[1]  # below the line that points at the people
     lead = next(p for p in body.split("\n\n")[1:] if p.strip())
     # The passages answer who should own it; the earlier question only keeps its sources near.
@@ -265,10 +279,11 @@ def test_the_text_of_a_follow_up_on_another_subject_answers_the_new_subject(
 def test_a_follow_up_on_another_subject_is_not_drowned_out_by_the_earlier_question(
     bundled_assistant,
 ) -> None:
-    first = "Wij willen de parkeervergunningen digitaliseren met een paar buurgemeenten. Hoe beginnen we?"
-    a1 = bundled_assistant.ask(first)
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a1.answer}]
-    a2 = bundled_assistant.ask("En hoe regelen we daarna samen de aanbesteding?", history=history)
+    a1, a2 = _converse(
+        bundled_assistant,
+        "Wij willen de parkeervergunningen digitaliseren met een paar buurgemeenten. Hoe beginnen we?",
+        "En hoe regelen we daarna samen de aanbesteding?",
+    )
     assert "aanbesteding" in a2.obstacles
     # Retrieval read with the earlier question alone found digitalisation stories; read both
     # ways, the sources are about procurement.
@@ -297,14 +312,12 @@ def test_a_chain_of_follow_ups_reaches_back_to_the_question_that_stood_alone() -
 
 @pytest.mark.slow
 def test_the_third_turn_of_a_conversation_still_knows_its_case(bundled_assistant) -> None:
-    turns: list[dict] = []
-    for q in (
+    *_, answer = _converse(
+        bundled_assistant,
         "Hoe ging Haverdam om met de belastingchatbot?",
         "En wie werd er daarna eigenaar van?",
         "En hoe zat het met de privacy?",
-    ):
-        answer = bundled_assistant.ask(q, history=turns)
-        turns += [{"role": "user", "content": q}, {"role": "assistant", "content": answer.answer}]
+    )
     # The case the conversation is about, and the guide on the new subject, lead the sources.
     assert "cases/chatbot-lokale-belastingen" in answer.retrieved[:2], answer.retrieved
     assert "guides/privacy-dpia-bij-opschaling" in answer.retrieved[:3], answer.retrieved
